@@ -1,0 +1,49 @@
+"""Earlier conversations a chat can `/resume`: its own history plus unowned ones in its directory."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+
+from claude_agent_sdk import SDKSessionInfo, get_session_info, list_sessions
+
+from bot.session import ClaudeSession
+from bot.tool_summary import shorten
+
+
+@dataclass(frozen=True)
+class ResumeChoice:
+    session_id: str
+    title: str
+    last_modified: float  # seconds since the epoch
+    working_dir: str
+
+    @property
+    def label(self) -> str:
+        when = dt.datetime.fromtimestamp(self.last_modified).strftime("%b %d %H:%M")
+        return shorten(f"{when} · {self.title or self.session_id[:8]}", 60)
+
+
+def _choice(info: SDKSessionInfo, fallback_dir: str) -> ResumeChoice:
+    title = info.custom_title or info.summary or info.first_prompt or ""
+    return ResumeChoice(info.session_id, title, info.last_modified / 1000, info.cwd or fallback_dir)
+
+
+def _collect(session: ClaudeSession, owned_elsewhere: set[str], limit: int) -> list[ResumeChoice]:
+    record = session.record
+    choices: dict[str, ResumeChoice] = {}
+    for past in record.history:
+        info = get_session_info(past.session_id)
+        if info is not None:
+            choices[past.session_id] = _choice(info, past.working_dir)
+    for info in list_sessions(directory=record.working_dir, limit=limit * 3, include_worktrees=False):
+        if info.session_id not in owned_elsewhere and info.session_id not in choices:
+            choices[info.session_id] = _choice(info, record.working_dir)
+    choices.pop(record.session_id or "", None)
+    return sorted(choices.values(), key=lambda c: c.last_modified, reverse=True)[:limit]
+
+
+async def resume_choices(session: ClaudeSession, owned_elsewhere: set[str], limit: int = 8) -> list[ResumeChoice]:
+    """Newest first; reading transcripts is file I/O, so it runs off the event loop."""
+    return await asyncio.to_thread(_collect, session, owned_elsewhere, limit)

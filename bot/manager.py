@@ -1,0 +1,152 @@
+"""SessionManager: finds (lazily loading or creating) the ClaudeSession a chat talks to."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Protocol
+
+from bot.keys import ChatKey
+from bot.records import SessionRecord
+from bot.session import ClaudeSession
+from bot.store import SessionStore
+
+log = logging.getLogger(__name__)
+
+
+class Route(Protocol):
+    """Where a chat's messages go: its own session, or a shared one (a link or a chat group)."""
+
+    def session_name(self, key: ChatKey) -> str: ...
+
+    def seed_from(self, name: str) -> ChatKey | None:
+        """For a shared session that has no file yet: the member whose conversation it starts from."""
+        ...
+
+
+class OwnSessions:
+    """Every chat in its own session (no links)."""
+
+    def session_name(self, key: ChatKey) -> str:
+        return str(key)
+
+    def seed_from(self, name: str) -> ChatKey | None:
+        return None
+
+
+class SessionManager:
+    def __init__(self, store: SessionStore, default_working_dir: Path, route: Route | None = None) -> None:
+        self.store = store
+        self.default_working_dir = default_working_dir
+        self.route: Route = route or OwnSessions()
+        self._sessions: dict[str, ClaudeSession] = {}
+        self._loading: dict[str, asyncio.Future[ClaudeSession]] = {}
+        self._known: set[str] = set()
+
+    def restore(self) -> int:
+        """Index the stored sessions (file names only: no file is parsed, no CLI started)."""
+        self.store.prepare()
+        self._known = set(self.store.names())
+        return len(self._known)
+
+    async def load_all(self) -> list[ClaudeSession]:
+        """Every session the bot holds, loading the ones not yet in memory."""
+        for name in sorted(self._known - self._sessions.keys()):
+            await self.by_name(name)
+        return list(self._sessions.values())
+
+    @property
+    def count(self) -> int:
+        return len(self._known | self._sessions.keys())
+
+    def loaded(self) -> list[ClaudeSession]:
+        return list(self._sessions.values())
+
+    async def for_chat(self, key: ChatKey, title: str = "") -> ClaudeSession:
+        name = self.route.session_name(key)
+        session = await self.by_name(name, key)
+        if title and name == str(key) and session.record.title != title:
+            session.record.title = title
+            session.save()
+        return session
+
+    async def own_session(self, key: ChatKey) -> ClaudeSession:
+        """The chat's own session, whether or not it is currently linked."""
+        return await self.by_name(str(key), key)
+
+    async def by_name(self, name: str, key: ChatKey | None = None) -> ClaudeSession:
+        session = self._sessions.get(name)
+        if session is not None:
+            return session
+        pending = self._loading.get(name)
+        if pending is not None:
+            return await pending
+        future: asyncio.Future[ClaudeSession] = asyncio.get_running_loop().create_future()
+        self._loading[name] = future
+        try:
+            session = await self._load_or_create(name, key)
+            self._sessions[name] = session
+            self._known.add(name)
+            future.set_result(session)
+            return session
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            del self._loading[name]
+
+    async def _load_or_create(self, name: str, key: ChatKey | None) -> ClaudeSession:
+        record = await self.store.load(name)
+        if record is None:
+            record = await self._new_record(name, key)
+            session = ClaudeSession(record=record, store=self.store)
+            session.save()
+            return session
+        return ClaudeSession(record=record, store=self.store)
+
+    async def _new_record(self, name: str, key: ChatKey | None) -> SessionRecord:
+        seed_key = self.route.seed_from(name)
+        if seed_key is not None:
+            # A new shared session continues the first member's conversation.
+            seed = await self.own_session(seed_key)
+            return SessionRecord(
+                name=name,
+                session_id=seed.record.session_id,
+                working_dir=seed.record.working_dir,
+                permission_mode=seed.record.permission_mode,
+                model=seed.record.model,
+            )
+        own_key = key if key is not None and name == str(key) else None
+        return SessionRecord(
+            name=name,
+            chat_id=own_key.chat_id if own_key else None,
+            thread_id=own_key.thread_id if own_key else None,
+            working_dir=str(self.default_working_dir),
+        )
+
+    def owner_of(self, session_id: str) -> ClaudeSession | None:
+        """The loaded session whose current conversation is `session_id`, if any."""
+        for session in self._sessions.values():
+            if session.record.session_id == session_id:
+                return session
+        return None
+
+    async def cleanup_idle(self, max_idle_seconds: float) -> int:
+        """Remove sessions idle longer than `max_idle_seconds` (memory and file); running ones stay."""
+        now = time.time()
+        removed = 0
+        for session in await self.load_all():
+            if session.is_running or session.queue or session.idle_seconds(now) <= max_idle_seconds:
+                continue
+            await self.remove(session)
+            removed += 1
+        return removed
+
+    async def remove(self, session: ClaudeSession) -> None:
+        if session.worker is not None:
+            session.worker.cancel()
+        self._sessions.pop(session.name, None)
+        self._known.discard(session.name)
+        await self.store.delete(session.name)

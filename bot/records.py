@@ -1,0 +1,57 @@
+"""What is persisted for one conversation: the JSON record of a chat's (or a link's) session."""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel, Field
+
+RECORD_VERSION = 1
+
+
+class PastSession(BaseModel):
+    """An earlier Claude conversation of this chat, kept so `/resume` can bring it back."""
+
+    session_id: str
+    title: str = ""
+    working_dir: str = ""
+    ended_at: float = Field(default_factory=time.time)
+
+
+class Totals(BaseModel):
+    turns: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class LastTurn(BaseModel):
+    cost_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    context_tokens: int = 0
+    context_window: int = 0
+    duration_ms: int = 0
+
+
+class SessionRecord(BaseModel):
+    """One file in SESSION_DIR. `name` is the file stem: a chat key, `link-<id>` or `group-<name>`."""
+
+    version: int = RECORD_VERSION
+    name: str
+    chat_id: int | None = None
+    thread_id: int | None = None
+    title: str = ""
+    session_id: str | None = None
+    working_dir: str
+    created_at: float = Field(default_factory=time.time)
+    saved_at: float = 0.0
+    last_activity: float = Field(default_factory=time.time)
+    history: list[PastSession] = Field(default_factory=list)
+    totals: Totals = Field(default_factory=Totals)
+    last_turn: LastTurn | None = None
+    # Cumulative cost the CLI last reported for `session_id`, to turn its running total into per-turn costs.
+    session_cost_seen: float = 0.0
+    permission_mode: str | None = None
+    model: str | None = None
+    always_allow: list[dict] = Field(default_factory=list)

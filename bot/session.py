@@ -1,0 +1,152 @@
+"""ClaudeSession: one conversation's state, persisted through the store, plus its live turn state."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.keys import ChatKey
+from bot.records import LastTurn, PastSession, SessionRecord
+from bot.store import SessionStore
+
+HISTORY_LIMIT = 50
+
+
+@dataclass
+class Turn:
+    """One user message waiting for (or getting) Claude's answer."""
+
+    key: ChatKey  # the chat (and topic) that asked: the answer goes back there
+    prompt: str
+    reply_to: int | None = None
+    user_id: int | None = None
+    user_name: str = ""
+    chat_title: str = ""
+    images: list[tuple[str, bytes]] = field(default_factory=list)  # (media type, data)
+    id: int = 0
+    queued_message_id: int | None = None
+    cancelled: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class ClaudeSession:
+    record: SessionRecord
+    store: SessionStore
+    # Live state, never persisted: a restart finds every session idle with an empty queue.
+    running_since: float | None = None
+    current_tool: str | None = None
+    current_turn: Turn | None = None
+    queue: deque[Turn] = field(default_factory=deque)
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    worker: asyncio.Task[None] | None = None
+    interrupt_requested: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def session_id(self) -> str | None:
+        return self.record.session_id
+
+    @property
+    def working_dir(self) -> Path:
+        return Path(self.record.working_dir)
+
+    @property
+    def is_running(self) -> bool:
+        return self.running_since is not None
+
+    def save(self) -> None:
+        self.store.save_soon(self.record)
+
+    def touch(self) -> None:
+        self.record.last_activity = time.time()
+        self.save()
+
+    def idle_seconds(self, now: float | None = None) -> float:
+        return (now or time.time()) - self.record.last_activity
+
+    def remember(self, session_id: str) -> None:
+        """Add a conversation to this session's history (newest first) without switching to it."""
+        record = self.record
+        if all(p.session_id != session_id for p in record.history):
+            record.history.insert(0, PastSession(session_id=session_id, working_dir=record.working_dir))
+            del record.history[HISTORY_LIMIT:]
+            self.save()
+
+    def _remember_current(self) -> None:
+        if self.record.session_id:
+            self.remember(self.record.session_id)
+
+    def start_new_conversation(self) -> str | None:
+        """Forget the current Claude session id (it stays in history). Returns the old id."""
+        old = self.record.session_id
+        self._remember_current()
+        self.record.session_id = None
+        self.record.session_cost_seen = 0.0
+        self.touch()
+        return old
+
+    def switch_to(self, session_id: str, title: str = "", working_dir: str | None = None) -> None:
+        """Make an earlier (or external) Claude conversation this session's current one."""
+        if session_id == self.record.session_id:
+            return
+        self._remember_current()
+        self.record.history = [p for p in self.record.history if p.session_id != session_id]
+        self.record.session_id = session_id
+        self.record.session_cost_seen = 0.0
+        if working_dir and Path(working_dir).is_dir():
+            self.record.working_dir = working_dir
+        self.touch()
+
+    def set_working_dir(self, path: Path) -> None:
+        self.record.working_dir = str(path)
+        self.touch()
+
+    def record_result(
+        self,
+        *,
+        session_id: str | None,
+        cumulative_cost: float | None,
+        usage: dict | None,
+        context_tokens: int = 0,
+        context_window: int = 0,
+        duration_ms: int = 0,
+    ) -> None:
+        """Store what a finished turn reported: its session id at once (kill -9 safety) and its costs."""
+        record = self.record
+        if session_id and session_id != record.session_id:
+            if record.session_id:
+                self._remember_current()
+            record.session_id = session_id
+            record.session_cost_seen = 0.0
+        usage = usage or {}
+        input_tokens = int(usage.get("input_tokens") or 0) + int(usage.get("cache_read_input_tokens") or 0) + int(
+            usage.get("cache_creation_input_tokens") or 0
+        )
+        output_tokens = int(usage.get("output_tokens") or 0)
+        # The CLI reports the session's running cost; a turn costs the difference.
+        cost = 0.0
+        if cumulative_cost is not None:
+            cost = cumulative_cost - record.session_cost_seen
+            if cost < 0:
+                cost = cumulative_cost
+            record.session_cost_seen = cumulative_cost
+        record.totals.turns += 1
+        record.totals.input_tokens += input_tokens
+        record.totals.output_tokens += output_tokens
+        record.totals.cost_usd += cost
+        record.last_turn = LastTurn(
+            cost_usd=cost,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            context_tokens=context_tokens,
+            context_window=context_window,
+            duration_ms=duration_ms,
+        )
+        self.touch()

@@ -1,0 +1,548 @@
+"""Everything the bot says goes through here: one ordered, paced, retrying queue per chat.
+
+Telegram limits how fast a bot may write to one chat and answers 429 with a wait when
+that is exceeded; it also goes down now and then. Each chat's Outbox runs its operations
+one at a time in a worker task, so nothing reaches a chat while it is told to wait, final
+texts survive an outage, and no error ever reaches the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from html.parser import HTMLParser
+from typing import Any, TypeVar
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import BufferedInputFile, MessageEntity, ReplyParameters
+from telegramify_markdown import utf16_len
+
+from bot.keys import ChatKey
+from bot.telegram.render import MAX_TEXT, Rendered, split_plain, split_rendered
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MAX_CAPTION = 1024
+_BACKOFF_FIRST = 1.0
+_BACKOFF_CAP = 15.0
+_SHOWN_MEMORY = 64  # recent messages per chat whose current content we remember
+# An edit that fails this way can only be delivered as a new message.
+_EDIT_GONE = (
+    "message to edit not found",
+    "message_id_invalid",
+    "message can't be edited",
+    "no text in the message to edit",
+)
+
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class _Content:
+    text: str
+    entities: list[MessageEntity] | None
+    parse_mode: str | None
+    reply_markup: Any
+
+    @property
+    def formatted(self) -> bool:
+        return bool(self.entities) or self.parse_mode is not None
+
+    def plain(self) -> _Content:
+        """The same words without formatting: what to send when Telegram refuses the formatting."""
+        text = _html_text(self.text) if (self.parse_mode or "").upper() == "HTML" else self.text
+        return _Content(text, None, None, self.reply_markup)
+
+    def fields(self) -> dict[str, Any]:
+        # parse_mode=None is explicit so a bot-wide default parse mode can't re-parse our text.
+        return {
+            "text": self.text,
+            "entities": self.entities or None,
+            "parse_mode": self.parse_mode,
+            "reply_markup": self.reply_markup,
+        }
+
+
+@dataclass(eq=False)
+class _Op:
+    run: Callable[[_Op], Awaitable[Any]]
+    failed: Any = None  # the result when it could not be done
+    future: asyncio.Future[Any] | None = None  # set when a caller awaits the result
+    message_id: int | None = None  # the message an edit or delete is about
+    content: _Content | None = None  # an edit's content; a merged edit replaces it
+    superseded: bool = False  # a newer edit or a delete made it pointless
+
+
+class _Bucket:
+    """Token bucket. A flood wait drives it negative, so the chat stays silent until it ends."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
+        self._rate, self._burst, self._clock = rate, float(burst), clock
+        self._tokens, self._stamp = float(burst), clock()
+
+    def wait(self) -> float:
+        """Seconds until a token is available."""
+        self._refill()
+        return 0.0 if self._tokens >= 1 - 1e-9 else (1 - self._tokens) / self._rate
+
+    def take(self) -> None:
+        self._tokens -= 1
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now
+
+    def hold(self, seconds: float) -> None:
+        """Make the next token available only after ``seconds``."""
+        self._refill()
+        self._tokens = min(self._tokens, 1 - seconds * self._rate)
+
+
+class Outbox:
+    """One chat's queue. Create through :class:`Outboxes`."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        *,
+        rate: float,
+        burst: int,
+        retry_window: float,
+        clock: Callable[[], float],
+        sleep: Sleep,
+    ) -> None:
+        self.chat_id = chat_id
+        self._bot = bot
+        self._bucket = _Bucket(rate, burst, clock)
+        self._retry_window = retry_window
+        self._clock, self._sleep = clock, sleep
+        self._queue: deque[_Op] = deque()
+        self._current: _Op | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._shown: OrderedDict[int, _Content] = OrderedDict()  # what Telegram shows, per message
+        self._moved: dict[int, int] = {}  # message re-sent because the original was gone → its successor
+
+    # -- public API -----------------------------------------------------------------
+
+    async def send_text(
+        self,
+        key: ChatKey,
+        text: str,
+        *,
+        entities: list[MessageEntity] | None = None,
+        parse_mode: str | None = None,
+        reply_markup: Any = None,
+        reply_to: int | None = None,
+    ) -> int | None:
+        """Send a message; returns its id (the last part's, if it had to be split), None if it failed."""
+        content = _Content(text, entities or None, parse_mode, reply_markup)
+        return await self._submit(_Op(lambda op: self._send(key, content, reply_to)))
+
+    async def send_rendered(
+        self, key: ChatKey, part: Rendered, *, reply_markup: Any = None, reply_to: int | None = None
+    ) -> int | None:
+        return await self.send_text(key, part.text, entities=part.entities, reply_markup=reply_markup, reply_to=reply_to)
+
+    def edit_text(
+        self,
+        key: ChatKey,
+        message_id: int,
+        text: str,
+        *,
+        entities: list[MessageEntity] | None = None,
+        parse_mode: str | None = None,
+        reply_markup: Any = None,
+    ) -> None:
+        """Queue an edit; a still-pending edit of the same message just takes the new content."""
+        content = _Content(text, entities or None, parse_mode, reply_markup)
+        latest = next((op for op in reversed(self._queue) if op.message_id == message_id), None)
+        if latest is not None and latest.future is None and latest.content is not None:
+            latest.content = content
+            return
+        self._supersede(message_id, queued=False)
+        self._push(_Op(lambda op: self._edit(key, message_id, op.content), message_id=message_id, content=content))
+
+    async def edit_text_now(
+        self,
+        key: ChatKey,
+        message_id: int,
+        text: str,
+        *,
+        entities: list[MessageEntity] | None = None,
+        parse_mode: str | None = None,
+        reply_markup: Any = None,
+    ) -> bool:
+        """Edit in queue order and wait; True if Telegram shows this content now (maybe as a new message)."""
+        content = _Content(text, entities or None, parse_mode, reply_markup)
+        self._supersede(message_id, queued=True)
+        op = _Op(lambda op: self._edit(key, message_id, op.content), failed=False, message_id=message_id, content=content)
+        return await self._submit(op)
+
+    def delete(self, key: ChatKey, message_id: int) -> None:
+        self._supersede(message_id, queued=True)
+        self._push(_Op(lambda op: self._delete(message_id), message_id=message_id))
+
+    async def send_document(
+        self, key: ChatKey, filename: str, data: bytes, *, caption: str | None = None, reply_to: int | None = None
+    ) -> int | None:
+        return await self._submit(_Op(lambda op: self._send_document(key, filename, data, caption, reply_to)))
+
+    def chat_action(self, key: ChatKey, action: str = "typing") -> None:
+        """Best effort: dropped when the chat is busy or throttled rather than delayed."""
+        if self._queue or self._current is not None or self._bucket.wait() > 0:
+            return
+        self._push(_Op(lambda op: self._chat_action(key, action)))
+
+    async def flush(self) -> None:
+        """Wait until everything queued before this call is done."""
+        if self._queue or self._current is not None:
+            await self._submit(_Op(_nothing))
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+        while self._queue:  # queued after the flush: nothing will run them now
+            self._resolve(self._queue.popleft(), None)
+
+    # -- queue ----------------------------------------------------------------------
+
+    async def _submit(self, op: _Op) -> Any:
+        op.future = asyncio.get_running_loop().create_future()
+        self._push(op)
+        return await op.future
+
+    def _push(self, op: _Op) -> None:
+        self._queue.append(op)
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._run(), name=f"outbox {self.chat_id}")
+
+    def _supersede(self, message_id: int, *, queued: bool) -> None:
+        """Drop fire-and-forget edits of the message: the in-flight one, and with ``queued`` the pending ones."""
+        stale = [*self._queue] if queued else []
+        if self._current is not None:
+            stale.append(self._current)
+        for op in stale:
+            if op.message_id == message_id and op.content is not None and op.future is None:
+                op.superseded = True
+
+    async def _run(self) -> None:
+        # Exits when the queue is empty; _push starts a new worker when work arrives.
+        while self._queue:
+            op = self._current = self._queue.popleft()
+            result = op.failed
+            try:
+                if not op.superseded:
+                    result = await op.run(op)
+            except TelegramAPIError as err:
+                log.error("Telegram refused a request in chat %s: %s", self.chat_id, err)
+            except Exception:  # one bad operation must not stop the chat's queue
+                log.exception("Outbox operation failed in chat %s", self.chat_id)
+            finally:  # also on cancellation (close), so no caller waits forever
+                self._current = None
+                self._resolve(op, result)
+
+    @staticmethod
+    def _resolve(op: _Op, result: Any) -> None:
+        if op.future is not None and not op.future.done():
+            op.future.set_result(result)
+
+    # -- requests -------------------------------------------------------------------
+
+    async def _request(self, call: Callable[[], Awaitable[T]]) -> T | None:
+        """One API call, paced, retried through flood waits and outages; None if given up.
+
+        TelegramBadRequest and other refusals propagate: retrying can't fix them.
+        """
+        failing_since: float | None = None
+        delay = _BACKOFF_FIRST
+        while True:
+            while (wait := self._bucket.wait()) > 0:
+                await self._sleep(wait)
+            if self._current is not None and self._current.superseded:
+                return None
+            self._bucket.take()
+            try:
+                return await call()
+            except TelegramRetryAfter as err:
+                log.warning("Flood control in chat %s: nothing is sent for %ss", self.chat_id, err.retry_after)
+                self._bucket.hold(err.retry_after)
+            except TelegramEntityTooLarge:
+                raise
+            except (TelegramNetworkError, TelegramServerError) as err:
+                now = self._clock()
+                failing_since = now if failing_since is None else failing_since
+                if now - failing_since >= self._retry_window:
+                    log.error("Giving up on a request in chat %s after %.0fs of errors: %s", self.chat_id, now - failing_since, err)
+                    return None
+                log.warning("Telegram unreachable for chat %s (%s); retrying in %.0fs", self.chat_id, err, delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, _BACKOFF_CAP)
+
+    async def _send(self, key: ChatKey, content: _Content, reply_to: int | None) -> int | None:
+        sent = None
+        for part in _fit(content):
+            sent = await self._send_one(key, part, reply_to) or sent
+            reply_to = None
+        return sent
+
+    async def _send_one(self, key: ChatKey, content: _Content, reply_to: int | None) -> int | None:
+        try:
+            message = await self._request(
+                lambda: self._bot.send_message(
+                    chat_id=self.chat_id,
+                    message_thread_id=key.thread_id,
+                    reply_parameters=_reply(reply_to),
+                    **content.fields(),
+                )
+            )
+        except TelegramBadRequest as err:
+            if not content.formatted:
+                log.error("Telegram refused a message in chat %s: %s", self.chat_id, err.message)
+                return None
+            log.warning("Telegram refused formatting in chat %s (%s); sending plain text", self.chat_id, err.message)
+            return await self._send(key, content.plain(), reply_to)
+        if message is None:
+            return None
+        self._remember(message.message_id, content)
+        return message.message_id
+
+    async def _edit(self, key: ChatKey, message_id: int, content: _Content) -> bool:
+        message_id = self._successor(message_id)
+        if self._shown.get(message_id) == content:
+            return True
+        first, *rest = _fit(content)
+        shown = await self._edit_one(key, message_id, first)
+        for part in rest:
+            await self._send_one(key, part, None)
+        if shown:
+            self._remember(self._successor(message_id), content)
+        return shown
+
+    async def _edit_one(self, key: ChatKey, message_id: int, content: _Content) -> bool:
+        try:
+            result = await self._request(
+                lambda: self._bot.edit_message_text(chat_id=self.chat_id, message_id=message_id, **content.fields())
+            )
+        except TelegramBadRequest as err:
+            reason = err.message.lower()
+            if "message is not modified" in reason:
+                return True
+            if any(gone in reason for gone in _EDIT_GONE):
+                new_id = await self._send(key, content, None)
+                if new_id is not None:
+                    self._moved[message_id] = new_id
+                return new_id is not None
+            if not content.formatted:
+                log.error("Telegram refused an edit in chat %s: %s", self.chat_id, err.message)
+                return False
+            log.warning("Telegram refused formatting in chat %s (%s); editing as plain text", self.chat_id, err.message)
+            return await self._edit(key, message_id, content.plain())
+        return result is not None
+
+    async def _delete(self, message_id: int) -> None:
+        message_id = self._successor(message_id)
+        self._shown.pop(message_id, None)
+        try:
+            await self._request(lambda: self._bot.delete_message(chat_id=self.chat_id, message_id=message_id))
+        except TelegramBadRequest as err:
+            log.info("Could not delete message %s in chat %s: %s", message_id, self.chat_id, err.message)
+
+    async def _send_document(
+        self, key: ChatKey, filename: str, data: bytes, caption: str | None, reply_to: int | None
+    ) -> int | None:
+        if caption and utf16_len(caption) > MAX_CAPTION:
+            caption = split_plain(caption, MAX_CAPTION - 1)[0] + "…"
+        try:
+            message = await self._request(
+                lambda: self._bot.send_document(
+                    chat_id=self.chat_id,
+                    document=BufferedInputFile(data, filename=filename),
+                    caption=caption,
+                    parse_mode=None,
+                    message_thread_id=key.thread_id,
+                    reply_parameters=_reply(reply_to),
+                )
+            )
+        except TelegramBadRequest as err:
+            log.error("Telegram refused document %s in chat %s: %s", filename, self.chat_id, err.message)
+            return None
+        return message.message_id if message is not None else None
+
+    async def _chat_action(self, key: ChatKey, action: str) -> None:
+        try:
+            await self._bot.send_chat_action(chat_id=self.chat_id, action=action, message_thread_id=key.thread_id)
+        except TelegramRetryAfter as err:
+            self._bucket.hold(err.retry_after)
+        except TelegramAPIError as err:
+            log.debug("Chat action failed in chat %s: %s", self.chat_id, err)
+
+    def _remember(self, message_id: int, content: _Content) -> None:
+        self._shown[message_id] = content
+        self._shown.move_to_end(message_id)
+        while len(self._shown) > _SHOWN_MEMORY:
+            self._shown.popitem(last=False)
+
+    def _successor(self, message_id: int) -> int:
+        while message_id in self._moved:
+            message_id = self._moved[message_id]
+        return message_id
+
+
+class Outboxes:
+    """One Outbox per chat, created on first use. Private chats and groups have different limits."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        private_rate: float = 1.0,
+        private_burst: int = 3,
+        group_rate: float = 20 / 60,
+        group_burst: int = 5,
+        retry_window: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        """``retry_window``: how long network errors and 5xx are retried; ``clock``/``sleep`` are for tests."""
+        self._bot = bot
+        self._private = (private_rate, private_burst)
+        self._group = (group_rate, group_burst)
+        self._retry_window = retry_window
+        self._clock, self._sleep = clock, sleep
+        self._boxes: dict[int, Outbox] = {}
+
+    def for_chat(self, chat_id: int) -> Outbox:
+        box = self._boxes.get(chat_id)
+        if box is None:
+            rate, burst = self._private if chat_id > 0 else self._group
+            box = self._boxes[chat_id] = Outbox(
+                self._bot,
+                chat_id,
+                rate=rate,
+                burst=burst,
+                retry_window=self._retry_window,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+        return box
+
+    async def send_text(
+        self,
+        key: ChatKey,
+        text: str,
+        *,
+        entities: list[MessageEntity] | None = None,
+        parse_mode: str | None = None,
+        reply_markup: Any = None,
+        reply_to: int | None = None,
+    ) -> int | None:
+        return await self.for_chat(key.chat_id).send_text(
+            key, text, entities=entities, parse_mode=parse_mode, reply_markup=reply_markup, reply_to=reply_to
+        )
+
+    async def send_rendered(
+        self, key: ChatKey, part: Rendered, *, reply_markup: Any = None, reply_to: int | None = None
+    ) -> int | None:
+        return await self.for_chat(key.chat_id).send_rendered(key, part, reply_markup=reply_markup, reply_to=reply_to)
+
+    def edit_text(
+        self,
+        key: ChatKey,
+        message_id: int,
+        text: str,
+        *,
+        entities: list[MessageEntity] | None = None,
+        parse_mode: str | None = None,
+        reply_markup: Any = None,
+    ) -> None:
+        self.for_chat(key.chat_id).edit_text(
+            key, message_id, text, entities=entities, parse_mode=parse_mode, reply_markup=reply_markup
+        )
+
+    async def edit_text_now(
+        self,
+        key: ChatKey,
+        message_id: int,
+        text: str,
+        *,
+        entities: list[MessageEntity] | None = None,
+        parse_mode: str | None = None,
+        reply_markup: Any = None,
+    ) -> bool:
+        return await self.for_chat(key.chat_id).edit_text_now(
+            key, message_id, text, entities=entities, parse_mode=parse_mode, reply_markup=reply_markup
+        )
+
+    def delete(self, key: ChatKey, message_id: int) -> None:
+        self.for_chat(key.chat_id).delete(key, message_id)
+
+    async def send_document(
+        self, key: ChatKey, filename: str, data: bytes, *, caption: str | None = None, reply_to: int | None = None
+    ) -> int | None:
+        return await self.for_chat(key.chat_id).send_document(key, filename, data, caption=caption, reply_to=reply_to)
+
+    def chat_action(self, key: ChatKey, action: str = "typing") -> None:
+        self.for_chat(key.chat_id).chat_action(key, action)
+
+    async def close(self) -> None:
+        """Deliver everything queued (used at shutdown), then stop the workers."""
+        await asyncio.gather(*(box.close() for box in self._boxes.values()))
+
+
+async def _nothing(op: _Op) -> None:
+    return None
+
+
+def _reply(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
+
+
+def _fit(content: _Content) -> list[_Content]:
+    """Split text too long for one message; HTML can't be measured here (Telegram's refusal is handled)."""
+    if content.parse_mode is not None or utf16_len(content.text) <= MAX_TEXT:
+        return [content]
+    parts = split_rendered(content.text, content.entities or [])
+    if not parts:
+        return [content]
+    last = len(parts) - 1
+    return [
+        replace(content, text=part.text, entities=part.entities or None, reply_markup=content.reply_markup if i == last else None)
+        for i, part in enumerate(parts)
+    ]
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _html_text(markup: str) -> str:
+    """The visible text of Telegram HTML, for showing it unformatted."""
+    parser = _TextOnly()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts)

@@ -1,0 +1,197 @@
+"""The live view of one Claude turn: a progress message while it works, the rendered reply when done."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from telegramify_markdown import utf16_len
+
+from bot.keys import ChatKey
+from bot.telegram.outbox import Outboxes
+from bot.telegram.render import MAX_TEXT, Rendered, plan_reply, render_markdown
+
+log = logging.getLogger(__name__)
+
+WORKING = "⏳ Working…"
+NO_TEXT = "(no text reply)"
+TYPING_EVERY = 4.5  # Telegram shows "typing" for about 5 s
+LINE_LIMIT = 200
+NOTES_SHOWN = 3
+
+
+class StreamingReply:
+    def __init__(
+        self,
+        outbox: Outboxes,
+        key: ChatKey,
+        *,
+        reply_to: int | None = None,
+        stop_markup: Any = None,
+        edit_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._outbox = outbox
+        self._key = key
+        self._reply_to = reply_to
+        self._stop_markup = stop_markup
+        self._edit_interval = edit_interval
+        self._clock = clock
+        self._message_id: int | None = None
+        self._status = ""
+        self._notes: list[str] = []
+        self._parts: list[str] = []  # streamed text; joined only when shown
+        self._started = clock()
+        self._dirty = False
+        self._next_edit = 0.0
+        self._next_typing = 0.0
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._done = False
+
+    @property
+    def message_id(self) -> int | None:
+        """The progress message, which becomes the reply's first message."""
+        return self._message_id
+
+    async def start(self) -> None:
+        self._started = self._clock()
+        self._next_edit = self._started + self._edit_interval
+        self._message_id = await self._outbox.send_text(
+            self._key, WORKING, reply_markup=self._stop_markup, reply_to=self._reply_to
+        )
+        self._task = asyncio.create_task(self._run(), name=f"progress {self._key}")
+
+    def set_status(self, line: str) -> None:
+        self._status = _one_line(line)
+        self._touch()
+
+    def append_text(self, delta: str) -> None:
+        if delta:
+            self._parts.append(delta)
+            self._touch()
+
+    def note(self, line: str) -> None:
+        self._notes = [*self._notes, _one_line(line)][-NOTES_SHOWN:]
+        self._touch()
+
+    async def finish(self, final_markdown: str) -> None:
+        """Replace the progress message with the reply; the streamed text stands in for an empty final."""
+        if not await self._stop():
+            return
+        md = final_markdown if final_markdown.strip() else "".join(self._parts)
+        await self._deliver(md, into_progress=True)
+
+    async def fail(self, sentence: str) -> None:
+        """The progress message shows ``sentence``; any partial text follows as the reply would."""
+        if not await self._stop():
+            return
+        await self._replace_progress(Rendered(sentence, []))
+        partial = "".join(self._parts)
+        if partial.strip():
+            await self._deliver(partial, into_progress=False)
+
+    # -- internals ------------------------------------------------------------------
+
+    def _touch(self) -> None:
+        self._dirty = True
+        self._changed.set()
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                now = self._clock()
+                if now >= self._next_typing:
+                    self._outbox.chat_action(self._key)
+                    self._next_typing = now + TYPING_EVERY
+                can_edit = self._dirty and self._message_id is not None
+                if can_edit and now >= self._next_edit:
+                    self._dirty = can_edit = False
+                    self._next_edit = now + self._edit_interval
+                    self._outbox.edit_text(
+                        self._key, self._message_id, self._progress_text(now), reply_markup=self._stop_markup
+                    )
+                timeout = self._next_typing - now
+                if can_edit:
+                    timeout = min(timeout, self._next_edit - now)
+                self._changed.clear()
+                try:
+                    await asyncio.wait_for(self._changed.wait(), timeout)
+                except TimeoutError:
+                    pass
+        except Exception:  # the view is cosmetic; the final reply is still delivered by finish()
+            log.exception("Progress view of %s stopped", self._key)
+
+    def _progress_text(self, now: float) -> str:
+        lines = [f"{WORKING} {int(now - self._started)}s"]
+        if self._status:
+            lines.append(self._status)
+        header = "\n".join([*lines, *self._notes])
+        text = "".join(self._parts).strip()
+        if not text:
+            return header
+        return f"{header}\n\n{_tail(text, MAX_TEXT - utf16_len(header) - 2)}"
+
+    async def _stop(self) -> bool:
+        """Stop the live view; False if the turn was already finished."""
+        if self._done:
+            return False
+        self._done = True
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+        return True
+
+    async def _deliver(self, md: str, *, into_progress: bool) -> None:
+        plan = await asyncio.to_thread(plan_reply, md)  # a huge reply takes a while to render; other chats go on
+        messages = plan.messages or [Rendered(NO_TEXT, [])]
+        if into_progress:
+            await self._replace_progress(messages[0])
+            messages = messages[1:]
+        for part in messages:
+            await self._outbox.send_rendered(self._key, part)
+        if plan.document is not None:
+            name, data = plan.document
+            if await self._outbox.send_document(self._key, name, data) is None:
+                # The file didn't make it; the words still must.
+                for part in await asyncio.to_thread(render_markdown, md):
+                    await self._outbox.send_rendered(self._key, part)
+
+    async def _replace_progress(self, part: Rendered) -> None:
+        """Turn the progress message into ``part`` (keyboard removed), or send ``part`` anew."""
+        if self._message_id is not None and await self._outbox.edit_text_now(
+            self._key, self._message_id, part.text, entities=part.entities
+        ):
+            return
+        sent = await self._outbox.send_rendered(self._key, part, reply_to=self._reply_to)
+        if sent is None:
+            return
+        if self._message_id is not None:
+            self._outbox.delete(self._key, self._message_id)  # don't leave a "Working…" with a Stop button behind
+        self._message_id = sent
+
+
+def _one_line(line: str) -> str:
+    line = " ".join(line.splitlines())
+    return line if len(line) <= LINE_LIMIT else line[: LINE_LIMIT - 1] + "…"
+
+
+def _tail(text: str, room: int) -> str:
+    """The end of ``text`` in at most ``room`` UTF-16 units, marked with a leading "…" when cut."""
+    if utf16_len(text) <= room:
+        return text
+    tail = text[-(room - 1) :]  # one unit goes to the "…"; astral characters take two, so trim on
+    excess = utf16_len(tail) - (room - 1)
+    cut = 0
+    while excess > 0:
+        excess -= 2 if ord(tail[cut]) > 0xFFFF else 1
+        cut += 1
+    return "…" + tail[cut:]

@@ -1,0 +1,107 @@
+"""Command replies, as Telegram HTML (every value escaped here, so no reply can fail to parse)."""
+
+from __future__ import annotations
+
+import html
+import time
+
+from bot.session import ClaudeSession
+
+COMMANDS: list[tuple[str, str]] = [
+    ("start", "What this bot is and this chat's directory"),
+    ("help", "The commands"),
+    ("new", "Start a fresh conversation in this chat"),
+    ("status", "This chat's session, directory and costs"),
+    ("cd", "Show or change this chat's working directory"),
+    ("resume", "Switch back to an earlier conversation"),
+    ("stop", "Interrupt the running turn"),
+    ("sessions", "Every session the bot holds"),
+]
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def ago(timestamp: float, now: float | None = None) -> str:
+    seconds = max(0, int((now or time.time()) - timestamp))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
+def short_id(session_id: str | None) -> str:
+    return session_id[:8] if session_id else "none yet"
+
+
+def help_text(session: ClaudeSession) -> str:
+    lines = [
+        "<b>Claude Code in this chat.</b> Every chat (and forum topic) is its own project: "
+        "send a message and Claude Code works on it in this chat's directory; the conversation "
+        "survives restarts of the bot.",
+        "",
+        f"Directory: <code>{esc(session.working_dir)}</code>",
+        "",
+    ]
+    lines += [f"/{name} — {esc(description)}" for name, description in COMMANDS]
+    return "\n".join(lines)
+
+
+def state_line(session: ClaudeSession, now: float | None = None) -> str:
+    if session.running_since is None:
+        return "idle"
+    elapsed = int((now or time.time()) - session.running_since)
+    tool = f" · {esc(session.current_tool)}" if session.current_tool else ""
+    return f"running for {elapsed} s{tool}"
+
+
+def status_text(key: object, session: ClaudeSession, sessions_held: int, extra: list[str] | None = None) -> str:
+    record = session.record
+    totals = record.totals
+    lines = [
+        "<b>Status</b>",
+        f"Chat: <code>{esc(key)}</code>",
+        f"Session: <code>{esc(short_id(record.session_id))}</code>",
+        f"State: {state_line(session)}",
+        f"Queued: {len(session.queue)}" if session.queue else "",
+        f"Directory: <code>{esc(record.working_dir)}</code>",
+        f"Last activity: {ago(record.last_activity)}",
+        f"Totals: {totals.turns} turns · {totals.input_tokens:,} tokens in · {totals.output_tokens:,} out · ${totals.cost_usd:.4f}",
+    ]
+    last = record.last_turn
+    if last is not None:
+        context = (
+            f"context {last.context_tokens:,}/{last.context_window:,} tokens ({100 * last.context_tokens / last.context_window:.1f}%)"
+            if last.context_window
+            else f"context {last.context_tokens:,} tokens"
+        )
+        lines.append(f"Last turn: {context} · ${last.cost_usd:.4f} · {last.duration_ms / 1000:.1f} s")
+    lines += extra or []
+    lines.append(f"The bot holds {sessions_held} session{'s' if sessions_held != 1 else ''}: /sessions lists them.")
+    return "\n".join(line for line in lines if line)
+
+
+def sessions_text(sessions: list[ClaudeSession], idle_limit_s: float, members: dict[str, list[str]] | None = None) -> str:
+    if not sessions:
+        return "The bot holds no sessions yet."
+    now = time.time()
+    ordered = sorted(sessions, key=lambda s: s.record.last_activity, reverse=True)
+    lines = [f"<b>{len(ordered)} session{'s' if len(ordered) != 1 else ''}</b>"]
+    for session in ordered[:50]:
+        record = session.record
+        label = record.title or session.name
+        shared = (members or {}).get(session.name)
+        lines.append(
+            f"• <b>{esc(label)}</b> (<code>{esc(session.name)}</code>) — {state_line(session, now)}\n"
+            f"  <code>{esc(record.working_dir)}</code> · {ago(record.last_activity, now)}"
+            + (f"\n  shared by {esc(', '.join(shared))}" if shared else "")
+        )
+    if len(ordered) > 50:
+        lines.append(f"… and {len(ordered) - 50} more")
+    idle = sum(1 for s in ordered if not s.is_running and s.idle_seconds(now) > idle_limit_s)
+    lines.append(f"\n{idle} idle longer than {idle_limit_s / 3600:g} h: /sessions cleanup removes them.")
+    return "\n".join(lines)

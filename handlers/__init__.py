@@ -1,0 +1,18 @@
+"""aiogram Routers: translate Telegram updates into calls on the core, and answers back."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher
+
+from bot.app import Core
+from bot.commands import ChatCommands
+from handlers import callbacks, commands, messages
+from handlers.middlewares import AccessMiddleware
+
+
+def build_dispatcher(core: Core) -> Dispatcher:
+    dispatcher = Dispatcher(core=core, commands=ChatCommands(core))
+    dispatcher.update.outer_middleware(AccessMiddleware(core))
+    # Order matters: commands and buttons before the catch-all message router.
+    dispatcher.include_routers(commands.router, callbacks.router, messages.router)
+    return dispatcher

@@ -1,0 +1,72 @@
+"""Inline buttons. Every press is answered; a stale or foreign button only says it expired."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+
+from bot.app import Core
+from bot.commands import ChatCommands
+from bot.telegram.keyboards import CleanupCb, QueueCb, ResumeCb, StopCb
+from handlers.context import key_of
+
+router = Router(name="callbacks")
+
+EXPIRED = "This button has expired."
+
+
+def _message(query: CallbackQuery) -> Message | None:
+    return query.message if isinstance(query.message, Message) else None
+
+
+@router.callback_query(StopCb.filter())
+async def stop(query: CallbackQuery, callback_data: StopCb, commands: ChatCommands) -> None:
+    message = _message(query)
+    if message is None:
+        await query.answer(EXPIRED)
+        return
+    await query.answer(await commands.stop_session(key_of(message), callback_data.session))
+
+
+@router.callback_query(QueueCb.filter())
+async def queued(query: CallbackQuery, callback_data: QueueCb, core: Core) -> None:
+    message = _message(query)
+    found = core.scheduler.find_turn(callback_data.turn)
+    if message is None or found is None or found[1].key != key_of(message):
+        await query.answer(EXPIRED)
+        return
+    session, turn = found
+    if callback_data.action == "cancel":
+        done = await core.scheduler.cancel(session, turn)
+        await query.answer("Cancelled." if done else "Too late: it is already running.")
+    elif callback_data.action == "now":
+        done = await core.scheduler.run_now(session, turn)
+        await query.answer("Running it next." if done else "It is already running.")
+    else:
+        await query.answer(EXPIRED)
+
+
+@router.callback_query(ResumeCb.filter())
+async def resume(query: CallbackQuery, callback_data: ResumeCb, core: Core, commands: ChatCommands) -> None:
+    message = _message(query)
+    if message is None:
+        await query.answer(EXPIRED)
+        return
+    key = key_of(message)
+    text = await commands.resume(key, callback_data.session_id)
+    await query.answer()
+    await core.outboxes.send_text(key, text, parse_mode="HTML")
+
+
+@router.callback_query(CleanupCb.filter())
+async def cleanup(query: CallbackQuery, core: Core, commands: ChatCommands) -> None:
+    message = _message(query)
+    text = await commands.cleanup()
+    await query.answer(text)
+    if message is not None:
+        await core.outboxes.send_text(key_of(message), text)
+
+
+@router.callback_query()
+async def unknown(query: CallbackQuery) -> None:
+    await query.answer(EXPIRED)

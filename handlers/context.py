@@ -1,0 +1,26 @@
+"""Translate Telegram updates into chat keys and speaker names."""
+
+from __future__ import annotations
+
+from aiogram.types import Chat, Message, User
+
+from bot.keys import ChatKey
+
+
+def key_of(message: Message) -> ChatKey:
+    # Only forum topics are separate sessions: in plain groups message_thread_id marks a reply thread.
+    thread = message.message_thread_id if message.chat.is_forum and message.is_topic_message else None
+    return ChatKey(message.chat.id, thread)
+
+
+def chat_title(chat: Chat) -> str:
+    if chat.title:
+        return chat.title
+    return " ".join(part for part in (chat.first_name, chat.last_name) if part) or str(chat.id)
+
+
+def user_name(user: User | None) -> str:
+    if user is None:
+        return ""
+    name = user.full_name
+    return f"{name} (@{user.username})" if user.username else name

@@ -1,0 +1,113 @@
+"""Run the real bot process (`python -m bot`) against the local stand-ins."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.standins.cli_env import cli_env
+from tests.standins.messages_api import MessagesStandin
+from tests.standins.telegram_api import TelegramStandin
+
+ROOT = Path(__file__).resolve().parents[2]
+OWNER = 1001  # an allowed user
+FRIEND = 1002  # another allowed user
+STRANGER = 6666
+
+
+@dataclass
+class BotProcess:
+    telegram: TelegramStandin
+    claude: MessagesStandin
+    tmp: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: asyncio.subprocess.Process | None = None
+    starts: int = 0
+
+    @property
+    def session_dir(self) -> Path:
+        return self.tmp / "sessions"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.tmp / "work"
+
+    @property
+    def home(self) -> Path:
+        return self.tmp / "home"
+
+    @property
+    def log_path(self) -> Path:
+        return self.tmp / "bot.log"
+
+    def env(self) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ALLOWED_", "CLAUDE_", "SESSION_", "ANTHROPIC_"))}
+        base.update(cli_env(self.home, self.claude.base_url))
+        base.update(
+            TELEGRAM_BOT_TOKEN=self.telegram.token,
+            TELEGRAM_API_URL=self.telegram.base_url,
+            ALLOWED_USERS=f"{OWNER},{FRIEND}",
+            CLAUDE_WORKING_DIR=str(self.work_dir),
+            ALLOWED_PATHS=str(self.tmp / "work"),
+            SESSION_DIR=str(self.session_dir),
+            CLAUDE_PERMISSION_MODE="bypassPermissions",
+            LOG_LEVEL="DEBUG",
+            PYTHONUNBUFFERED="1",
+        )
+        base.update(self.extra_env)
+        return base
+
+    async def start(self, *, wait: bool = True) -> None:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True)
+        polls_before = self._polls()
+        log = open(self.log_path, "a")
+        log.write(f"\n===== start #{self.starts + 1} =====\n")
+        log.flush()
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=ROOT, env=self.env(), stdout=log, stderr=log
+        )
+        log.close()
+        self.starts += 1
+        if wait:
+            await self.wait_polling(polls_before)
+
+    def _polls(self) -> int:
+        return self.telegram.polls_started
+
+    async def wait_polling(self, polls_before: int, timeout: float = 30.0) -> None:
+        async def ready() -> None:
+            await self.telegram.wait_for(lambda: self._polls() > polls_before or self.exited(), timeout=timeout)
+
+        await ready()
+        if self.exited():
+            raise AssertionError(f"bot exited with {self.process.returncode if self.process else '?'}:\n{self.log_tail()}")
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.returncode is not None
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+        return await asyncio.wait_for(self.process.wait(), timeout=timeout)
+
+    async def kill(self) -> None:
+        await self.stop(signal.SIGKILL)
+
+    async def restart(self, sig: int = signal.SIGTERM) -> None:
+        await self.stop(sig)
+        await self.start()
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def session_files(self) -> list[str]:
+        return sorted(p.name for p in self.session_dir.glob("*.json"))

@@ -1,0 +1,877 @@
+"""A scriptable stand-in for the Anthropic Messages API, for the real Claude Code CLI.
+
+The stand-in is an aiohttp server that pytest starts in-process on 127.0.0.1 (port 0).
+The REAL Claude Code CLI (spawned by the real bot, or by ``claude_agent_sdk`` in a
+test) is pointed at it with ``ANTHROPIC_BASE_URL`` (see ``tests/standins/cli_env.py``).
+Tests drive the bot only through Telegram messages, so the prompt text *is* the script:
+the stand-in reads directives from the last user turn of each *main* request.
+
+Directives
+==========
+Found anywhere in the text blocks of the last user turn (the bot may prefix context
+lines such as ``[Chat: X | From: Y]`` or append file notes); ``<system-reminder>``
+blocks the CLI injects are ignored.  The first directive found wins, except that
+``#slow S`` combines with the text-producing ones (``#long``, ``#markup``,
+``#history`` and the plain echo).
+
+``(no directive)``
+    Text reply ``echo: <the last user text, trimmed>``.
+``#history``
+    Text reply ``history: `` + ``" | ".join(user_texts)`` -- every user-authored text
+    of the request, oldest first (tool results, system-reminders and the CLI's own
+    ``[Request interrupted by user]`` markers are left out).  Proves a resumed
+    session carries its history.
+``#pwd``
+    A ``tool_use`` of ``Bash`` with ``{"command": "pwd", "description": "Print
+    working directory"}``.  When the next request carries the matching
+    ``tool_result``: text ``pwd: <result text>``, or ``tool denied: <text>`` if the
+    result is an error / permission denial.
+``#tool <ToolName> <json input>``
+    A ``tool_use`` of any tool, e.g. ``#tool Write {"file_path": "x.txt", "content":
+    "hi"}`` or ``#tool mcp__bot__session_context {}`` (input defaults to ``{}``).
+    On the ``tool_result``: ``tool result: <text>`` or ``tool denied: <text>``.
+``#long N``
+    Exactly N characters of numbered lines (``line 00001 xxxx...``), the last
+    characters being ``END-OF-REPLY``.
+``#markup``
+    A reply full of ``<``, ``>``, ``&``, ``<div>``, ``a < b && c > d``, Markdown
+    headings / bold / lists and fenced code with HTML inside, ending ``END-OF-REPLY``.
+``#slow S``
+    The reply (echo by default) is streamed in many small deltas spread over S
+    seconds (float) -- to catch a turn mid-run, interrupt it, or queue behind it.
+``#error 500`` / ``#error 529`` / ``#error 429`` (any 4xx/5xx)
+    That HTTP status with Anthropic's JSON error body
+    (``api_error`` / ``overloaded_error`` / ``rate_limit_error`` ...).
+``#close``
+    Starts the SSE stream (``message_start`` and a partial text block) and then
+    drops the connection mid-message.
+
+Retries: the CLI retries 5xx/429/529 and dropped connections itself (by default up to
+10 retries with exponential back-off: ~0.5 s, 1 s, 2 s, 4 s, ... capped near 32 s).
+``cli_env`` sets ``CLAUDE_CODE_MAX_RETRIES`` so a failing directive ends in an error
+result within a couple of seconds; every retry is recorded as another request.
+Since a retry carries the same prompt, a directive fails every attempt;
+``fail_next(status, count)`` fails only ``count`` attempts, which is how to make a
+retry succeed.
+
+Auxiliary requests
+==================
+Besides the main agent loop the CLI sends auxiliary ``/v1/messages`` requests (e.g.
+the session-title generator: no tools, ``output_config.format`` = JSON schema
+``{"title": ...}``; the user's prompt is quoted inside ``<session>`` tags, so it must
+never be read as a script).  They are recorded with ``is_main=False`` and always get a
+short plain answer -- a JSON instance of the requested schema when structured output is
+asked for (``{"title": "Stand-in session"}``), else ``ok`` -- never a ``tool_use``.
+Other paths: ``HEAD/GET /api/hello`` (the CLI's connectivity probe) -> 200,
+``POST /v1/messages/count_tokens`` -> ``{"input_tokens": N}``, ``GET /v1/models`` -> a
+one-model list, anything else -> Anthropic-style 404 JSON.  These are recorded in
+``other_requests``.
+
+Programmatic control
+====================
+``standin.script = fn`` -- ``fn(request_json) -> Reply | None`` (may be async) takes
+over main requests; ``None`` falls back to the directives.
+``fail_next(status, count=1)`` / ``close_next(count=1)`` -- the next main requests
+fail / drop regardless of directives (precedence: down > fail/close > script >
+directives).  ``set_down(True)`` answers every request (main, auxiliary, other paths)
+with 529 ``overloaded_error`` -- or with ``set_down(True, refuse=True)`` drops every
+connection without an answer -- until ``set_down(False)``.
+
+Usage in ``message_start`` / ``message_delta`` is plausible (input tokens ~ request
+size / 4, output tokens ~ reply size / 4), so ``ResultMessage.usage`` and
+``total_cost_usd`` are filled in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import json
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+__all__ = [
+    "DIRECTIVE_RE",
+    "END_MARKER",
+    "MARKUP_TEXT",
+    "MessagesStandin",
+    "OtherRequest",
+    "RecordedRequest",
+    "Reply",
+    "is_main_request",
+    "long_text",
+    "tool_result_text",
+    "user_texts",
+]
+
+END_MARKER = "END-OF-REPLY"
+
+ERROR_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+
+ERROR_MESSAGES: dict[str, str] = {
+    "api_error": "Internal server error (stand-in)",
+    "overloaded_error": "Overloaded (stand-in)",
+    "rate_limit_error": "Rate limited (stand-in)",
+}
+
+MARKUP_TEXT = """# Heading <one> & "two"
+
+Some **bold <b>not a tag</b>** and _italic_ text; a < b && c > d; 1 < 2 > 0 & done.
+A bare <div> and a closing </div>, an entity-looking &amp; and &lt;tag&gt;, a \\ backslash.
+
+## Lists
+
+- item with <span class="x">html</span>
+- item with `inline <code> & stuff`
+  - nested *star* item [link](https://example.com/?a=1&b=<2>)
+1. first & foremost
+2. second > first
+
+```html
+<div class="box">
+  <p>Hello & welcome, a < b && c > d</p>
+  <script>if (a < b && c > d) { alert("x"); }</script>
+</div>
+```
+
+> quote with <tag> & **bold**
+
+| col <1> | col & 2 |
+|---------|---------|
+| a < b   | c > d   |
+
+""" + END_MARKER
+
+DIRECTIVE_RE = re.compile(
+    r"(?<![\w#])#(history|pwd|tool|long|markup|slow|error|close)\b[ \t]*([^\n]*)"
+)
+_SYSTEM_REMINDER_RE = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
+# Texts the CLI itself puts into user turns (not user-authored).
+_CLI_MARKERS = (
+    "[Request interrupted by user",
+    "<local-command-",
+    "<command-name>",
+    "Caveat: The messages below were generated by the user while running local commands",
+)
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    if isinstance(content, list):
+        return [b for b in content if isinstance(b, dict)]
+    return []
+
+
+def _clean_text(text: str) -> str:
+    text = _SYSTEM_REMINDER_RE.sub("", text).strip()
+    if any(text.startswith(m) for m in _CLI_MARKERS):
+        return ""
+    return text
+
+
+def user_texts(body: dict[str, Any]) -> list[str]:
+    """Every user-authored text of the request, oldest first (as ``#history`` does)."""
+    out: list[str] = []
+    for msg in body.get("messages") or []:
+        if msg.get("role") != "user":
+            continue
+        for block in _blocks(msg.get("content")):
+            if block.get("type") == "text":
+                text = _clean_text(str(block.get("text", "")))
+                if text:
+                    out.append(text)
+    return out
+
+
+def _last_user_message(body: dict[str, Any]) -> dict[str, Any] | None:
+    for msg in reversed(body.get("messages") or []):
+        if msg.get("role") == "user":
+            return msg
+    return None
+
+
+def _last_user_texts(body: dict[str, Any], stale: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """User-authored texts of the newest prompt (the last user message).
+
+    After a failed turn (an API error or a dropped stream) the CLI keeps the
+    unanswered prompt and merges it with the next one into a single user message
+    (``["#error 500\\n", "next prompt"]``).  Leading texts found in ``stale`` (prompts
+    the stand-in failed before) are skipped, so the newest prompt is the script.
+    """
+    msg = _last_user_message(body)
+    if msg is None:
+        return []
+    texts = []
+    for block in _blocks(msg.get("content")):
+        if block.get("type") == "text":
+            text = _clean_text(str(block.get("text", "")))
+            if text:
+                texts.append(text)
+    while len(texts) > 1 and texts[0] in stale:
+        texts.pop(0)
+    return texts
+
+
+def _last_tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
+    msg = _last_user_message(body)
+    if msg is None:
+        return []
+    return [b for b in _blocks(msg.get("content")) if b.get("type") == "tool_result"]
+
+
+def tool_result_text(block: dict[str, Any]) -> str:
+    """The text of a ``tool_result`` block (string or list-of-blocks content)."""
+    content = block.get("content")
+    if isinstance(content, str):
+        return content.strip()
+    parts = []
+    for b in _blocks(content):
+        if b.get("type") == "text":
+            parts.append(str(b.get("text", "")))
+        elif b.get("type"):
+            parts.append(f"[{b['type']}]")
+    return "\n".join(parts).strip()
+
+
+def _system_text(body: dict[str, Any]) -> str:
+    system = body.get("system")
+    if isinstance(system, str):
+        return system
+    return "\n".join(str(b.get("text", "")) for b in _blocks(system))
+
+
+def is_main_request(body: dict[str, Any]) -> bool:
+    """Main agent-loop request (vs an auxiliary one such as title generation).
+
+    Auxiliary requests ask for structured output (``output_config.format``) and/or
+    carry no tools; the main loop always offers the agent's tools.
+    """
+    output_config = body.get("output_config") or {}
+    if isinstance(output_config, dict) and output_config.get("format"):
+        return False
+    if not body.get("tools"):
+        return False
+    return True
+
+
+def long_text(n: int) -> str:
+    """Exactly ``n`` characters of numbered lines ending with ``END-OF-REPLY``."""
+    if n <= len(END_MARKER):
+        return END_MARKER[len(END_MARKER) - max(n, 0):] if n > 0 else ""
+    width = 60  # characters per line, newline included
+    budget = n - len(END_MARKER)
+    parts: list[str] = []
+    i = 1
+    while budget >= width:
+        head = f"line {i:05d} "
+        parts.append(head + "x" * (width - 1 - len(head)) + "\n")
+        budget -= width
+        i += 1
+    if budget:
+        parts.append((f"line {i:05d} " + "x" * width)[:budget])
+    text = "".join(parts) + END_MARKER
+    assert len(text) == n
+    return text
+
+
+def _estimate_tokens(obj: Any) -> int:
+    try:
+        size = len(json.dumps(obj, ensure_ascii=False))
+    except (TypeError, ValueError):
+        size = len(str(obj))
+    return max(1, size // 4)
+
+
+def _schema_instance(schema: Any) -> Any:
+    """A minimal instance of a JSON schema (for structured-output auxiliary requests)."""
+    if not isinstance(schema, dict):
+        return "Stand-in"
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf"):
+        if schema.get(key):
+            return _schema_instance(schema[key][0])
+    typ = schema.get("type")
+    if isinstance(typ, list):
+        typ = next((t for t in typ if t != "null"), "null")
+    if typ == "object" or "properties" in schema:
+        props = schema.get("properties") or {}
+        return {k: _schema_instance(v) for k, v in props.items()}
+    if typ == "array":
+        return []
+    if typ in ("integer", "number"):
+        return 0
+    if typ == "boolean":
+        return False
+    if typ == "null":
+        return None
+    return "Stand-in session"
+
+
+# --------------------------------------------------------------------------- replies
+
+
+@dataclass
+class Reply:
+    """What the stand-in answers to one request.
+
+    kind: ``"text"`` (text block), ``"tool_use"`` (an optional ``text`` block, then a
+    tool_use block), ``"error"`` (HTTP ``status`` + Anthropic error JSON) or
+    ``"close"`` (start the stream, then drop the connection).  ``duration`` spreads
+    the streamed deltas over that many seconds.
+    """
+
+    kind: str = "text"
+    text: str = ""
+    tool_name: str = ""
+    tool_input: dict[str, Any] = field(default_factory=dict)
+    tool_id: str | None = None
+    status: int = 0
+    error_type: str | None = None
+    message: str | None = None
+    duration: float = 0.0
+    stop_reason: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def text_reply(cls, text: str, duration: float = 0.0) -> "Reply":
+        return cls(kind="text", text=text, duration=duration)
+
+    @classmethod
+    def tool(
+        cls, name: str, input: dict[str, Any] | None = None, text: str = "", tool_id: str | None = None
+    ) -> "Reply":
+        return cls(kind="tool_use", tool_name=name, tool_input=dict(input or {}), text=text, tool_id=tool_id)
+
+    @classmethod
+    def error(cls, status: int, message: str | None = None, error_type: str | None = None) -> "Reply":
+        return cls(kind="error", status=status, message=message, error_type=error_type)
+
+    @classmethod
+    def close(cls, text: str = "partial answer that never ") -> "Reply":
+        return cls(kind="close", text=text)
+
+
+@dataclass
+class RecordedRequest:
+    """One ``POST /v1/messages`` request as the stand-in saw it."""
+
+    body: dict[str, Any]
+    is_main: bool
+    at: float
+    user_texts: list[str]
+    last_user_text: str
+    tool_results: list[dict[str, Any]]
+    prompt_texts: list[str] = field(default_factory=list)  # the newest prompt's text blocks
+    headers: dict[str, str] = field(default_factory=dict)
+    path: str = "/v1/messages"
+    reply: Reply | None = None
+    status: int = 200
+    finished: bool = False  # the answer was sent completely
+    aborted: bool = False  # the client went away mid-answer (e.g. an interrupt)
+    done_at: float | None = None
+
+    @property
+    def directive(self) -> str | None:
+        m = DIRECTIVE_RE.search(self.last_user_text)
+        return m.group(1) if m else None
+
+    @property
+    def session_id(self) -> str | None:
+        return self.headers.get("X-Claude-Code-Session-Id") or self.headers.get("x-claude-code-session-id")
+
+
+@dataclass
+class OtherRequest:
+    """A request to any other path (connectivity probe, count_tokens, models, ...)."""
+
+    method: str
+    path: str
+    at: float
+    body: Any = None
+
+
+ScriptFn = Callable[[dict[str, Any]], "Reply | None | Awaitable[Reply | None]"]
+
+
+# --------------------------------------------------------------------------- server
+
+
+class MessagesStandin:
+    """In-process Messages API stand-in.  ``await start()`` / ``await stop()``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, chunk_size: int = 400) -> None:
+        self.host = host
+        self.port = port
+        self.chunk_size = chunk_size
+        self.base_url = ""
+        self.requests: list[RecordedRequest] = []
+        self.other_requests: list[OtherRequest] = []
+        self.script: ScriptFn | None = None
+        self._fail_queue: list[int] = []
+        self._close_count = 0
+        self._down: str | None = None  # None | "529" | "refuse"
+        self._tool_kinds: dict[str, str] = {}
+        self._stale_prompts: set[str] = set()
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._cond: asyncio.Condition | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()
+
+    # ---------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        self._cond = asyncio.Condition()
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server  # noqa: SLF001 - the only way to learn the bound port
+        assert server is not None and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
+        self.base_url = f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> "MessagesStandin":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ---------------------------------------------------------------- control
+    def fail_next(self, status: int, count: int = 1) -> None:
+        """The next ``count`` main requests answer HTTP ``status`` whatever they say."""
+        self._fail_queue.extend([status] * count)
+
+    def close_next(self, count: int = 1) -> None:
+        """The next ``count`` main requests get their stream dropped mid-message."""
+        self._close_count += count
+
+    def set_down(self, down: bool = True, refuse: bool = False) -> None:
+        """While down every request answers 529 (or, with ``refuse``, is dropped unanswered)."""
+        self._down = ("refuse" if refuse else "529") if down else None
+
+    def reset(self) -> None:
+        """Forget recorded requests and pending failures (script stays)."""
+        self.requests.clear()
+        self.other_requests.clear()
+        self._fail_queue.clear()
+        self._close_count = 0
+        self._down = None
+
+    # ---------------------------------------------------------------- queries
+    def main_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.is_main]
+
+    def aux_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if not r.is_main]
+
+    async def wait_for(self, predicate: Callable[..., Any], timeout: float = 30.0) -> Any:
+        """Wait until ``predicate`` is truthy; returns its value.
+
+        The predicate is evaluated now and again whenever a request arrives or
+        finishes.  It takes no argument or one (this stand-in).  Raises
+        ``TimeoutError`` after ``timeout`` seconds.
+        """
+        assert self._cond is not None, "start() first"
+        try:
+            wants_arg = any(
+                p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                for p in inspect.signature(predicate).parameters.values()
+            )
+        except (TypeError, ValueError):
+            wants_arg = False
+
+        def check() -> Any:
+            return predicate(self) if wants_arg else predicate()
+
+        result: Any = None
+
+        def ready() -> bool:
+            nonlocal result
+            result = check()
+            return bool(result)
+
+        async with self._cond:
+            try:
+                await asyncio.wait_for(self._cond.wait_for(ready), timeout)
+            except asyncio.TimeoutError:
+                raise TimeoutError(
+                    f"stand-in condition not met within {timeout}s; "
+                    f"{len(self.requests)} requests ({len(self.main_requests())} main)"
+                ) from None
+        return result
+
+    async def _notify(self) -> None:
+        if self._cond is None:
+            return
+        async with self._cond:
+            self._cond.notify_all()
+
+    # ---------------------------------------------------------------- HTTP
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if self._down == "refuse":
+            self._drop(request)
+            return web.Response(status=503)  # never reaches the client
+        path = request.path.rstrip("/")
+        if path == "/v1/messages" and request.method == "POST":
+            return await self._messages(request)
+        body: Any = None
+        if request.can_read_body:
+            raw = await request.read()
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = raw.decode("utf-8", "replace")[:2000]
+        self.other_requests.append(OtherRequest(request.method, request.path_qs, time.time(), body))
+        await self._notify()
+        if self._down:
+            return self._error_response(Reply.error(529))
+        if path == "/api/hello":
+            return web.json_response({"message": "hello"})
+        if path == "/v1/messages/count_tokens" and request.method == "POST":
+            return web.json_response({"input_tokens": _estimate_tokens(body)})
+        if path == "/v1/models" and request.method == "GET":
+            return web.json_response(
+                {
+                    "data": [
+                        {
+                            "type": "model",
+                            "id": "claude-opus-5-5",
+                            "display_name": "Claude (stand-in)",
+                            "created_at": "2026-01-01T00:00:00Z",
+                        }
+                    ],
+                    "has_more": False,
+                    "first_id": "claude-opus-5-5",
+                    "last_id": "claude-opus-5-5",
+                }
+            )
+        return web.json_response(
+            {"type": "error", "error": {"type": "not_found_error", "message": f"Not found: {request.path}"}},
+            status=404,
+        )
+
+    @staticmethod
+    def _drop(request: web.Request) -> None:
+        transport = request.transport
+        if transport is not None:
+            transport.abort() if hasattr(transport, "abort") else transport.close()
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return self._error_response(Reply.error(400, "invalid JSON body"))
+        if not isinstance(body, dict):
+            return self._error_response(Reply.error(400, "body must be an object"))
+        is_main = is_main_request(body)
+        last_texts = _last_user_texts(body, self._stale_prompts if is_main else frozenset())
+        rec = RecordedRequest(
+            body=body,
+            is_main=is_main,
+            at=time.time(),
+            user_texts=user_texts(body),
+            last_user_text="\n".join(last_texts),
+            tool_results=_last_tool_results(body),
+            prompt_texts=last_texts,
+            headers=dict(request.headers),
+            path=request.path_qs,
+        )
+        self.requests.append(rec)
+        await self._notify()
+        try:
+            return await self._answer(request, rec)
+        finally:
+            rec.done_at = time.time()
+            if rec.is_main and (rec.aborted or not rec.finished or (rec.reply and rec.reply.kind in ("error", "close"))):
+                # The CLI will merge this unanswered prompt into the next user turn.
+                self._stale_prompts.update(last_texts)
+            await asyncio.shield(self._notify())
+
+    async def _answer(self, request: web.Request, rec: RecordedRequest) -> web.StreamResponse:
+        reply = await self._decide(rec)
+        rec.reply = reply
+        if reply.kind == "error":
+            rec.status = reply.status
+            rec.finished = True
+            return self._error_response(reply)
+        if rec.body.get("stream"):
+            return await self._stream(request, rec, reply)
+        if reply.kind == "close":
+            rec.aborted = True
+            self._drop(request)
+            return web.Response(status=503)  # never reaches the client
+        rec.finished = True
+        return web.json_response(self._message_json(rec, reply))
+
+    async def _decide(self, rec: RecordedRequest) -> Reply:
+        if self._down:
+            return Reply.error(529)
+        if not rec.is_main:
+            return self._aux_reply(rec.body)
+        if self._fail_queue:
+            return Reply.error(self._fail_queue.pop(0))
+        if self._close_count > 0:
+            self._close_count -= 1
+            return Reply.close()
+        if self.script is not None:
+            result = self.script(rec.body)
+            if inspect.isawaitable(result):
+                result = await result
+            if result is not None:
+                return result
+        return self._directive_reply(rec)
+
+    @staticmethod
+    def _aux_reply(body: dict[str, Any]) -> Reply:
+        output_config = body.get("output_config") or {}
+        fmt = output_config.get("format") if isinstance(output_config, dict) else None
+        if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+            return Reply.text_reply(json.dumps(_schema_instance(fmt.get("schema"))))
+        return Reply.text_reply("ok")
+
+    def _directive_reply(self, rec: RecordedRequest) -> Reply:
+        # A tool round-trip: answer the tool_result(s) of the last user turn.
+        tool_lines = []
+        for block in rec.tool_results:
+            result = tool_result_text(block)
+            kind = self._tool_kinds.get(str(block.get("tool_use_id")), "tool")
+            if block.get("is_error"):
+                tool_lines.append(f"tool denied: {result}")
+            elif kind == "pwd":
+                tool_lines.append(f"pwd: {result}")
+            else:
+                tool_lines.append(f"tool result: {result}")
+        if tool_lines and not rec.last_user_text.strip():
+            return Reply.text_reply("\n".join(tool_lines))
+        reply = self._prompt_reply(rec)
+        if tool_lines and reply.kind in ("text", "tool_use"):
+            # New user text next to tool results (a message queued mid-turn, or a
+            # new prompt after an interrupted tool): answer both.
+            reply.text = "\n".join(tool_lines + ([reply.text] if reply.text else []))
+        return reply
+
+    def _prompt_reply(self, rec: RecordedRequest) -> Reply:
+        text = rec.last_user_text.strip()
+        found = {m.group(1): m.group(2).strip() for m in reversed(list(DIRECTIVE_RE.finditer(text)))}
+        first = next((m.group(1) for m in DIRECTIVE_RE.finditer(text) if m.group(1) != "slow"), None)
+        duration = 0.0
+        if "slow" in found:
+            try:
+                duration = max(0.0, float(found["slow"].split()[0]))
+            except (IndexError, ValueError):
+                duration = 1.0
+        if first == "error":
+            try:
+                status = int(found["error"].split()[0])
+            except (IndexError, ValueError):
+                status = 500
+            return Reply.error(status)
+        if first == "close":
+            return Reply.close()
+        if first == "pwd":
+            return Reply.tool("Bash", {"command": "pwd", "description": "Print working directory"})
+        if first == "tool":
+            arg = found["tool"]
+            name, _, rest = arg.partition(" ")
+            rest = rest.strip()
+            tool_input: dict[str, Any] = {}
+            if rest:
+                try:
+                    tool_input, _ = json.JSONDecoder().raw_decode(rest)
+                except ValueError:
+                    return Reply.text_reply(f"stand-in: bad #tool JSON input: {rest}")
+            if not name:
+                return Reply.text_reply("stand-in: #tool needs a tool name")
+            return Reply.tool(name, tool_input)
+        if first == "long":
+            try:
+                n = int(found["long"].split()[0])
+            except (IndexError, ValueError):
+                n = 1000
+            return Reply.text_reply(long_text(n), duration)
+        if first == "markup":
+            return Reply.text_reply(MARKUP_TEXT, duration)
+        if first == "history":
+            return Reply.text_reply("history: " + " | ".join(rec.user_texts), duration)
+        return Reply.text_reply(f"echo: {text}", duration)
+
+    # ---------------------------------------------------------------- rendering
+    def _error_response(self, reply: Reply) -> web.Response:
+        status = reply.status or 500
+        etype = reply.error_type or ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+        message = reply.message or ERROR_MESSAGES.get(etype, f"Stand-in error {status}")
+        headers = {"request-id": f"req_standin_{next(self._ids):06d}", **reply.headers}
+        return web.json_response(
+            {"type": "error", "error": {"type": etype, "message": message}},
+            status=status,
+            headers=headers,
+        )
+
+    def _prepare_tool_id(self, reply: Reply) -> str:
+        tool_id = reply.tool_id or f"toolu_standin_{next(self._ids):06d}"
+        reply.tool_id = tool_id
+        is_pwd = reply.tool_name == "Bash" and reply.tool_input.get("command") == "pwd"
+        self._tool_kinds[tool_id] = "pwd" if is_pwd else "tool"
+        return tool_id
+
+    def _usage(self, rec: RecordedRequest, reply: Reply) -> tuple[dict[str, int], int]:
+        input_tokens = _estimate_tokens([rec.body.get("system"), rec.body.get("messages")])
+        output_tokens = max(1, (len(reply.text) + len(json.dumps(reply.tool_input)) * (reply.kind == "tool_use")) // 4)
+        start_usage = {
+            "input_tokens": input_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "output_tokens": 1,
+        }
+        return start_usage, output_tokens
+
+    def _content(self, reply: Reply) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        if reply.text and reply.kind != "close":
+            blocks.append({"type": "text", "text": reply.text})
+        if reply.kind == "tool_use":
+            blocks.append(
+                {"type": "tool_use", "id": self._prepare_tool_id(reply), "name": reply.tool_name, "input": reply.tool_input}
+            )
+        return blocks
+
+    def _stop_reason(self, reply: Reply) -> str:
+        return reply.stop_reason or ("tool_use" if reply.kind == "tool_use" else "end_turn")
+
+    def _message_json(self, rec: RecordedRequest, reply: Reply) -> dict[str, Any]:
+        start_usage, output_tokens = self._usage(rec, reply)
+        return {
+            "id": f"msg_standin_{next(self._ids):06d}",
+            "type": "message",
+            "role": "assistant",
+            "model": rec.body.get("model", "claude-standin"),
+            "content": self._content(reply),
+            "stop_reason": self._stop_reason(reply),
+            "stop_sequence": None,
+            "usage": {**start_usage, "output_tokens": output_tokens},
+        }
+
+    async def _stream(self, request: web.Request, rec: RecordedRequest, reply: Reply) -> web.StreamResponse:
+        resp = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "request-id": f"req_standin_{next(self._ids):06d}",
+            }
+        )
+        try:
+            await resp.prepare(request)
+            return await self._stream_body(request, resp, rec, reply)
+        except ConnectionError:  # the client went away (an interrupt, a killed CLI)
+            rec.aborted = True
+            return resp
+
+    async def _stream_body(
+        self, request: web.Request, resp: web.StreamResponse, rec: RecordedRequest, reply: Reply
+    ) -> web.StreamResponse:
+        async def send(event: str, data: dict[str, Any]) -> None:
+            await resp.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+
+        start_usage, output_tokens = self._usage(rec, reply)
+        await send(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": f"msg_standin_{next(self._ids):06d}",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": rec.body.get("model", "claude-standin"),
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": start_usage,
+                },
+            },
+        )
+        if reply.kind == "close":
+            await send("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+            await send("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": reply.text}})
+            await asyncio.sleep(0.05)
+            rec.aborted = True
+            self._drop(request)
+            return resp
+
+        blocks = self._content(reply)
+        total_chars = sum(len(b.get("text", "")) for b in blocks) or 1
+        for index, block in enumerate(blocks):
+            if block["type"] == "text":
+                await send("content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})
+                share = reply.duration * len(block["text"]) / total_chars
+                for piece, pause in self._chunks(block["text"], share):
+                    await send("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}})
+                    if pause:
+                        await asyncio.sleep(pause)
+            else:
+                await send(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}},
+                    },
+                )
+                await send(
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}},
+                )
+            await send("content_block_stop", {"type": "content_block_stop", "index": index})
+        await send(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": self._stop_reason(reply), "stop_sequence": None},
+                "usage": {"output_tokens": output_tokens},
+            },
+        )
+        await send("message_stop", {"type": "message_stop"})
+        await resp.write_eof()
+        rec.finished = True
+        return resp
+
+    def _chunks(self, text: str, duration: float) -> list[tuple[str, float]]:
+        if not text:
+            return [("", 0.0)]
+        if duration <= 0:
+            size = self.chunk_size
+            return [(text[i : i + size], 0.0) for i in range(0, len(text), size)]
+        # Many small deltas: ~20 per second, at least 10, at most one per character.
+        n = max(1, min(len(text), max(10, int(duration * 20))))
+        size = math.ceil(len(text) / n)
+        pieces = [text[i : i + size] for i in range(0, len(text), size)]
+        pause = duration / len(pieces)
+        return [(p, pause) for p in pieces]

@@ -1,0 +1,92 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.keys import ChatKey
+from bot.paths import PathRefused, resolve_directory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_chat_keys_round_trip() -> None:
+    assert str(ChatKey(123)) == "123"
+    assert str(ChatKey(-1001234, 7)) == "-1001234_7"
+    assert ChatKey.parse("-1001234_7") == ChatKey(-1001234, 7)
+    assert ChatKey.parse("42").filename == "42.json"
+    for bad in ["", "abc", "1_", "_1", "1_2_3", "1.5", "../x"]:
+        with pytest.raises(ValueError):
+            ChatKey.parse(bad)
+
+
+@pytest.fixture()
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "root" / "a" / "b").mkdir(parents=True)
+    (tmp_path / "root" / "file.txt").write_text("x")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "root" / "escape").symlink_to(tmp_path / "outside")
+    (tmp_path / "root" / "inner").symlink_to(tmp_path / "root" / "a")
+    return tmp_path
+
+
+def test_cd_resolves_inside_roots(tree: Path) -> None:
+    root = tree / "root"
+    assert resolve_directory(root, "a", [root]) == root / "a"
+    assert resolve_directory(root / "a" / "b", "..", [root]) == root / "a"
+    assert resolve_directory(root, str(root / "a" / "b"), [root]) == root / "a" / "b"
+    assert resolve_directory(root, "inner", [root]) == root / "a"
+
+
+@pytest.mark.parametrize(
+    "argument, reason",
+    [
+        ("..", "outside"),
+        ("escape", "outside"),
+        ("a/../../outside", "outside"),
+        ("missing", "does not exist"),
+        ("file.txt", "not a directory"),
+        ("a\x00b", "characters"),
+        ("x" * 5000, "characters"),
+        ("   ", "Give a path"),
+    ],
+)
+def test_cd_refuses_bad_paths(tree: Path, argument: str, reason: str) -> None:
+    root = tree / "root"
+    with pytest.raises(PathRefused, match=reason):
+        resolve_directory(root, argument, [root])
+
+
+def test_cd_expands_home(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tree / "root"))
+    assert resolve_directory(tree, "~/a", [tree / "root"]) == tree / "root" / "a"
+
+
+def _run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ALLOWED_", "CLAUDE_", "SESSION_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot"], env={**clean, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    "env, names",
+    [
+        ({}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x"}, "ALLOWED_USERS"),
+        ({"TELEGRAM_BOT_TOKEN": "nonsense", "ALLOWED_USERS": "1"}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1,bob"}, "ALLOWED_USERS"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "MAX_CONCURRENT_QUERIES": "0"}, "MAX_CONCURRENT_QUERIES"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "CLAUDE_PERMISSION_MODE": "yolo"}, "CLAUDE_PERMISSION_MODE"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "CLAUDE_WORKING_DIR": "/nonexistent/dir"}, "CLAUDE_WORKING_DIR"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "SESSION_CHAT_GROUPS": "{bad json"}, "SESSION_CHAT_GROUPS"),
+    ],
+)
+def test_bad_configuration_exits_2_with_one_line(env: dict[str, str], names: str, tmp_path: Path) -> None:
+    result = _run_bot(env, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert names in lines[0]
+    assert "Traceback" not in result.stderr

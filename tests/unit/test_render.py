@@ -1,0 +1,195 @@
+import re
+
+import pytest
+from telegramify_markdown import convert, utf16_len
+
+from bot.telegram.render import (
+    MAX_TEXT,
+    Rendered,
+    escape_html,
+    plan_reply,
+    render_markdown,
+    split_plain,
+)
+
+
+def assert_valid(parts: list[Rendered], limit: int = MAX_TEXT) -> None:
+    """What Telegram checks: text fits, is not blank, and every entity lies inside it."""
+    for part in parts:
+        size = utf16_len(part.text)
+        assert 0 < size <= limit
+        assert part.text.strip()
+        for entity in part.entities:
+            assert entity.length > 0 and entity.offset >= 0
+            assert entity.offset + entity.length <= size
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def entity_text(part: Rendered, entity) -> str:
+    data = part.text.encode("utf-16-le")
+    return data[entity.offset * 2 : (entity.offset + entity.length) * 2].decode("utf-16-le")
+
+
+def test_html_special_characters_come_through_literally():
+    [part] = render_markdown("a < b && c > d & e; use List<String> and <div> here")
+    assert part.text == "a < b && c > d & e; use List<String> and <div> here"
+    assert part.entities == []
+
+
+def test_raw_html_block_is_shown_not_dropped():
+    [part] = render_markdown("<div>\n<span>hello</span>\n</div>\n\nafter")
+    assert "<div>" in part.text and "<span>hello</span>" in part.text and "after" in part.text
+
+
+def test_code_fence_with_html_inside():
+    [part] = render_markdown("Look:\n\n```html\n<b>x</b> &amp; <i>\n```\n")
+    [pre] = [e for e in part.entities if e.type == "pre"]
+    assert pre.language == "html"
+    assert entity_text(part, pre) == "<b>x</b> &amp; <i>"
+
+
+def test_heading_and_bold():
+    [part] = render_markdown("# Title\n\nSome **bold** text")
+    bold = [entity_text(part, e) for e in part.entities if e.type == "bold"]
+    assert bold == ["Title", "bold"]
+    assert part.text.endswith("Some bold text")
+
+
+def test_blank_input_gives_nothing_and_any_text_gives_something():
+    assert render_markdown("") == []
+    assert render_markdown("  \n\t ") == []
+    # Link definitions alone render to nothing; the source is shown instead.
+    assert [p.text for p in render_markdown("[ref]: https://example.com")] == ["[ref]: https://example.com"]
+
+
+def test_only_real_urls_become_links():
+    [part] = render_markdown("[keys](bot/keys.py) and [site](https://example.com)")
+    assert part.text == "keys and site"
+    assert [(e.type, e.url) for e in part.entities] == [("text_link", "https://example.com")]
+
+
+def test_emoji_offsets_are_utf16():
+    [part] = render_markdown("😀 **bold**")
+    [bold] = part.entities
+    assert (bold.offset, bold.length) == (3, 4)
+
+
+def test_long_reply_splits_into_valid_chunks_without_losing_text():
+    paragraphs = [f"Paragraph {i}: " + "word " * 60 + f"**end {i}**" for i in range(32)]
+    md = "\n\n".join(paragraphs)
+    assert len(md) > 10_000
+    parts = render_markdown(md)
+    assert len(parts) >= 3
+    assert_valid(parts)
+    full, _ = convert(md)
+    assert squash("".join(p.text for p in parts)) == squash(full)
+    # Splits fall between paragraphs, so every chunk starts a paragraph.
+    assert all(p.text.startswith("Paragraph") for p in parts)
+
+
+def test_splits_prefer_paragraph_breaks_over_line_breaks():
+    paragraphs = ["\n".join(f"P{i} line {j} " + "x" * 60 for j in range(8)) for i in range(20)]
+    parts = render_markdown("\n\n".join(paragraphs))
+    assert len(parts) >= 3
+    assert all(p.text.startswith("P") and " line 0 " in p.text.split("\n")[0] for p in parts)
+
+
+def test_code_block_crossing_a_split_is_closed_and_reopened():
+    lines = [f"    value_{i} = compute({i})  # line {i}" for i in range(150)]
+    md = "Intro " + "text " * 400 + "\n\n```python\n" + "\n".join(lines) + "\n```\n\nDone."
+    parts = render_markdown(md)
+    assert_valid(parts)
+    with_code = [p for p in parts if any(e.type == "pre" for e in p.entities)]
+    assert len(with_code) >= 2
+    shown = []
+    for part in with_code:
+        for pre in (e for e in part.entities if e.type == "pre"):
+            assert pre.language == "python"
+            shown += entity_text(part, pre).strip("\n").split("\n")
+    assert [line.strip() for line in shown] == [line.strip() for line in lines]
+    assert parts[-1].text.endswith("Done.")
+
+
+def test_code_block_longer_than_a_message_splits_at_line_boundaries():
+    lines = [f"line {i:05d} " + "x" * 50 for i in range(200)]
+    md = "```\n" + "\n".join(lines) + "\n```"
+    parts = render_markdown(md)
+    assert len(parts) >= 3
+    assert_valid(parts)
+    for part in parts:
+        [pre] = part.entities
+        assert (pre.offset, pre.length) == (0, utf16_len(part.text))
+        assert all(line in lines for line in part.text.split("\n"))
+    assert "\n".join(p.text for p in parts) == "\n".join(lines)
+
+
+def test_emoji_text_is_measured_in_utf16():
+    parts = render_markdown("😀" * 5000)
+    assert_valid(parts)
+    assert len(parts) == 3
+    assert all(len(p.text) <= MAX_TEXT // 2 for p in parts)
+    assert "".join(p.text for p in parts) == "😀" * 5000
+
+
+def test_limit_parameter():
+    parts = render_markdown("\n\n".join(f"para {i} " + "y" * 80 for i in range(40)), limit=500)
+    assert len(parts) > 5
+    assert_valid(parts, 500)
+
+
+def test_split_plain_lines_and_overlong_lines():
+    text = "\n".join(f"row {i}" for i in range(2000)) + "\n" + "z" * 9000
+    parts = split_plain(text)
+    assert all(0 < utf16_len(p) <= MAX_TEXT for p in parts)
+    assert squash("".join(parts)) == squash(text)
+    # Lines are never cut, only the over-long one is.
+    for part in parts:
+        for line in part.split("\n"):
+            assert line.startswith("row ") or set(line) == {"z"}
+    assert split_plain("") == []
+    assert split_plain("short") == ["short"]
+
+
+def test_split_plain_counts_astral_characters_twice():
+    parts = split_plain("a🎉" * 3000, limit=100)
+    assert all(utf16_len(p) <= 100 for p in parts)
+    assert "".join(parts) == "a🎉" * 3000
+
+
+def test_short_reply_plan_has_messages_only():
+    plan = plan_reply("Hello **there**")
+    assert plan.document is None
+    assert [p.text for p in plan.messages] == ["Hello there"]
+
+
+@pytest.mark.parametrize("max_chunks", [1, 4])
+def test_very_long_reply_becomes_preview_and_document(max_chunks):
+    md = "\n\n".join(f"## Section {i}\n\n" + "lorem ipsum " * 100 for i in range(25))
+    assert len(render_markdown(md)) > max_chunks
+    plan = plan_reply(md, max_chunks=max_chunks)
+    assert plan.document == ("reply.md", md.encode("utf-8"))
+    [preview] = plan.messages
+    assert_valid([preview])
+    assert utf16_len(preview.text) <= 1700
+    assert preview.text.startswith("✏ Section 0")
+    assert preview.text.endswith("attached as reply.md.")
+
+
+def test_reply_fitting_max_chunks_is_not_a_document():
+    md = "\n\n".join("text " * 150 for _ in range(12))
+    count = len(render_markdown(md))
+    assert 1 < count
+    assert plan_reply(md, max_chunks=count).document is None
+    assert plan_reply(md, max_chunks=count - 1).document is not None
+
+
+def test_blank_plan():
+    plan = plan_reply(" \n")
+    assert plan.messages == [] and plan.document is None
+
+
+def test_escape_html():
+    assert escape_html('<a href="x">&</a>') == '&lt;a href="x"&gt;&amp;&lt;/a&gt;'

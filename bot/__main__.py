@@ -10,32 +10,22 @@ import sys
 
 from typing import TYPE_CHECKING
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import BotCommand
-
-from bot.config import DEFAULT_API_URL, Settings, load_settings
-from bot.lock import AlreadyRunning, DirectoryLock
-from bot.store import ensure_private_dir
-from bot.texts import COMMANDS
-
 if TYPE_CHECKING:
+    from aiogram import Bot
+
     from bot.app import Core
+    from bot.config import Settings
 
 log = logging.getLogger("bot")
 
 SHUTDOWN_FLUSH_SECONDS = 20
 
 
-def make_bot(settings: Settings) -> Bot:
-    session = None
-    if settings.telegram_api_url.rstrip("/") != DEFAULT_API_URL:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(settings.telegram_bot_token, session=session)
-
-
 async def _register_commands(bot: Bot) -> None:
+    from aiogram.types import BotCommand
+
+    from bot.texts import COMMANDS
+
     try:
         await bot.set_my_commands([BotCommand(command=name, description=text) for name, text in COMMANDS])
     except Exception as exc:  # the menu is a convenience; never a reason not to start
@@ -50,8 +40,9 @@ async def _restore_in_background(core: Core) -> None:
 
 
 async def run(settings: Settings) -> None:
-    # Imported here so `python -m bot identity …` does not load the whole bot.
+    # Imported here so `python -m bot identity …` starts fast without loading the whole bot.
     from bot.app import build_core
+    from bot.mirror import make_bot
     from handlers import build_dispatcher
 
     bot = make_bot(settings)
@@ -84,6 +75,10 @@ def main() -> None:
         from bot.cli import main as cli_main
 
         raise SystemExit(cli_main(args))
+    from bot.config import load_settings
+    from bot.lock import AlreadyRunning, DirectoryLock
+    from bot.store import ensure_private_dir
+
     settings = load_settings()
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),

@@ -10,9 +10,10 @@ from aiogram import Bot
 
 from bot.claude import ClaudeRunner
 from bot.config import Settings
+from bot.links import LinkStore, SessionRoutes
 from bot.manager import SessionManager
-from bot.prompt import build_prompt
-from bot.session import ClaudeSession, Turn
+from bot.pairing import Pairing
+from bot.prompt import PromptBuilder
 from bot.store import SessionStore
 from bot.telegram.outbox import Outboxes
 from bot.turns import TurnScheduler
@@ -28,12 +29,12 @@ class Core:
     runner: ClaudeRunner
     scheduler: TurnScheduler
     outboxes: Outboxes
+    links: LinkStore
+    routes: SessionRoutes
+    pairing: Pairing
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
-
-    def is_shared(self, session: ClaudeSession) -> bool:
-        return session.record.chat_id is None
 
 
 def _cli_stderr(line: str) -> None:
@@ -42,7 +43,9 @@ def _cli_stderr(line: str) -> None:
 
 def build_core(settings: Settings, bot: Bot) -> Core:
     store = SessionStore(settings.session_dir)
-    manager = SessionManager(store, settings.claude_working_dir)
+    links = LinkStore(settings.session_dir, settings.session_chat_groups)
+    routes = SessionRoutes(links, settings.session_chat_groups)
+    manager = SessionManager(store, settings.claude_working_dir, routes)
 
     def base_options() -> dict[str, Any]:
         options: dict[str, Any] = {"permission_mode": settings.claude_permission_mode, "stderr": _cli_stderr}
@@ -53,10 +56,20 @@ def build_core(settings: Settings, bot: Bot) -> Core:
     runner = ClaudeRunner(base_options=base_options)
     outboxes = Outboxes(bot)
 
-    def prompt_for(session: ClaudeSession, turn: Turn):  # type: ignore[no-untyped-def]
-        return build_prompt(session, turn, shared=session.record.chat_id is None)
-
     scheduler = TurnScheduler(
-        runner, outboxes, max_concurrent=settings.max_concurrent_queries, build_prompt=prompt_for
+        runner,
+        outboxes,
+        max_concurrent=settings.max_concurrent_queries,
+        build_prompt=PromptBuilder(settings.session_dir, routes),
     )
-    return Core(settings=settings, store=store, manager=manager, runner=runner, scheduler=scheduler, outboxes=outboxes)
+    return Core(
+        settings=settings,
+        store=store,
+        manager=manager,
+        runner=runner,
+        scheduler=scheduler,
+        outboxes=outboxes,
+        links=links,
+        routes=routes,
+        pairing=Pairing(ttl=settings.link_code_ttl_seconds),
+    )

@@ -9,6 +9,7 @@ from bot.history import ResumeChoice, resume_choices
 from bot.keys import ChatKey
 from bot.paths import PathRefused, resolve_directory
 from bot.session import ClaudeSession
+from bot.sharing import SharingCommands
 from bot.texts import esc, help_text, sessions_text, short_id, status_text
 
 
@@ -24,7 +25,7 @@ class ChatCommands:
 
     async def status(self, key: ChatKey) -> str:
         session = await self.session(key)
-        return status_text(key, session, self.core.manager.count)
+        return status_text(key, session, self.core.manager.count, SharingCommands(self.core).describe(key))
 
     async def change_dir(self, key: ChatKey, argument: str) -> str:
         session = await self.session(key)
@@ -64,14 +65,14 @@ class ChatCommands:
 
     async def resume_options(self, key: ChatKey) -> list[ResumeChoice]:
         session = await self.session(key)
-        owned_elsewhere = {
-            sid
-            for other in await self.core.manager.load_all()
-            if other is not session
-            for sid in [other.record.session_id, *(p.session_id for p in other.record.history)]
-            if sid
-        }
-        return await resume_choices(session, owned_elsewhere)
+        # In a shared session, the member chats' own conversations are this chat's too.
+        ours = {session.name, *(str(member) for member in self.core.routes.members(session.name))}
+        owned: dict[bool, set[str]] = {True: set(), False: set()}
+        for other in await self.core.manager.load_all():
+            if other is not session:
+                ids = [other.record.session_id, *(p.session_id for p in other.record.history)]
+                owned[other.name in ours].update(sid for sid in ids if sid)
+        return await resume_choices(session, owned[False] - owned[True], sorted(owned[True]))
 
     async def resume(self, key: ChatKey, session_id: str) -> str:
         session = await self.session(key)
@@ -89,7 +90,8 @@ class ChatCommands:
 
     async def sessions(self) -> str:
         sessions = await self.core.manager.load_all()
-        return sessions_text(sessions, self.core.settings.idle_cleanup_seconds)
+        members = SharingCommands(self.core).members_by_session()
+        return sessions_text(sessions, self.core.settings.idle_cleanup_seconds, members)
 
     async def cleanup(self) -> str:
         removed = await self.core.manager.cleanup_idle(self.core.settings.idle_cleanup_seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +17,7 @@ from bot.keys import ChatKey
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 
 DEFAULT_API_URL = "https://api.telegram.org"
+GROUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # group names become file names
 
 
 def default_session_dir() -> Path:
@@ -44,6 +46,7 @@ class Settings(BaseSettings):
     claude_model: str | None = None
     # Shared sessions declared by the operator: group name -> chat keys.
     session_chat_groups: Annotated[dict[str, list[ChatKey]], NoDecode] = Field(default_factory=dict)
+    link_code_ttl_seconds: float = Field(default=600, gt=0)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -79,6 +82,9 @@ class Settings(BaseSettings):
         data = json.loads(value)
         if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
             raise ValueError('expected a JSON object like {"team": ["-1001_2", "42"]}')
+        for name in data:
+            if not GROUP_NAME.match(name):
+                raise ValueError(f"group name {name!r} may only use letters, digits, '_', '.' and '-'")
         return {name: [ChatKey.parse(str(item)) for item in keys] for name, keys in data.items()}
 
     @model_validator(mode="after")

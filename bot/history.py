@@ -30,13 +30,13 @@ def _choice(info: SDKSessionInfo, fallback_dir: str) -> ResumeChoice:
     return ResumeChoice(info.session_id, title, info.last_modified / 1000, info.cwd or fallback_dir)
 
 
-def _collect(session: ClaudeSession, owned_elsewhere: set[str], limit: int) -> list[ResumeChoice]:
+def _collect(session: ClaudeSession, owned_elsewhere: set[str], also: list[str], limit: int) -> list[ResumeChoice]:
     record = session.record
     choices: dict[str, ResumeChoice] = {}
-    for past in record.history:
-        info = get_session_info(past.session_id)
+    for session_id, working_dir in [(p.session_id, p.working_dir) for p in record.history] + [(s, "") for s in also]:
+        info = get_session_info(session_id)
         if info is not None:
-            choices[past.session_id] = _choice(info, past.working_dir)
+            choices[session_id] = _choice(info, working_dir or record.working_dir)
     for info in list_sessions(directory=record.working_dir, limit=limit * 3, include_worktrees=False):
         if info.session_id not in owned_elsewhere and info.session_id not in choices:
             choices[info.session_id] = _choice(info, record.working_dir)
@@ -44,6 +44,10 @@ def _collect(session: ClaudeSession, owned_elsewhere: set[str], limit: int) -> l
     return sorted(choices.values(), key=lambda c: c.last_modified, reverse=True)[:limit]
 
 
-async def resume_choices(session: ClaudeSession, owned_elsewhere: set[str], limit: int = 8) -> list[ResumeChoice]:
-    """Newest first; reading transcripts is file I/O, so it runs off the event loop."""
-    return await asyncio.to_thread(_collect, session, owned_elsewhere, limit)
+async def resume_choices(
+    session: ClaudeSession, owned_elsewhere: set[str], also: list[str] | None = None, limit: int = 8
+) -> list[ResumeChoice]:
+    """Newest first: the session's history, `also` (conversations of a shared session's member
+    chats) and unowned conversations in its directory. Reading transcripts is file I/O, so it
+    runs off the event loop."""
+    return await asyncio.to_thread(_collect, session, owned_elsewhere, also or [], limit)

@@ -140,9 +140,18 @@ class SessionManager:
         for session in await self.load_all():
             if session.is_running or session.queue or session.idle_seconds(now) <= max_idle_seconds:
                 continue
+            if self._in_use_by_links(session):
+                continue
             await self.remove(session)
             removed += 1
         return removed
+
+    def _in_use_by_links(self, session: ClaudeSession) -> bool:
+        """A live link's shared session, or the own session a linked chat returns to on unlink."""
+        record = session.record
+        if record.chat_id is None:
+            return self.route.seed_from(session.name) is not None
+        return self.route.session_name(ChatKey(record.chat_id, record.thread_id)) != session.name
 
     async def remove(self, session: ClaudeSession) -> None:
         if session.worker is not None:

@@ -22,14 +22,13 @@ from pathlib import Path
 from typing import Protocol
 
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config import DEFAULT_API_URL, Settings, default_session_dir
 from bot.keys import ChatKey
 from bot.store import ensure_private_dir
+from bot.telegram import client as telegram_client
 
 log = logging.getLogger(__name__)
 
@@ -171,10 +170,7 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def make_bot(settings: DeliverySettings) -> Bot:
-    session = None
-    if settings.telegram_api_url.rstrip("/") != DEFAULT_API_URL:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(settings.telegram_bot_token, session=session)
+    return telegram_client.make_bot(settings.telegram_bot_token, settings.telegram_api_url)
 
 
 async def mirror_to_session(

@@ -1,11 +1,17 @@
-"""What Claude receives for a turn: the user's text, who is speaking in a shared session, images."""
+"""What Claude receives for a turn: messages mirrored in from outside, who is speaking in a
+shared session, the user's text, and images."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from bot.links import SessionRoutes
+from bot.mirror import drain_mirrored, format_mirrored
 from bot.session import ClaudeSession, Turn
 
 
@@ -16,13 +22,12 @@ def speaker_prefix(turn: Turn) -> str:
     return "[" + " | ".join(parts) + "]\n"
 
 
-def build_prompt(session: ClaudeSession, turn: Turn, *, shared: bool) -> str | AsyncIterator[dict[str, Any]]:
-    text = (speaker_prefix(turn) if shared else "") + turn.prompt
-    if not turn.images:
+def with_images(text: str, images: list[tuple[str, bytes]]) -> str | AsyncIterator[dict[str, Any]]:
+    if not images:
         return text
     content: list[dict[str, Any]] = [
         {"type": "image", "source": {"type": "base64", "media_type": media, "data": base64.b64encode(data).decode()}}
-        for media, data in turn.images
+        for media, data in images
     ]
     content.append({"type": "text", "text": text})
 
@@ -30,3 +35,16 @@ def build_prompt(session: ClaudeSession, turn: Turn, *, shared: bool) -> str | A
         yield {"type": "user", "message": {"role": "user", "content": content}, "parent_tool_use_id": None}
 
     return stream()
+
+
+@dataclass(frozen=True)
+class PromptBuilder:
+    session_dir: Path
+    routes: SessionRoutes
+
+    async def __call__(self, session: ClaudeSession, turn: Turn) -> str | AsyncIterator[dict[str, Any]]:
+        members = self.routes.members(session.name)
+        # Messages sent to any member chat from outside (`python -m bot notify`) since the last turn.
+        mirrored = await asyncio.to_thread(drain_mirrored, self.session_dir, members or [turn.key])
+        text = format_mirrored(mirrored) + (speaker_prefix(turn) if members else "") + turn.prompt
+        return with_images(text, turn.images)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 from pathlib import Path
 
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 SUFFIX = ".json"
 CORRUPT_SUFFIX = ".corrupt"
+# A chat key (`123`, `-100123_7`), a link (`link-<hex id>`) or a configured group (`group-<name>`);
+# anything else in the directory (the links file, a user's notes) is not a session.
+SESSION_NAME = re.compile(r"^(-?\d{1,20}(_\d{1,12})?|link-[0-9a-f]{1,32}|group-[A-Za-z0-9_.-]{1,64})$")
 
 
 def ensure_private_dir(path: Path) -> None:
@@ -65,7 +69,7 @@ class SessionStore:
         return [
             entry.name[: -len(SUFFIX)]
             for entry in os.scandir(self.directory)
-            if entry.name.endswith(SUFFIX) and not entry.name.startswith(".") and entry.is_file()
+            if entry.name.endswith(SUFFIX) and SESSION_NAME.match(entry.name[: -len(SUFFIX)]) and entry.is_file()
         ]
 
     async def load(self, name: str) -> SessionRecord | None:

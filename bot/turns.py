@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from bot.claude import ClaudeRunner, TurnOutcome
@@ -22,7 +22,7 @@ from bot.telegram.reply import StreamingReply
 
 log = logging.getLogger(__name__)
 
-PromptBuilder = Callable[[ClaudeSession, Turn], "str | AsyncIterator[dict[str, Any]]"]
+PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable["str | AsyncIterator[dict[str, Any]]"]]
 
 
 class _StatusTracker:
@@ -169,7 +169,8 @@ class TurnScheduler:
         reply = StreamingReply(self.outboxes, turn.key, reply_to=turn.reply_to, stop_markup=stop_keyboard(session.name))
         await reply.start()
         started_in = session.session_id
-        outcome = await self.runner.run(session, turn, self.build_prompt(session, turn), _StatusTracker(session, reply))
+        prompt = await self.build_prompt(session, turn)
+        outcome = await self.runner.run(session, turn, prompt, _StatusTracker(session, reply))
         self._record(session, outcome, started_in)
         await self._deliver(reply, outcome, session.interrupt_requested)
 

@@ -6,13 +6,14 @@ from aiogram import Dispatcher
 
 from bot.app import Core
 from bot.commands import ChatCommands
-from handlers import callbacks, commands, messages
+from bot.sharing import SharingCommands
+from handlers import callbacks, commands, messages, sharing
 from handlers.middlewares import AccessMiddleware
 
 
 def build_dispatcher(core: Core) -> Dispatcher:
-    dispatcher = Dispatcher(core=core, commands=ChatCommands(core))
+    dispatcher = Dispatcher(core=core, commands=ChatCommands(core), sharing=SharingCommands(core))
     dispatcher.update.outer_middleware(AccessMiddleware(core))
     # Order matters: commands and buttons before the catch-all message router.
-    dispatcher.include_routers(commands.router, callbacks.router, messages.router)
+    dispatcher.include_routers(commands.router, sharing.router, callbacks.router, messages.router)
     return dispatcher

@@ -69,8 +69,11 @@ one-model list, anything else -> Anthropic-style 404 JSON.  These are recorded i
 
 Programmatic control
 ====================
-``standin.script = fn`` -- ``fn(request_json) -> Reply | None`` (may be async) takes
-over main requests; ``None`` falls back to the directives.
+``standin.script = fn`` -- ``fn(request_json) -> Reply | None`` (may be async; a
+two-argument ``fn(request_json, recorded_request)`` also gets the parsed
+``RecordedRequest``) takes over main requests; ``None`` falls back to the directives.
+Build answers with ``Reply.text_reply(text, duration=0)``, ``Reply.tool(name, input)``,
+``Reply.error(status, message=None)``, ``Reply.close()`` or ``Reply.drop()``.
 ``fail_next(status, count=1)`` / ``close_next(count=1)`` -- the next main requests
 fail / drop regardless of directives (precedence: down > fail/close > script >
 directives).  ``set_down(True)`` answers every request (main, auxiliary, other paths)
@@ -88,9 +91,9 @@ import asyncio
 import inspect
 import itertools
 import json
-import math
 import re
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,6 +164,8 @@ A bare <div> and a closing </div>, an entity-looking &amp; and &lt;tag&gt;, a \\
 DIRECTIVE_RE = re.compile(
     r"(?<![\w#])#(history|pwd|tool|long|markup|slow|error|close)\b[ \t]*([^\n]*)"
 )
+_QUEUED_HEAD = "The user sent a new message while you were working:\n"
+_QUEUED_TAIL = "\n\nThis is how Claude Code surfaces messages"
 _SYSTEM_REMINDER_RE = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
 # Texts the CLI itself puts into user turns (not user-authored).
 _CLI_MARKERS = (
@@ -188,18 +193,51 @@ def _clean_text(text: str) -> str:
     return text
 
 
+def _queued_texts(msg: dict[str, Any]) -> list[str]:
+    """User messages the CLI surfaces mid-turn inside a ``system`` message."""
+    out = []
+    for block in _blocks(msg.get("content")):
+        text = str(block.get("text", "")) if block.get("type") == "text" else ""
+        while _QUEUED_HEAD in text:
+            text = text[text.index(_QUEUED_HEAD) + len(_QUEUED_HEAD) :]
+            cut = text.find(_QUEUED_TAIL)
+            queued, text = (text, "") if cut < 0 else (text[:cut], text[cut:])
+            queued = _clean_text(queued)
+            if queued:
+                out.append(queued)
+    return out
+
+
+def _message_texts(msg: dict[str, Any]) -> list[str]:
+    """User-authored texts carried by one message (user text blocks, queued texts)."""
+    if msg.get("role") == "user":
+        texts = (_clean_text(str(b.get("text", ""))) for b in _blocks(msg.get("content")) if b.get("type") == "text")
+        return [t for t in texts if t]
+    if msg.get("role") == "system":
+        return _queued_texts(msg)
+    return []
+
+
 def user_texts(body: dict[str, Any]) -> list[str]:
-    """Every user-authored text of the request, oldest first (as ``#history`` does)."""
+    """Every user-authored text of the request, oldest first (as ``#history`` does).
+
+    Text blocks of user messages (system-reminders stripped, CLI markers such as
+    ``[Request interrupted by user]`` dropped, tool results left out) plus messages
+    the user sent mid-turn, which the CLI forwards inside a ``system`` message.
+    """
     out: list[str] = []
     for msg in body.get("messages") or []:
-        if msg.get("role") != "user":
-            continue
-        for block in _blocks(msg.get("content")):
-            if block.get("type") == "text":
-                text = _clean_text(str(block.get("text", "")))
-                if text:
-                    out.append(text)
+        out.extend(_message_texts(msg))
     return out
+
+
+def _current_turn(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages after the last assistant message: the newest user turn."""
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i].get("role") == "assistant":
+            return messages[i + 1 :]
+    return messages
 
 
 def _last_user_message(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -210,32 +248,37 @@ def _last_user_message(body: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _last_user_texts(body: dict[str, Any], stale: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """User-authored texts of the newest prompt (the last user message).
+    """User-authored texts of the newest user turn (the script of a main request).
 
     After a failed turn (an API error or a dropped stream) the CLI keeps the
     unanswered prompt and merges it with the next one into a single user message
     (``["#error 500\\n", "next prompt"]``).  Leading texts found in ``stale`` (prompts
     the stand-in failed before) are skipped, so the newest prompt is the script.
     """
-    msg = _last_user_message(body)
-    if msg is None:
-        return []
-    texts = []
-    for block in _blocks(msg.get("content")):
-        if block.get("type") == "text":
-            text = _clean_text(str(block.get("text", "")))
-            if text:
-                texts.append(text)
+    texts: list[str] = []
+    for msg in _current_turn(body):
+        texts.extend(_message_texts(msg))
     while len(texts) > 1 and texts[0] in stale:
         texts.pop(0)
     return texts
 
 
 def _last_tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
-    msg = _last_user_message(body)
-    if msg is None:
-        return []
-    return [b for b in _blocks(msg.get("content")) if b.get("type") == "tool_result"]
+    out = []
+    for msg in _current_turn(body):
+        if msg.get("role") == "user":
+            out.extend(b for b in _blocks(msg.get("content")) if b.get("type") == "tool_result")
+    return out
+
+
+def _turn_interrupted(body: dict[str, Any]) -> bool:
+    """The newest user turn follows an interrupt (``[Request interrupted by user...]``)."""
+    for msg in _current_turn(body):
+        if msg.get("role") == "user":
+            for b in _blocks(msg.get("content")):
+                if b.get("type") == "text" and str(b.get("text", "")).lstrip().startswith("[Request interrupted by user"):
+                    return True
+    return False
 
 
 def tool_result_text(block: dict[str, Any]) -> str:
@@ -250,13 +293,6 @@ def tool_result_text(block: dict[str, Any]) -> str:
         elif b.get("type"):
             parts.append(f"[{b['type']}]")
     return "\n".join(parts).strip()
-
-
-def _system_text(body: dict[str, Any]) -> str:
-    system = body.get("system")
-    if isinstance(system, str):
-        return system
-    return "\n".join(str(b.get("text", "")) for b in _blocks(system))
 
 
 def is_main_request(body: dict[str, Any]) -> bool:
@@ -291,6 +327,16 @@ def long_text(n: int) -> str:
     text = "".join(parts) + END_MARKER
     assert len(text) == n
     return text
+
+
+def _arity(fn: Callable[..., Any]) -> int:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return 2
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
 
 
 def _estimate_tokens(obj: Any) -> int:
@@ -337,9 +383,11 @@ class Reply:
     """What the stand-in answers to one request.
 
     kind: ``"text"`` (text block), ``"tool_use"`` (an optional ``text`` block, then a
-    tool_use block), ``"error"`` (HTTP ``status`` + Anthropic error JSON) or
-    ``"close"`` (start the stream, then drop the connection).  ``duration`` spreads
-    the streamed deltas over that many seconds.
+    tool_use block), ``"error"`` (HTTP ``status`` + Anthropic error JSON, extra
+    ``headers`` -- e.g. ``{"x-should-retry": "false"}``, which the CLI honours),
+    ``"close"`` (start the stream, then drop the connection) or ``"drop"`` (drop the
+    connection without a byte).  ``duration`` spreads the streamed text deltas over
+    that many seconds; ``stop_reason`` overrides ``end_turn`` / ``tool_use``.
     """
 
     kind: str = "text"
@@ -372,6 +420,11 @@ class Reply:
     def close(cls, text: str = "partial answer that never ") -> "Reply":
         return cls(kind="close", text=text)
 
+    @classmethod
+    def drop(cls) -> "Reply":
+        """Drop the connection before answering anything (like a dead server)."""
+        return cls(kind="drop")
+
 
 @dataclass
 class RecordedRequest:
@@ -394,6 +447,9 @@ class RecordedRequest:
 
     @property
     def directive(self) -> str | None:
+        """The first directive of the newest prompt (None for auxiliary requests)."""
+        if not self.is_main:
+            return None
         m = DIRECTIVE_RE.search(self.last_user_text)
         return m.group(1) if m else None
 
@@ -412,7 +468,7 @@ class OtherRequest:
     body: Any = None
 
 
-ScriptFn = Callable[[dict[str, Any]], "Reply | None | Awaitable[Reply | None]"]
+ScriptFn = Callable[..., "Reply | None | Awaitable[Reply | None]"]
 
 
 # --------------------------------------------------------------------------- server
@@ -428,6 +484,7 @@ class MessagesStandin:
         self.base_url = ""
         self.requests: list[RecordedRequest] = []
         self.other_requests: list[OtherRequest] = []
+        self.internal_errors: list[str] = []  # exceptions inside the stand-in (tests assert it stays empty)
         self.script: ScriptFn | None = None
         self._fail_queue: list[int] = []
         self._close_count = 0
@@ -437,14 +494,13 @@ class MessagesStandin:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._cond: asyncio.Condition | None = None
-        self._handlers: set[asyncio.Task[Any]] = set()
 
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         self._cond = asyncio.Condition()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -494,10 +550,11 @@ class MessagesStandin:
         return [r for r in self.requests if not r.is_main]
 
     async def wait_for(self, predicate: Callable[..., Any], timeout: float = 30.0) -> Any:
-        """Wait until ``predicate`` is truthy; returns its value.
+        """Wait until ``predicate`` is truthy and return its value.
 
-        The predicate is evaluated now and again whenever a request arrives or
-        finishes.  It takes no argument or one (this stand-in).  Raises
+        The predicate takes no argument or one (this stand-in).  It is evaluated
+        now, again whenever a request arrives or finishes (``asyncio.Condition``),
+        and every 0.25 s in case it also looks at other state.  Raises
         ``TimeoutError`` after ``timeout`` seconds.
         """
         assert self._cond is not None, "start() first"
@@ -508,26 +565,23 @@ class MessagesStandin:
             )
         except (TypeError, ValueError):
             wants_arg = False
-
-        def check() -> Any:
-            return predicate(self) if wants_arg else predicate()
-
-        result: Any = None
-
-        def ready() -> bool:
-            nonlocal result
-            result = check()
-            return bool(result)
-
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         async with self._cond:
-            try:
-                await asyncio.wait_for(self._cond.wait_for(ready), timeout)
-            except asyncio.TimeoutError:
-                raise TimeoutError(
-                    f"stand-in condition not met within {timeout}s; "
-                    f"{len(self.requests)} requests ({len(self.main_requests())} main)"
-                ) from None
-        return result
+            while True:
+                result = predicate(self) if wants_arg else predicate()
+                if result:
+                    return result
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"stand-in condition not met within {timeout}s; "
+                        f"{len(self.requests)} requests ({len(self.main_requests())} main)"
+                    )
+                try:
+                    await asyncio.wait_for(self._cond.wait(), min(remaining, 0.25))
+                except asyncio.TimeoutError:
+                    pass
 
     async def _notify(self) -> None:
         if self._cond is None:
@@ -537,9 +591,17 @@ class MessagesStandin:
 
     # ---------------------------------------------------------------- HTTP
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        if self._down == "refuse":
-            self._drop(request)
-            return web.Response(status=503)  # never reaches the client
+        try:
+            return await self._route(request)
+        except ConnectionError:
+            raise
+        except Exception as exc:  # a bug in the stand-in: record it, answer 500
+            self.internal_errors.append(f"{request.method} {request.path_qs}: {exc!r}\n{traceback.format_exc()}")
+            return web.json_response(
+                {"type": "error", "error": {"type": "api_error", "message": f"stand-in bug: {exc!r}"}}, status=500
+            )
+
+    async def _route(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/")
         if path == "/v1/messages" and request.method == "POST":
             return await self._messages(request)
@@ -552,6 +614,9 @@ class MessagesStandin:
                 body = raw.decode("utf-8", "replace")[:2000]
         self.other_requests.append(OtherRequest(request.method, request.path_qs, time.time(), body))
         await self._notify()
+        if self._down == "refuse":
+            self._drop(request)
+            return web.Response(status=503)  # never reaches the client
         if self._down:
             return self._error_response(Reply.error(529))
         if path == "/api/hello":
@@ -611,7 +676,7 @@ class MessagesStandin:
             return await self._answer(request, rec)
         finally:
             rec.done_at = time.time()
-            if rec.is_main and (rec.aborted or not rec.finished or (rec.reply and rec.reply.kind in ("error", "close"))):
+            if rec.is_main and (rec.aborted or not rec.finished or (rec.reply and rec.reply.kind in ("error", "close", "drop"))):
                 # The CLI will merge this unanswered prompt into the next user turn.
                 self._stale_prompts.update(last_texts)
             await asyncio.shield(self._notify())
@@ -623,6 +688,11 @@ class MessagesStandin:
             rec.status = reply.status
             rec.finished = True
             return self._error_response(reply)
+        if reply.kind == "drop":
+            rec.status = 0
+            rec.aborted = True
+            self._drop(request)
+            return web.Response(status=503)  # never reaches the client
         if rec.body.get("stream"):
             return await self._stream(request, rec, reply)
         if reply.kind == "close":
@@ -633,6 +703,8 @@ class MessagesStandin:
         return web.json_response(self._message_json(rec, reply))
 
     async def _decide(self, rec: RecordedRequest) -> Reply:
+        if self._down == "refuse":
+            return Reply.drop()
         if self._down:
             return Reply.error(529)
         if not rec.is_main:
@@ -643,7 +715,7 @@ class MessagesStandin:
             self._close_count -= 1
             return Reply.close()
         if self.script is not None:
-            result = self.script(rec.body)
+            result = self.script(rec.body, rec) if _arity(self.script) >= 2 else self.script(rec.body)
             if inspect.isawaitable(result):
                 result = await result
             if result is not None:
@@ -672,6 +744,8 @@ class MessagesStandin:
                 tool_lines.append(f"tool result: {result}")
         if tool_lines and not rec.last_user_text.strip():
             return Reply.text_reply("\n".join(tool_lines))
+        if _turn_interrupted(rec.body):
+            tool_lines = []  # results of a tool the user interrupted: answer the new prompt only
         reply = self._prompt_reply(rec)
         if tool_lines and reply.kind in ("text", "tool_use"):
             # New user text next to tool results (a message queued mid-turn, or a
@@ -694,7 +768,7 @@ class MessagesStandin:
                 status = int(found["error"].split()[0])
             except (IndexError, ValueError):
                 status = 500
-            return Reply.error(status)
+            return Reply.error(status if 400 <= status <= 599 else 500)
         if first == "close":
             return Reply.close()
         if first == "pwd":
@@ -871,7 +945,7 @@ class MessagesStandin:
             return [(text[i : i + size], 0.0) for i in range(0, len(text), size)]
         # Many small deltas: ~20 per second, at least 10, at most one per character.
         n = max(1, min(len(text), max(10, int(duration * 20))))
-        size = math.ceil(len(text) / n)
-        pieces = [text[i : i + size] for i in range(0, len(text), size)]
+        cuts = [len(text) * i // n for i in range(n + 1)]
+        pieces = [text[a:b] for a, b in zip(cuts, cuts[1:])]
         pause = duration / len(pieces)
         return [(p, pause) for p in pieces]

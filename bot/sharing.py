@@ -1,0 +1,91 @@
+"""Chat commands for shared sessions: pairing codes, /unlink, /links, and what /status shows of them."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from bot.app import Core
+from bot.keys import ChatKey
+from bot.links import Link, LinkError, LinksFileError
+from bot.pairing import PairingError
+from bot.texts import esc, short_id
+
+
+def _members(keys: list[ChatKey]) -> str:
+    return ", ".join(f"<code>{esc(key)}</code>" for key in keys)
+
+
+@dataclass(frozen=True)
+class SharingCommands:
+    core: Core
+
+    async def link(self, key: ChatKey, user_id: int, code: str) -> tuple[str, ChatKey | None]:
+        """`/link` issues a code; `/link CODE` joins this chat to the code's chat.
+
+        Returns the reply and, after a join, the other chat so it can be told too."""
+        group = self.core.routes.group_of(key)
+        if group is not None:
+            return f"This chat already shares the configured group <b>{esc(group)}</b>; links do not apply to it.", None
+        if not code.strip():
+            issued = self.core.pairing.issue(user_id, key)
+            minutes = max(1, round(self.core.settings.link_code_ttl_seconds / 60))
+            return (
+                f"🔗 To share this chat's conversation, send <code>/link {issued}</code> in the other chat "
+                f"within {minutes} minute{'s' if minutes != 1 else ''}. The code works once, and only for you.",
+                None,
+            )
+        try:
+            source = self.core.pairing.redeem(user_id, code)
+            link = await asyncio.to_thread(self.core.links.join, source, key)
+        except (PairingError, LinkError, LinksFileError) as refused:
+            return esc(refused), None
+        session = await self.core.manager.for_chat(key)
+        await self.core.runner.close_session(session)
+        text = (
+            f"🔗 Linked: this chat now shares one conversation with {_members([m for m in link.members if m != key])} "
+            f"(link <code>{esc(link.id)}</code>). Its own conversation is kept and comes back with /unlink."
+        )
+        return text, source
+
+    async def unlink(self, key: ChatKey) -> str:
+        group = self.core.routes.group_of(key)
+        if group is not None:
+            return f"This chat is in the configured group <b>{esc(group)}</b>; the operator changes that in SESSION_CHAT_GROUPS."
+        try:
+            link = await asyncio.to_thread(self.core.links.remove_member, key)
+        except (LinkError, LinksFileError) as refused:
+            return esc(refused)
+        if link is None:
+            return "This chat is not linked to any other chat."
+        own = await self.core.manager.own_session(key)
+        return (
+            f"🔓 Unlinked from link <code>{esc(link.id)}</code>: this chat is back in its own conversation "
+            f"(<code>{short_id(own.session_id)}</code>)."
+        )
+
+    def describe(self, key: ChatKey) -> list[str]:
+        """Lines for /status and /links about this chat's sharing."""
+        group = self.core.routes.group_of(key)
+        if group is not None:
+            members = self.core.routes.members(f"group-{group}")
+            return [f"Shared: configured group <b>{esc(group)}</b> with {_members(members)}"]
+        link = self.core.routes.link_of(key)
+        if link is None:
+            return []
+        return [f"Shared: link <code>{esc(link.label)}</code> with {_members(link.members)}"]
+
+    def links_text(self, key: ChatKey) -> str:
+        lines = self.describe(key)
+        if not lines:
+            return "This chat is not linked. /link gives a code to share its conversation with another chat."
+        return "\n".join(lines + ["/unlink leaves and returns this chat to its own conversation."])
+
+    def members_by_session(self) -> dict[str, list[str]]:
+        shared: dict[str, list[str]] = {}
+        links: list[Link] = self.core.routes.links()
+        for link in links:
+            shared[link.session_name] = [str(m) for m in link.members]
+        for group, keys in self.core.settings.session_chat_groups.items():
+            shared[f"group-{group}"] = [str(k) for k in keys]
+        return shared

@@ -8,12 +8,18 @@ from typing import Any
 
 from aiogram import Bot
 
+from bot.approvals import Approvals
+from bot.chat_settings import ChatSettings
 from bot.claude import ClaudeRunner
 from bot.config import Settings
 from bot.links import LinkStore, SessionRoutes
+from bot.files import FileTransfers
 from bot.manager import SessionManager
+from bot.mcp_tools import bot_server, send_file_tool
 from bot.pairing import Pairing
+from bot.permissions import allowed_tools
 from bot.prompt import PromptBuilder
+from bot.session import ClaudeSession, Turn
 from bot.store import SessionStore
 from bot.telegram.outbox import Outboxes
 from bot.turns import TurnScheduler
@@ -32,6 +38,9 @@ class Core:
     links: LinkStore
     routes: SessionRoutes
     pairing: Pairing
+    approvals: Approvals
+    files: FileTransfers
+    chat_settings: ChatSettings
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -53,8 +62,29 @@ def build_core(settings: Settings, bot: Bot) -> Core:
             options["model"] = settings.claude_model
         return options
 
-    runner = ClaudeRunner(base_options=base_options)
     outboxes = Outboxes(bot)
+    approvals = Approvals(
+        outboxes,
+        timeout=settings.approval_timeout_seconds,
+        allowed_users=settings.allowed_users,
+        default_mode=settings.claude_permission_mode,
+    )
+    bot_tools = [send_file_tool(outboxes)]
+
+    def session_options(session: ClaudeSession, turn: Turn) -> dict[str, Any]:
+        # Bound to the session, not the turn: one Claude Code process serves many turns.
+        return {
+            "can_use_tool": approvals.callback_for(session),
+            "allowed_tools": allowed_tools(session.record),
+            "mcp_servers": {"bot": bot_server(session, bot_tools)},
+        }
+
+    runner = ClaudeRunner(
+        base_options=base_options,
+        extra_options=session_options,
+        max_live=settings.max_live_clients,
+        idle_seconds=settings.client_idle_seconds,
+    )
 
     scheduler = TurnScheduler(
         runner,
@@ -72,4 +102,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         links=links,
         routes=routes,
         pairing=Pairing(ttl=settings.link_code_ttl_seconds),
+        approvals=approvals,
+        files=FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024),
+        chat_settings=ChatSettings(manager, settings.claude_permission_mode, settings.claude_model),
     )

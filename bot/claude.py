@@ -4,7 +4,8 @@ Spawning the CLI costs about half a second and each live CLI holds a few hundred
 the runner keeps a connected `ClaudeSDKClient` for at most `max_live` sessions, closes
 the least recently used one first and any idle longer than `idle_seconds`. A closed
 client reconnects with `resume=` the next time, so the conversation never depends on
-a process staying alive.
+a process staying alive. Clients being started or shut down count against the cap too:
+their CLI process exists, and the cap bounds processes (memory), not dictionary entries.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from claude_agent_sdk import (
     ClaudeAgentOptions,
     ClaudeSDKClient,
     ClaudeSDKError,
+    CLIConnectionError,
     ResultMessage,
     StreamEvent,
     SystemMessage,
@@ -65,6 +67,13 @@ class _Live:
 
 OptionsFactory = Callable[[ClaudeSession, Turn], dict[str, Any]]
 
+_DIED = "Claude Code stopped unexpectedly during this turn; send your message again to retry."
+
+
+class _ExitedWhileIdle(Exception):
+    """The client's CLI was gone before the turn's prompt could be sent to it."""
+
+
 _API_ERRORS = {
     "rate_limit": "Claude's API is rate limiting this bot right now; please try again in a minute.",
     "overloaded": "Claude's API is overloaded right now; please try again in a minute.",
@@ -103,6 +112,8 @@ class ClaudeRunner:
         self.max_live = max_live
         self.idle_seconds = idle_seconds
         self._live: dict[str, _Live] = {}
+        self._starting = 0  # clients connecting: not in _live yet, but their CLI runs
+        self._closing: set[asyncio.Task[None]] = set()  # disconnects in progress
         self._slots = asyncio.Condition()
         self._reaper: asyncio.Task[None] | None = None
         self.peak_live = 0
@@ -118,7 +129,11 @@ class ClaudeRunner:
         if self._reaper:
             self._reaper.cancel()
         for name in list(self._live):
-            await self._close(name)
+            self._discard(name)
+        await asyncio.gather(*self._closing, return_exceptions=True)
+
+    def _processes(self) -> int:
+        return len(self._live) + self._starting + len(self._closing)
 
     def _options(self, session: ClaudeSession, turn: Turn) -> ClaudeAgentOptions:
         record = session.record
@@ -146,41 +161,65 @@ class ClaudeRunner:
         fingerprint = self._fingerprint(session)
         if live is not None and (live.fingerprint != fingerprint or live.session_id != session.session_id):
             # /cd, /new, /resume, /mode or /model changed what the CLI was started with.
-            await self._close(session.name)
+            self._discard(session.name)
             live = None
         if live is None:
             await self._make_room()
-            client = ClaudeSDKClient(self._options(session, turn))
-            await client.connect()
-            live = _Live(client=client, fingerprint=fingerprint, session_id=session.session_id)
-            self._live[session.name] = live
-            self.peak_live = max(self.peak_live, len(self._live))
+            try:
+                client = ClaudeSDKClient(self._options(session, turn))
+                await client.connect()  # on failure it shuts its CLI down itself
+                live = _Live(client=client, fingerprint=fingerprint, session_id=session.session_id)
+                self._live[session.name] = live
+            finally:
+                self._starting -= 1
+                if live is None:  # the place reserved for it is free again
+                    async with self._slots:
+                        self._slots.notify_all()
         live.busy = True
         live.last_used = time.monotonic()
         return live
 
     async def _make_room(self) -> None:
-        """Close least recently used idle clients until a new one fits under the cap."""
+        """Reserve a place for one more CLI, closing least recently used idle clients until it fits."""
         async with self._slots:
-            while len(self._live) >= self.max_live:
+            while self._processes() >= self.max_live:
                 idle = [(live.last_used, name) for name, live in self._live.items() if not live.busy]
                 if idle:
-                    await self._close(min(idle)[1])
-                else:
-                    await self._slots.wait()
+                    self._discard(min(idle)[1])
+                await self._slots.wait()  # a disconnect or a finished turn frees a place
+            self._starting += 1
+            self.peak_live = max(self.peak_live, self._processes())
 
-    async def _release(self, name: str, live: _Live) -> None:
+    async def _release(self, live: _Live) -> None:
         live.busy = False
         live.last_used = time.monotonic()
         async with self._slots:
             self._slots.notify_all()
 
-    async def _close(self, name: str) -> None:
+    def _discard(self, name: str) -> asyncio.Task[None] | None:
+        """Forget the session's client at once and shut its CLI down in the background."""
         live = self._live.pop(name, None)
         if live is None:
-            return
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(live.client.disconnect(), timeout=10)
+            return None
+        task = asyncio.create_task(self._disconnect(live), name=f"claude-close-{name}")
+        self._closing.add(task)
+        return task
+
+    async def _disconnect(self, live: _Live) -> None:
+        try:
+            # The SDK bounds its own shutdown (stdin EOF, then SIGTERM, then SIGKILL: ~15 s at
+            # worst); cancelling it earlier could leave the CLI running.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(live.client.disconnect(), timeout=30)
+        finally:
+            self._closing.discard(asyncio.current_task())  # type: ignore[arg-type]
+            async with self._slots:
+                self._slots.notify_all()
+
+    async def _close(self, name: str) -> None:
+        task = self._discard(name)
+        if task is not None:
+            await asyncio.shield(task)
 
     async def close_session(self, session: ClaudeSession) -> None:
         await self._close(session.name)
@@ -191,9 +230,7 @@ class ClaudeRunner:
             now = time.monotonic()
             for name, live in list(self._live.items()):
                 if not live.busy and now - live.last_used > self.idle_seconds:
-                    await self._close(name)
-            async with self._slots:
-                self._slots.notify_all()
+                    self._discard(name)
 
     async def interrupt(self, session: ClaudeSession) -> bool:
         live = self._live.get(session.name)
@@ -209,32 +246,57 @@ class ClaudeRunner:
     async def run(self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], sink: TurnSink) -> TurnOutcome:
         """Run one turn to its end. Never raises for Claude-side failures: they come back as `error`."""
         try:
+            return await self._run_once(session, turn, prompt, sink)
+        except _ExitedWhileIdle as exc:
+            log.warning("Claude Code for %s had exited while idle (%s)", session.name, exc)
+            if not isinstance(prompt, str):  # a streamed prompt may be partly consumed: it can't be re-sent
+                return TurnOutcome(text="", error=_DIED)
+        # Nothing reached the dead CLI, so a fresh one (resuming the conversation) takes the turn.
+        try:
+            return await self._run_once(session, turn, prompt, sink)
+        except _ExitedWhileIdle:
+            return TurnOutcome(text="", error=_DIED)
+
+    async def _run_once(
+        self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], sink: TurnSink
+    ) -> TurnOutcome:
+        try:
             live = await self._client_for(session, turn)
         except ClaudeSDKError as exc:
             log.error("could not start Claude Code for %s: %s", session.name, exc)
             return TurnOutcome(text="", error="Claude Code could not be started; the operator should check the bot's log.")
         try:
-            outcome = await self._converse(live, prompt, sink)
+            try:
+                await live.client.query(prompt)
+            except CLIConnectionError as exc:
+                raise _ExitedWhileIdle(str(exc)) from exc
+            outcome = await self._converse(live, sink)
+        except _ExitedWhileIdle:
+            self._discard(session.name)
+            raise
         except (ClaudeSDKError, OSError) as exc:
             log.error("Claude Code died during a turn of %s: %s", session.name, exc)
-            await self._close(session.name)
-            return TurnOutcome(text="", error="Claude Code stopped unexpectedly during this turn; send your message again to retry.")
+            self._discard(session.name)
+            return TurnOutcome(text="", error=_DIED)
         except asyncio.CancelledError:
-            await self._close(session.name)
+            self._discard(session.name)
             raise
         finally:
-            if session.name in self._live:
-                await self._release(session.name, live)
+            if self._live.get(session.name) is live:
+                await self._release(live)
+        if outcome.result is None and not outcome.error and self._live.get(session.name) is live:
+            # The CLI's output ended without a result although nobody closed it: it exited mid-turn.
+            log.error("Claude Code for %s exited during a turn without a result", session.name)
+            outcome.error = _DIED
         if outcome.session_id:
             live.session_id = outcome.session_id
         if outcome.error:
             # Start the next turn from a fresh process: the CLI may be in a bad state.
-            await self._close(session.name)
+            self._discard(session.name)
         return outcome
 
-    async def _converse(self, live: _Live, prompt: str | AsyncIterator[dict[str, Any]], sink: TurnSink) -> TurnOutcome:
+    async def _converse(self, live: _Live, sink: TurnSink) -> TurnOutcome:
         client = live.client
-        await client.query(prompt)
         texts: list[str] = []
         streamed = False  # the current assistant message's text already arrived as deltas
         shown = False  # any text shown yet: later text blocks start on a new paragraph

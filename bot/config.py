@@ -41,9 +41,15 @@ class Settings(BaseSettings):
     allowed_paths: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     session_dir: Path = Field(default_factory=default_session_dir)
     max_concurrent_queries: int = Field(default=3, ge=1, le=100)
+    # Connected Claude Code CLIs kept warm (~230 MB each): at most this many, idle ones closed after a while.
+    max_live_clients: int = Field(default=8, ge=1, le=100)
+    client_idle_seconds: float = Field(default=600.0, gt=0)
     idle_session_cleanup_ms: int = Field(default=24 * 3600 * 1000, ge=0)
     claude_permission_mode: PermissionMode = "default"
     claude_model: str | None = None
+    approval_timeout_seconds: float = Field(default=600, gt=0)
+    max_update_age_seconds: float = Field(default=3600, gt=0)
+    max_upload_mb: int = Field(default=20, ge=1, le=2000)
     # Shared sessions declared by the operator: group name -> chat keys.
     session_chat_groups: Annotated[dict[str, list[ChatKey]], NoDecode] = Field(default_factory=dict)
     link_code_ttl_seconds: float = Field(default=600, gt=0)

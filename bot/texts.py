@@ -15,6 +15,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("cd", "Show or change this chat's working directory"),
     ("resume", "Switch back to an earlier conversation"),
     ("stop", "Interrupt the running turn"),
+    ("mode", "Show or set when Claude asks before using tools"),
+    ("model", "Show or set this chat's Claude model"),
+    ("file", "Send a file from this chat's directory"),
     ("sessions", "Every session the bot holds"),
 ]
 

@@ -7,13 +7,14 @@ from aiogram import Dispatcher
 from bot.app import Core
 from bot.commands import ChatCommands
 from bot.sharing import SharingCommands
-from handlers import callbacks, commands, messages, sharing
-from handlers.middlewares import AccessMiddleware
+from handlers import callbacks, commands, control, files, messages, sharing
+from handlers.middlewares import AccessMiddleware, StaleUpdateMiddleware
 
 
 def build_dispatcher(core: Core) -> Dispatcher:
     dispatcher = Dispatcher(core=core, commands=ChatCommands(core), sharing=SharingCommands(core))
     dispatcher.update.outer_middleware(AccessMiddleware(core))
+    dispatcher.update.outer_middleware(StaleUpdateMiddleware(core))
     # Order matters: commands and buttons before the catch-all message router.
-    dispatcher.include_routers(commands.router, sharing.router, callbacks.router, messages.router)
+    dispatcher.include_routers(commands.router, sharing.router, control.router, files.router, callbacks.router, messages.router)
     return dispatcher

@@ -32,7 +32,13 @@ async def stop(query: CallbackQuery, callback_data: StopCb, commands: ChatComman
 async def queued(query: CallbackQuery, callback_data: QueueCb, core: Core) -> None:
     message = _message(query)
     found = core.scheduler.find_turn(callback_data.turn)
-    if message is None or found is None or found[1].key != key_of(message):
+    # Turn ids restart with the bot: a button is only good on the very message it was sent with.
+    if (
+        message is None
+        or found is None
+        or found[1].key != key_of(message)
+        or found[1].queued_message_id != message.message_id
+    ):
         await query.answer(EXPIRED)
         return
     session, turn = found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.types import Chat, Message, User
 
 from bot.keys import ChatKey
+from bot.session import Turn
 
 
 def key_of(message: Message) -> ChatKey:
@@ -24,3 +25,15 @@ def user_name(user: User | None) -> str:
         return ""
     name = user.full_name
     return f"{name} (@{user.username})" if user.username else name
+
+
+def turn_from(message: Message, prompt: str) -> Turn:
+    """A Claude turn for `message`, answered in its chat (and topic)."""
+    return Turn(
+        key=key_of(message),
+        prompt=prompt,
+        reply_to=message.message_id,
+        user_id=message.from_user.id if message.from_user else None,
+        user_name=user_name(message.from_user),
+        chat_title=chat_title(message.chat),
+    )

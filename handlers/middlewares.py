@@ -1,8 +1,10 @@
-"""Outer middlewares: only ALLOWED_USERS reach any handler; strangers get at most one refusal."""
+"""Outer middlewares: only ALLOWED_USERS reach any handler (strangers get at most one refusal), and
+messages that waited too long while the bot was down are not sent to Claude."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +12,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
 from bot.app import Core
+from bot.texts import ago
 from handlers.context import key_of
 
 log = logging.getLogger(__name__)
@@ -41,3 +44,33 @@ class AccessMiddleware(BaseMiddleware):
             await self.core.outboxes.send_text(key_of(inner), REFUSAL)
         return None
 
+
+
+class StaleUpdateMiddleware(BaseMiddleware):
+    """Messages that waited longer than MAX_UPDATE_AGE_SECONDS (the bot was down) are not sent to Claude.
+
+    Younger ones that piled up while the bot was down are handled as usual: polling starts
+    from the first unconfirmed update.
+    """
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Update)
+        message = event.message
+        if message is None or time.time() - message.date.timestamp() <= self.core.settings.max_update_age_seconds:
+            return await handler(event, data)
+        log.info("skipped update %s: message sent %s", event.update_id, ago(message.date.timestamp()))
+        await self.core.outboxes.send_text(
+            key_of(message),
+            f"This message arrived {ago(message.date.timestamp())} while the bot was offline, so it was not sent "
+            "to Claude; send it again if you still need it.",
+            reply_to=message.message_id,
+        )
+        return None

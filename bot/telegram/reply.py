@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 WORKING = "⏳ Working…"
 NO_TEXT = "(no text reply)"
 TYPING_EVERY = 4.5  # Telegram shows "typing" for about 5 s
+TYPING_AFTER = 0.5  # with a deferred progress message: a reply sooner than this needs no "typing…"
+TICK_EVERY = 5.0  # the elapsed time moves on even while Claude is quiet (e.g. waiting for an approval)
 LINE_LIMIT = 200
 NOTES_SHOWN = 3
 
@@ -32,15 +34,19 @@ class StreamingReply:
         reply_to: int | None = None,
         stop_markup: Any = None,
         edit_interval: float = 1.0,
+        show_after: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``show_after``: seconds before the progress message appears; a turn done sooner is just its reply."""
         self._outbox = outbox
         self._key = key
         self._reply_to = reply_to
         self._stop_markup = stop_markup
         self._edit_interval = edit_interval
+        self._show_after = show_after
         self._clock = clock
         self._message_id: int | None = None
+        self._showing: asyncio.Task[int | None] | None = None  # sending the progress message
         self._status = ""
         self._notes: list[str] = []
         self._parts: list[str] = []  # streamed text; joined only when shown
@@ -48,6 +54,7 @@ class StreamingReply:
         self._dirty = False
         self._next_edit = 0.0
         self._next_typing = 0.0
+        self._next_tick = 0.0
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._done = False
@@ -60,10 +67,21 @@ class StreamingReply:
     async def start(self) -> None:
         self._started = self._clock()
         self._next_edit = self._started + self._edit_interval
-        self._message_id = await self._outbox.send_text(
-            self._key, WORKING, reply_markup=self._stop_markup, reply_to=self._reply_to
-        )
+        self._next_tick = self._started + TICK_EVERY
+        if self._show_after > 0:
+            # A quick turn costs one message (its reply), not a send, an edit and a typing action,
+            # so it is not held up by the chat's rate limit either.
+            self._next_typing = self._started + min(TYPING_AFTER, self._show_after)
+        else:
+            await self._show_progress(WORKING)
         self._task = asyncio.create_task(self._run(), name=f"progress {self._key}")
+
+    async def _show_progress(self, text: str) -> None:
+        # Its own task, shielded: when the turn ends mid-send, _stop still learns the message id.
+        self._showing = asyncio.ensure_future(
+            self._outbox.send_text(self._key, text, reply_markup=self._stop_markup, reply_to=self._reply_to)
+        )
+        self._message_id = await asyncio.shield(self._showing)
 
     def set_status(self, line: str) -> None:
         self._status = _one_line(line)
@@ -107,16 +125,28 @@ class StreamingReply:
                 if now >= self._next_typing:
                     self._outbox.chat_action(self._key)
                     self._next_typing = now + TYPING_EVERY
+                if now >= self._next_tick:
+                    self._dirty = True
+                if self._showing is None and now >= self._started + self._show_after:
+                    self._dirty = False
+                    self._next_edit = now + self._edit_interval
+                    await self._show_progress(self._progress_text(now))
+                    continue
                 can_edit = self._dirty and self._message_id is not None
                 if can_edit and now >= self._next_edit:
                     self._dirty = can_edit = False
                     self._next_edit = now + self._edit_interval
+                    self._next_tick = now + TICK_EVERY
                     self._outbox.edit_text(
                         self._key, self._message_id, self._progress_text(now), reply_markup=self._stop_markup
                     )
                 timeout = self._next_typing - now
+                if self._showing is None:
+                    timeout = min(timeout, self._started + self._show_after - now)
                 if can_edit:
                     timeout = min(timeout, self._next_edit - now)
+                elif self._message_id is not None:
+                    timeout = min(timeout, self._next_tick - now)
                 self._changed.clear()
                 try:
                     await asyncio.wait_for(self._changed.wait(), timeout)
@@ -148,6 +178,8 @@ class StreamingReply:
                 current = asyncio.current_task()
                 if current is not None and current.cancelling():
                     raise
+        if self._showing is not None:
+            self._message_id = await self._showing  # sent even if the view stopped meanwhile
         return True
 
     async def _deliver(self, md: str, *, into_progress: bool) -> None:

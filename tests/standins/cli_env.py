@@ -13,20 +13,30 @@ the process that spawns the CLI (the bot process in e2e tests, or
 ``IS_SANDBOX=1``
     As root the CLI refuses ``--permission-mode bypassPermissions`` without it.
 ``CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1``
-    Verified with strace: without it the CLI resolves ``api.anthropic.com`` for
-    non-API traffic (feature flags / metrics) even when telemetry is off; with it the
-    only sockets it opens go to the stand-in.
+    Verified with strace (CLI 2.1.329): without it the CLI resolves
+    ``api.anthropic.com`` through the system DNS resolver for non-API traffic even
+    with telemetry off, sends ``HEAD /api/hello`` (a connectivity probe) to the
+    stand-in on every start, and in SDK streaming mode asks the stand-in for a session
+    title (an auxiliary structured-output request).  With it the CLI opens no socket
+    except its connection to the stand-in and sends only the main requests; a
+    ``-p`` run drops from ~0.68 s to ~0.58 s (median of 5) here.
 ``DISABLE_TELEMETRY=1`` / ``DISABLE_ERROR_REPORTING=1``
     Without them the CLI tries to ship telemetry events (failing offline, then
-    spooling them to ``~/.claude/telemetry/1p_failed_events.*.json``) and error reports.
+    spooling them to ``~/.claude/telemetry/1p_failed_events.*.json``) and error
+    reports.  Covered by the variable above too; kept in case it is dropped.
 ``DISABLE_AUTOUPDATER=1`` / ``DISABLE_BUG_COMMAND=1`` / ``DISABLE_COST_WARNINGS=1``
-    No update checks, no feedback / cost prompts.
+    No update checks, no feedback / cost prompts (belt and braces: no observable
+    effect in ``-p`` / SDK mode).
 ``CLAUDE_CODE_MAX_RETRIES``
-    The CLI retries 5xx / 429 / 529 / dropped streams itself: by default 10 retries
-    with exponential back-off (0.5 s, 1 s, 2 s, 4 s, ... each with jitter, capped),
-    i.e. a permanently failing request takes minutes.  With ``max_retries=1`` (the
-    default here) a failing turn ends in an error result after ~1 s.  Pass
-    ``max_retries=0`` for no retry at all.
+    The CLI retries 500 / 529 / 429 and dropped streams itself: by default 10
+    retries with exponential back-off and jitter (waits ~0.6, 1.2, 2.3, 4.7, 9.6,
+    18, 34, 36, 37, 36 s: a permanently failing turn takes ~3 minutes).  With
+    ``max_retries=1`` (the default here) it ends in an error result after 2
+    requests and ~0.7 s, and a single transient failure (``fail_next(500)``) is still
+    retried into a success.  ``max_retries=0``: no retry at all (values above 15 are
+    clamped to 15).
+``NO_PROXY``
+    Never send the loopback traffic through a proxy the machine may define.
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ Directives
 ==========
 Found anywhere in the text blocks of the last user turn (the bot may prefix context
 lines such as ``[Chat: X | From: Y]`` or append file notes); ``<system-reminder>``
-blocks the CLI injects are ignored.  The first directive found wins, except that
+blocks the CLI injects are ignored.  A directive's argument runs to the end of its
+line (or to the next directive).  The first directive found wins, except that
 ``#slow S`` combines with the text-producing ones (``#long``, ``#markup``,
-``#history`` and the plain echo).
+``#history`` and the plain echo), e.g. ``#long 5000 #slow 3``.
 
 ``(no directive)``
     Text reply ``echo: <the last user text, trimmed>``.
@@ -28,8 +29,10 @@ blocks the CLI injects are ignored.  The first directive found wins, except that
     result is an error / permission denial.
 ``#tool <ToolName> <json input>``
     A ``tool_use`` of any tool, e.g. ``#tool Write {"file_path": "x.txt", "content":
-    "hi"}`` or ``#tool mcp__bot__session_context {}`` (input defaults to ``{}``).
-    On the ``tool_result``: ``tool result: <text>`` or ``tool denied: <text>``.
+    "hi"}`` or ``#tool mcp__bot__session_context {}`` (input defaults to ``{}``; the
+    JSON stays on the directive's line).  On the ``tool_result``: ``tool result:
+    <text>`` or ``tool denied: <text>`` (``is_error``: a permission denial, an unknown
+    tool, an interrupted tool ...).
 ``#long N``
     Exactly N characters of numbered lines (``line 00001 xxxx...``), the last
     characters being ``END-OF-REPLY``.
@@ -46,13 +49,28 @@ blocks the CLI injects are ignored.  The first directive found wins, except that
     Starts the SSE stream (``message_start`` and a partial text block) and then
     drops the connection mid-message.
 
-Retries: the CLI retries 5xx/429/529 and dropped connections itself (by default up to
-10 retries with exponential back-off: ~0.5 s, 1 s, 2 s, 4 s, ... capped near 32 s).
-``cli_env`` sets ``CLAUDE_CODE_MAX_RETRIES`` so a failing directive ends in an error
-result within a couple of seconds; every retry is recorded as another request.
-Since a retry carries the same prompt, a directive fails every attempt;
-``fail_next(status, count)`` fails only ``count`` attempts, which is how to make a
-retry succeed.
+Retries (measured with CLI 2.1.329): the CLI itself retries 500, 529 and 429 (and a
+dropped stream) with exponential back-off and jitter -- by default 10 retries, waits
+of about 0.6, 1.2, 2.3, 4.7, 9.6, 18, 34, 36, 37, 36 s, i.e. ~3 minutes before the turn
+ends with an error result (``ResultMessage.is_error``, ``api_error_status`` = the
+status, text ``API Error: 500 ...``).  The same for all three statuses; a
+``retry-after: 0`` header does not shorten the waits, an ``x-should-retry: false``
+header stops retrying at once.  ``CLAUDE_CODE_MAX_RETRIES=N`` bounds it to N retries
+(clamped to 15; 0 = none): ``cli_env`` sets 1, so ``#error 500`` ends in ~0.7 s after
+2 requests.  A dropped stream (``#close``) is retried as well (3 requests with
+``CLAUDE_CODE_MAX_RETRIES=1``) and ends as ``API Error: Connection dropped
+(ECONNRESET)``.  Every attempt is recorded.  A retry carries the same prompt, so a
+directive fails every attempt; ``fail_next(status, count)`` fails only ``count``
+attempts, which is how to make the CLI's retry succeed.
+
+After a failed turn the CLI keeps the unanswered prompt and merges it with the next
+prompt into one user message; the stand-in remembers prompts it failed (error, close,
+drop, aborted stream) and skips them at the start of a merged turn, so the newest
+prompt is the script.  Messages the user sends while a turn runs reach the model
+inside a ``system`` message (``The user sent a new message while you were
+working: ...``); the stand-in treats them as user text of the current turn (and of
+``#history``), and after a tool round-trip answers the tool result and the queued
+text together.
 
 Auxiliary requests
 ==================
@@ -66,6 +84,12 @@ Other paths: ``HEAD/GET /api/hello`` (the CLI's connectivity probe) -> 200,
 ``POST /v1/messages/count_tokens`` -> ``{"input_tokens": N}``, ``GET /v1/models`` -> a
 one-model list, anything else -> Anthropic-style 404 JSON.  These are recorded in
 ``other_requests``.
+
+Observed with CLI 2.1.329: with ``cli_env`` (``CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC``)
+the CLI sends nothing but main requests, in ``-p`` mode and in SDK streaming mode
+alike.  Without it: ``HEAD /api/hello`` once per CLI start, and in SDK streaming mode
+one title-generation request per session (``-p`` runs send none).  count_tokens and
+models were never seen; they are answered in case a future CLI asks.
 
 Programmatic control
 ====================
@@ -133,7 +157,8 @@ ERROR_MESSAGES: dict[str, str] = {
     "rate_limit_error": "Rate limited (stand-in)",
 }
 
-MARKUP_TEXT = """# Heading <one> & "two"
+MARKUP_TEXT = (
+    """# Heading <one> & "two"
 
 Some **bold <b>not a tag</b>** and _italic_ text; a < b && c > d; 1 < 2 > 0 & done.
 A bare <div> and a closing </div>, an entity-looking &amp; and &lt;tag&gt;, a \\ backslash.
@@ -159,11 +184,13 @@ A bare <div> and a closing </div>, an entity-looking &amp; and &lt;tag&gt;, a \\
 |---------|---------|
 | a < b   | c > d   |
 
-""" + END_MARKER
-
-DIRECTIVE_RE = re.compile(
-    r"(?<![\w#])#(history|pwd|tool|long|markup|slow|error|close)\b[ \t]*([^\n]*)"
+"""
+    + END_MARKER
 )
+
+_DIRECTIVE_NAMES = "history|pwd|tool|long|markup|slow|error|close"
+# ``#name`` then its argument: the rest of the line, up to another directive.
+DIRECTIVE_RE = re.compile(rf"(?<![\w#])#({_DIRECTIVE_NAMES})\b[ \t]*((?:(?![ \t]#(?:{_DIRECTIVE_NAMES})\b)[^\n])*)")
 _QUEUED_HEAD = "The user sent a new message while you were working:\n"
 _QUEUED_TAIL = "\n\nThis is how Claude Code surfaces messages"
 _SYSTEM_REMINDER_RE = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
@@ -240,13 +267,6 @@ def _current_turn(body: dict[str, Any]) -> list[dict[str, Any]]:
     return messages
 
 
-def _last_user_message(body: dict[str, Any]) -> dict[str, Any] | None:
-    for msg in reversed(body.get("messages") or []):
-        if msg.get("role") == "user":
-            return msg
-    return None
-
-
 def _last_user_texts(body: dict[str, Any], stale: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """User-authored texts of the newest user turn (the script of a main request).
 
@@ -312,7 +332,7 @@ def is_main_request(body: dict[str, Any]) -> bool:
 def long_text(n: int) -> str:
     """Exactly ``n`` characters of numbered lines ending with ``END-OF-REPLY``."""
     if n <= len(END_MARKER):
-        return END_MARKER[len(END_MARKER) - max(n, 0):] if n > 0 else ""
+        return END_MARKER[len(END_MARKER) - max(n, 0) :] if n > 0 else ""
     width = 60  # characters per line, newline included
     budget = n - len(END_MARKER)
     parts: list[str] = []
@@ -403,25 +423,23 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def text_reply(cls, text: str, duration: float = 0.0) -> "Reply":
+    def text_reply(cls, text: str, duration: float = 0.0) -> Reply:
         return cls(kind="text", text=text, duration=duration)
 
     @classmethod
-    def tool(
-        cls, name: str, input: dict[str, Any] | None = None, text: str = "", tool_id: str | None = None
-    ) -> "Reply":
+    def tool(cls, name: str, input: dict[str, Any] | None = None, text: str = "", tool_id: str | None = None) -> Reply:
         return cls(kind="tool_use", tool_name=name, tool_input=dict(input or {}), text=text, tool_id=tool_id)
 
     @classmethod
-    def error(cls, status: int, message: str | None = None, error_type: str | None = None) -> "Reply":
+    def error(cls, status: int, message: str | None = None, error_type: str | None = None) -> Reply:
         return cls(kind="error", status=status, message=message, error_type=error_type)
 
     @classmethod
-    def close(cls, text: str = "partial answer that never ") -> "Reply":
+    def close(cls, text: str = "partial answer that never ") -> Reply:
         return cls(kind="close", text=text)
 
     @classmethod
-    def drop(cls) -> "Reply":
+    def drop(cls) -> Reply:
         """Drop the connection before answering anything (like a dead server)."""
         return cls(kind="drop")
 
@@ -514,7 +532,7 @@ class MessagesStandin:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "MessagesStandin":
+    async def __aenter__(self) -> MessagesStandin:
         await self.start()
         return self
 
@@ -580,7 +598,7 @@ class MessagesStandin:
                     )
                 try:
                     await asyncio.wait_for(self._cond.wait(), min(remaining, 0.25))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _notify(self) -> None:
@@ -893,8 +911,13 @@ class MessagesStandin:
             },
         )
         if reply.kind == "close":
-            await send("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
-            await send("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": reply.text}})
+            await send(
+                "content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+            )
+            await send(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": reply.text}},
+            )
             await asyncio.sleep(0.05)
             rec.aborted = True
             self._drop(request)
@@ -904,10 +927,16 @@ class MessagesStandin:
         total_chars = sum(len(b.get("text", "")) for b in blocks) or 1
         for index, block in enumerate(blocks):
             if block["type"] == "text":
-                await send("content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})
+                await send(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+                )
                 share = reply.duration * len(block["text"]) / total_chars
                 for piece, pause in self._chunks(block["text"], share):
-                    await send("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}})
+                    await send(
+                        "content_block_delta",
+                        {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}},
+                    )
                     if pause:
                         await asyncio.sleep(pause)
             else:
@@ -921,7 +950,11 @@ class MessagesStandin:
                 )
                 await send(
                     "content_block_delta",
-                    {"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}},
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])},
+                    },
                 )
             await send("content_block_stop", {"type": "content_block_stop", "index": index})
         await send(
@@ -946,6 +979,6 @@ class MessagesStandin:
         # Many small deltas: ~20 per second, at least 10, at most one per character.
         n = max(1, min(len(text), max(10, int(duration * 20))))
         cuts = [len(text) * i // n for i in range(n + 1)]
-        pieces = [text[a:b] for a, b in zip(cuts, cuts[1:])]
+        pieces = [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
         pause = duration / len(pieces)
         return [(p, pause) for p in pieces]

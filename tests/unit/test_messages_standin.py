@@ -95,13 +95,30 @@ async def test_http_echo_stream_shape_and_usage(standin: MessagesStandin) -> Non
 
 async def test_http_history_strips_reminders_and_tool_results(standin: MessagesStandin) -> None:
     history = [
-        {"role": "user", "content": [{"type": "text", "text": "<system-reminder>\nnoise\n</system-reminder>\n"}, {"type": "text", "text": "first"}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "<system-reminder>\nnoise\n</system-reminder>\n"},
+                {"type": "text", "text": "first"},
+            ],
+        },
         {"role": "system", "content": [{"type": "text", "text": "# Environment"}]},
         {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]},
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "secret output"}]},
-        {"role": "system", "content": [{"type": "text", "text": "The user sent a new message while you were working:\nqueued one\n\nThis is how Claude Code surfaces messages the user sends mid-turn."}]},
+        {
+            "role": "system",
+            "content": [
+                {
+                    "type": "text",
+                    "text": "The user sent a new message while you were working:\nqueued one\n\nThis is how Claude Code surfaces messages the user sends mid-turn.",
+                }
+            ],
+        },
         {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
-        {"role": "user", "content": [{"type": "text", "text": "[Request interrupted by user]\n"}, {"type": "text", "text": "second"}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "[Request interrupted by user]\n"}, {"type": "text", "text": "second"}],
+        },
         {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
     ]
     body = _body("please #history", history=history)
@@ -118,8 +135,10 @@ async def test_http_tool_round_trip_and_denial(standin: MessagesStandin) -> None
     assert json.loads(partial) == {"file_path": "x.txt", "content": "hi"}
     assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
     tool_id = start["content_block"]["id"]
-    turn = [{"role": "user", "content": [{"type": "text", "text": '#tool Write {"file_path": "x.txt", "content": "hi"}'}]},
-            {"role": "assistant", "content": [start["content_block"]]}]
+    turn = [
+        {"role": "user", "content": [{"type": "text", "text": '#tool Write {"file_path": "x.txt", "content": "hi"}'}]},
+        {"role": "assistant", "content": [start["content_block"]]},
+    ]
     ok = _body([{"type": "tool_result", "tool_use_id": tool_id, "content": [{"type": "text", "text": "written"}]}], history=turn)
     assert _text_of((await _post(standin, ok))[1]) == "tool result: written"
     denied = _body([{"type": "tool_result", "tool_use_id": tool_id, "content": "nope", "is_error": True}], history=turn)
@@ -293,7 +312,7 @@ async def test_cli_slow_turn_can_be_interrupted(standin: MessagesStandin, tmp_pa
         async for message in client.receive_response():
             if isinstance(message, ResultMessage):
                 result = message
-        assert result is not None and time.monotonic() - started < 1.5
+        assert result is not None and time.monotonic() - started < 5
         assert result.subtype == "error_during_execution" or result.terminal_reason == "aborted_streaming", result
         await standin.wait_for(lambda: standin.main_requests()[0].aborted, timeout=5)
         text, _ = await _turn(client, "still here")

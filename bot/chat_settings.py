@@ -1,0 +1,62 @@
+"""`/mode` and `/model`: a chat's permission mode and model, kept in its JSON across restarts.
+
+Both are part of what a Claude Code process is started with, so the runner starts a new one
+(resuming the same conversation) on the chat's next message after a change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.keys import ChatKey
+from bot.manager import SessionManager
+from bot.permissions import PERMISSION_MODES, SettingRefused, check_mode, check_model
+from bot.session import ClaudeSession
+from bot.texts import esc
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    manager: SessionManager
+    default_mode: str
+    default_model: str | None
+
+    def mode_of(self, session: ClaudeSession) -> str:
+        return session.record.permission_mode or self.default_mode
+
+    async def mode(self, key: ChatKey, argument: str = "") -> tuple[str, str]:
+        """Show or set the mode; returns the reply and the mode now in effect."""
+        session = await self.manager.for_chat(key)
+        if argument.strip():
+            try:
+                mode = check_mode(argument)
+            except SettingRefused as refused:
+                return esc(refused), self.mode_of(session)
+            session.record.permission_mode = mode
+            session.touch()
+            return f"🔐 Permission mode is now <b>{esc(mode)}</b> ({esc(PERMISSION_MODES[mode])}); it applies from the next message.", mode
+        current = self.mode_of(session)
+        lines = [f"🔐 Permission mode: <b>{esc(current)}</b>", ""]
+        lines += [f"<b>{esc(name)}</b> — {esc(meaning)}" for name, meaning in PERMISSION_MODES.items()]
+        return "\n".join(lines), current
+
+    async def model(self, key: ChatKey, argument: str = "") -> tuple[str, str | None]:
+        """Show or set the model ("default" goes back to the bot's); returns the reply and the chat's own choice."""
+        session = await self.manager.for_chat(key)
+        record = session.record
+        if argument.strip():
+            if argument.strip().lower() == "default":
+                record.model = None
+            else:
+                try:
+                    record.model = check_model(argument)
+                except SettingRefused as refused:
+                    return esc(refused), record.model
+            session.touch()
+            return f"🧠 Model is now <b>{esc(self._model_name(record.model))}</b>; it applies from the next message.", record.model
+        return f"🧠 Model: <b>{esc(self._model_name(record.model))}</b>. Pick one, or send /model &lt;name&gt; for any other.", record.model
+
+    def _model_name(self, model: str | None) -> str:
+        if model:
+            return model
+        return f"{self.default_model} (the bot's default)" if self.default_model else "Claude Code's default"

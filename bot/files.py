@@ -1,0 +1,159 @@
+"""Files in and out of a chat's working directory.
+
+A file sent to the chat is saved under a sanitised name in the session's directory (never
+anywhere else, never over an existing file) and Claude is told about it in the turn; `/file`
+and Claude's `send_file` tool send a file from inside the allowed directories back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import time
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.keys import ChatKey
+from bot.manager import SessionManager
+from bot.paths import PathRefused, resolve_user_path
+from bot.session import Turn
+from bot.telegram.outbox import Outboxes
+from bot.turns import TurnScheduler
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_BYTES = 50 * 1024 * 1024  # the Bot API's upload limit
+NAME_BYTES = 120
+_UNSAFE = re.compile(r"[^\w.\-+=@,()\[\] ]")
+
+
+def safe_filename(name: str | None, fallback: str) -> str:
+    """A plain file name: no directories, no leading dots or dashes (hidden files, `..`, `-rf`), no control characters."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", name)
+    name = " ".join(name.split()).lstrip(". -").rstrip(". ")
+    if not name.strip("_"):
+        name = fallback
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem:
+        stem, suffix = name, ""
+    suffix = ("." + suffix) if suffix else ""
+    while len((stem + suffix).encode()) > NAME_BYTES:
+        if len(stem) > 1:
+            stem = stem[:-1]
+        else:
+            suffix = suffix[:-1]
+    return stem + suffix
+
+
+def _numbered(name: str, n: int) -> str:
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem:
+        return f"{name}-{n}"
+    return f"{stem}-{n}.{suffix}"
+
+
+def save_upload(directory: Path, name: str, data: bytes) -> Path:
+    """Write `data` as a new file in `directory`; a taken name gets a numbered suffix (report-2.pdf)."""
+    for n in range(1, 1000):
+        path = directory / (name if n == 1 else _numbered(name, n))
+        try:
+            # O_EXCL: never follows a symlink planted under that name and never overwrites.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        return path
+    raise FileExistsError(f"too many files named like {name}")
+
+
+def read_for_sending(current: Path, argument: str, roots: list[Path], max_bytes: int = MAX_SEND_BYTES) -> tuple[str, bytes]:
+    """The name and bytes of a file to send to the chat; PathRefused (one sentence) for anything else."""
+    if not argument.strip():
+        raise PathRefused("Give the file's path, for example /file report.pdf.")
+    path = resolve_user_path(current, argument, roots)
+    try:
+        if not path.exists():
+            raise PathRefused(f"{path} does not exist.")
+        if not path.is_file():
+            raise PathRefused(f"{path} is not a file.")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise PathRefused(f"{path.name} is {megabytes(size)}; Telegram takes files up to {megabytes(max_bytes)}.")
+        if size == 0:
+            raise PathRefused(f"{path.name} is empty, and Telegram does not take empty files.")
+        return path.name, path.read_bytes()
+    except OSError as exc:
+        raise PathRefused(f"{path} cannot be read ({exc.strerror or exc}).") from None
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+@dataclass
+class Upload:
+    """A file the user sent: Telegram's name for it, its size if known, and how to fetch its bytes."""
+
+    name: str | None
+    size: int | None
+    fetch: Callable[[], Awaitable[bytes]]
+    image_type: str | None = None  # a photo also goes to Claude as an image of this media type
+
+
+@dataclass
+class FileTransfers:
+    manager: SessionManager
+    scheduler: TurnScheduler
+    outboxes: Outboxes
+    roots: list[Path]
+    max_upload_bytes: int
+
+    async def receive(self, turn: Turn, upload: Upload) -> None:
+        """Save the upload in the chat's directory and run the turn with a note about it (caption = prompt)."""
+        session = await self.manager.for_chat(turn.key, turn.chat_title)
+        if upload.size is not None and upload.size > self.max_upload_bytes:
+            await self._say(turn, f"That file is {megabytes(upload.size)}; the bot takes files up to {megabytes(self.max_upload_bytes)}.")
+            return
+        try:
+            data = await upload.fetch()
+        except Exception as exc:
+            log.warning("download of %s for %s failed: %s", upload.name, turn.key, exc)
+            await self._say(turn, "I could not download that file from Telegram; please send it again.")
+            return
+        if len(data) > self.max_upload_bytes:
+            await self._say(turn, f"That file is {megabytes(len(data))}; the bot takes files up to {megabytes(self.max_upload_bytes)}.")
+            return
+        fallback = time.strftime("photo-%Y%m%d-%H%M%S.jpg" if upload.image_type else "file-%Y%m%d-%H%M%S")
+        name = safe_filename(upload.name, fallback)
+        try:
+            path = await asyncio.to_thread(save_upload, session.working_dir, name, data)
+        except OSError as exc:
+            await self._say(turn, f"I could not save that file in {session.working_dir} ({exc.strerror or exc}).")
+            return
+        note = f"[The user sent a file, saved as ./{path.name} ({len(data)} bytes)]"
+        turn.prompt = f"{turn.prompt}\n\n{note}" if turn.prompt else note
+        if upload.image_type:
+            turn.images.append((upload.image_type, data))
+        await self.scheduler.submit(session, turn)
+
+    async def send(self, key: ChatKey, argument: str, reply_to: int | None = None) -> str | None:
+        """`/file`: send a file from inside the allowed directories; a sentence for the chat if it can't."""
+        session = await self.manager.for_chat(key)
+        try:
+            name, data = await asyncio.to_thread(read_for_sending, session.working_dir, argument, self.roots)
+        except PathRefused as refused:
+            return str(refused)
+        if await self.outboxes.send_document(key, name, data, reply_to=reply_to) is None:
+            return f"Telegram did not accept {name}; please try again."
+        return None
+
+    async def _say(self, turn: Turn, text: str) -> None:
+        await self.outboxes.send_text(turn.key, text, reply_to=turn.reply_to)
+

@@ -1,0 +1,43 @@
+"""The `session_context` tool: Claude asks who is speaking, from which chat, in which session."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from claude_agent_sdk import SdkMcpTool, tool
+
+from bot.links import SessionRoutes
+from bot.session import ClaudeSession
+
+TOOL_NAME = "session_context"
+
+
+def context_of(session: ClaudeSession, routes: SessionRoutes) -> dict[str, Any]:
+    turn = session.current_turn
+    members = routes.members(session.name)
+    return {
+        "platform": "telegram",
+        "chat_id": turn.key.chat_id if turn else session.record.chat_id,
+        "chat_title": turn.chat_title if turn else session.record.title,
+        "topic_id": turn.key.thread_id if turn else session.record.thread_id,
+        "user_id": turn.user_id if turn else None,
+        "user_name": turn.user_name if turn else None,
+        "session_id": session.session_id,
+        "unified_session": session.name,
+        "shared_with": [str(member) for member in members],
+        "working_dir": session.record.working_dir,
+    }
+
+
+def session_context_tool(session: ClaudeSession, routes: SessionRoutes) -> SdkMcpTool[Any]:
+    @tool(
+        TOOL_NAME,
+        "Who is speaking to you right now: platform, chat id and title, forum topic id, the user's id "
+        "and name, and the session this chat shares (if it is linked with other chats).",
+        {},
+    )
+    async def session_context(_: dict[str, Any]) -> dict[str, Any]:
+        return {"content": [{"type": "text", "text": json.dumps(context_of(session, routes))}]}
+
+    return session_context

@@ -1,0 +1,33 @@
+"""Downloading what users send (reads, not writes, so they do not go through the outbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
+from aiogram.types import Message
+
+from bot.files import Upload
+
+DOWNLOAD_TIMEOUT = 120  # seconds for a 20 MB file on a slow link
+
+
+def _fetcher(bot: Bot, file_id: str) -> Callable[[], Awaitable[bytes]]:
+    async def fetch() -> bytes:
+        buffer = await bot.download(file_id, timeout=DOWNLOAD_TIMEOUT)
+        if buffer is None:
+            raise OSError("Telegram returned no file")
+        return buffer.read()
+
+    return fetch
+
+
+def upload_of(bot: Bot, message: Message) -> Upload | None:
+    """The document or photo of a message (a photo's largest size), or None if it has neither."""
+    if message.document is not None:
+        document = message.document
+        return Upload(name=document.file_name, size=document.file_size, fetch=_fetcher(bot, document.file_id))
+    if message.photo:
+        photo = message.photo[-1]
+        return Upload(name=None, size=photo.file_size, fetch=_fetcher(bot, photo.file_id), image_type="image/jpeg")
+    return None

@@ -1,0 +1,27 @@
+"""Documents and photos into the chat's directory (and to Claude); /file sends one back."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.app import Core
+from bot.telegram.files import upload_of
+from handlers.context import key_of, turn_from
+
+router = Router(name="files")
+
+
+@router.message(F.document | F.photo)
+async def received(message: Message, core: Core, bot: Bot) -> None:
+    upload = upload_of(bot, message)
+    assert upload is not None  # the filter guarantees a document or a photo
+    await core.files.receive(turn_from(message, (message.caption or "").strip()), upload)
+
+
+@router.message(Command("file"))
+async def send_file(message: Message, command: CommandObject, core: Core) -> None:
+    refusal = await core.files.send(key_of(message), command.args or "", reply_to=message.message_id)
+    if refusal:
+        await core.outboxes.send_text(key_of(message), refusal, reply_to=message.message_id)

@@ -22,6 +22,8 @@ from bot.telegram.reply import StreamingReply
 
 log = logging.getLogger(__name__)
 
+PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingReply)
+
 PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable["str | AsyncIterator[dict[str, Any]]"]]
 
 
@@ -166,7 +168,9 @@ class TurnScheduler:
         session.running_since = time.time()
         session.current_turn = turn
         session.interrupt_requested = False
-        reply = StreamingReply(self.outboxes, turn.key, reply_to=turn.reply_to, stop_markup=stop_keyboard(session.name))
+        reply = StreamingReply(
+            self.outboxes, turn.key, reply_to=turn.reply_to, stop_markup=stop_keyboard(session.name), show_after=PROGRESS_AFTER
+        )
         await reply.start()
         started_in = session.session_id
         prompt = await self.build_prompt(session, turn)

@@ -179,7 +179,7 @@ class StreamingReply:
                 if current is not None and current.cancelling():
                     raise
         if self._showing is not None:
-            self._message_id = await self._showing  # sent even if the view stopped meanwhile
+            pass
         return True
 
     async def _deliver(self, md: str, *, into_progress: bool) -> None:

@@ -1,0 +1,287 @@
+"""Driving Claude from the phone, end to end: approvals, questions and plans, modes and models,
+stop and queue, a flooded burst, stale updates, files in and out. The real bot process and the
+real Claude Code CLI run against the local stand-ins."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+
+from tests.e2e.chat import ask
+from tests.e2e.harness import OWNER, STRANGER, BotProcess
+from tests.standins.messages_api import MessagesStandin, tool_result_text
+from tests.standins.telegram_api import BotMessage, TelegramStandin
+
+pytestmark = pytest.mark.e2e
+
+CHAT = OWNER
+GROUP = -100300
+# The smallest valid JPEG (1×1 px): what a phone camera sends, minus the megapixels.
+JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////"
+    "////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA="
+)
+
+
+async def start_asking(bot: BotProcess, **env: str) -> None:
+    """The bot with Claude Code in default mode, where tools need approval."""
+    bot.extra_env.update(CLAUDE_PERMISSION_MODE="default", **env)
+    await bot.start()
+
+
+def button(message: BotMessage, label: str) -> str:
+    for candidate in message.buttons():
+        if label in candidate["text"]:
+            return candidate["callback_data"]
+    raise AssertionError(f"no button {label!r} on {message.visible_text!r}: {message.buttons()}")
+
+
+async def wait_request(telegram: TelegramStandin, chat: int, contains: str, seen: int = 0) -> BotMessage:
+    """The (seen+1)-th message with buttons that contains `contains`."""
+
+    def find() -> BotMessage | None:
+        found = [m for m in telegram.bot_messages(chat) if contains in m.text and m.buttons()]
+        return found[seen] if len(found) > seen else None
+
+    return await telegram.wait_for(find, timeout=30)
+
+
+async def press(telegram: TelegramStandin, chat: int, user: int, message: BotMessage, label: str, **kwargs) -> str:
+    """Press a button and return the callback answer's text."""
+    query = telegram.press_button(chat, user, message.message_id, button(message, label), **kwargs)
+    answer = await telegram.wait_for(lambda: telegram.callback_answers().get(query), timeout=15)
+    return str(answer.get("text", ""))
+
+
+def denials(claude_api: MessagesStandin) -> list[str]:
+    return [tool_result_text(b) for r in claude_api.main_requests() for b in r.tool_results if b.get("is_error")]
+
+
+def record(bot: BotProcess, name: str = str(CHAT)) -> dict:
+    return json.loads((bot.session_dir / f"{name}.json").read_text())
+
+
+# -- approvals ------------------------------------------------------------------------
+
+
+async def test_a_tool_waits_for_allow_then_the_real_cli_runs_it(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await start_asking(bot)
+    telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch made.txt"}')
+    request = await wait_request(telegram, CHAT, "touch made.txt")
+    assert [b["text"] for b in request.buttons()] == ["✅ Allow once", "✅ Always allow in this chat", "❌ Deny"]
+    assert not (bot.work_dir / "made.txt").exists()  # waiting for the button
+    allow = button(request, "Allow once")
+    assert await press(telegram, CHAT, OWNER, request, "Allow once") == "Done."
+    await telegram.wait_for_text(CHAT, "tool result: (Bash completed with no output)")
+    assert (bot.work_dir / "made.txt").exists()
+    await telegram.wait_for(lambda: "Allowed once" in request.text and not request.buttons(), timeout=10)
+    # The same button again (a stale copy of the message) changes nothing.
+    again = telegram.press_button(CHAT, OWNER, request.message_id, allow, force=True)
+    answer = await telegram.wait_for(lambda: telegram.callback_answers().get(again), timeout=10)
+    assert answer["text"] == "This request was already answered or has expired."
+    status = await ask(telegram, CHAT, "/status", "Status")
+    assert "Last turn: context" in status and "$" in status
+
+
+async def test_deny_by_button_and_by_reply_gives_claude_the_reason(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await start_asking(bot)
+    telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch denied.txt"}')
+    request = await wait_request(telegram, CHAT, "touch denied.txt")
+    await press(telegram, CHAT, OWNER, request, "Deny")
+    await telegram.wait_for_text(CHAT, "tool denied: The user denied this.")
+    telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch replied.txt"}')
+    request = await wait_request(telegram, CHAT, "touch replied.txt")
+    telegram.user_message(CHAT, OWNER, "not on a Friday", reply_to_message_id=request.message_id)
+    await telegram.wait_for_text(CHAT, "tool denied: The user denied this: not on a Friday")
+    assert any("not on a Friday" in text for text in denials(claude_api))
+    assert "Denied: not on a Friday" in request.text and not request.buttons()
+    assert not (bot.work_dir / "denied.txt").exists() and not (bot.work_dir / "replied.txt").exists()
+    assert all("not on a Friday" not in r.last_user_text for r in claude_api.main_requests())  # a reply, not a prompt
+
+
+async def test_always_allow_is_remembered_across_a_restart(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await start_asking(bot)
+    command = '#tool Bash {"command": "touch always.txt"}'
+    telegram.user_message(CHAT, OWNER, command)
+    request = await wait_request(telegram, CHAT, "touch always.txt")
+    await press(telegram, CHAT, OWNER, request, "Always allow")
+    await telegram.wait_for_text(CHAT, "tool result:")
+    assert "Bash(touch always.txt)" in request.text
+    await telegram.wait_for(lambda: record(bot)["always_allow"], timeout=5)
+    (bot.work_dir / "always.txt").unlink()
+    await bot.restart()
+    answered = len([m for m in telegram.bot_messages(CHAT) if "tool result:" in m.text])
+    telegram.user_message(CHAT, OWNER, command)
+    await telegram.wait_for(lambda: len([m for m in telegram.bot_messages(CHAT) if "tool result:" in m.text]) > answered, timeout=30)
+    assert (bot.work_dir / "always.txt").exists()
+    assert len([m for m in telegram.bot_messages(CHAT, include_deleted=True) if "touch always.txt" in (m.history[0] if m.history else "")]) == 1
+
+
+async def test_an_unanswered_request_is_denied_after_the_timeout(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await start_asking(bot, APPROVAL_TIMEOUT_SECONDS="6")
+    telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch late.txt"}')
+    request = await wait_request(telegram, CHAT, "touch late.txt")
+    assert "denied in 6 s" in request.text
+    await telegram.wait_for_text(CHAT, "tool denied: The user did not answer", timeout=20)
+    assert "Denied: nobody answered within 6 s" in request.text and not request.buttons()
+    assert not (bot.work_dir / "late.txt").exists()
+    # While it waited, the progress message kept counting although Claude said nothing new.
+    progress = next(m for m in telegram.bot_messages(CHAT, include_deleted=True) if m.history and m.history[0].startswith("⏳ Working"))
+    assert any(line.startswith("⏳ Working… ") and int(line.split()[2].split("s")[0]) >= 5 for line in progress.history)
+
+
+async def test_a_strangers_press_does_nothing(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await start_asking(bot)
+    telegram.user_message(GROUP, OWNER, '#tool Bash {"command": "touch guarded.txt"}', chat_type="group", chat_title="Team")
+    request = await wait_request(telegram, GROUP, "touch guarded.txt")
+    assert await press(telegram, GROUP, STRANGER, request, "Allow once") == "Sorry, this is a private bot."
+    assert request.buttons() and not (bot.work_dir / "guarded.txt").exists()
+    assert len(claude_api.main_requests()) == 1  # nothing went back to Claude
+    await press(telegram, GROUP, OWNER, request, "Allow once")
+    await telegram.wait_for_text(GROUP, "tool result:")
+    assert (bot.work_dir / "guarded.txt").exists()
+
+
+async def test_questions_and_plans_are_answered_with_buttons(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()  # bypassPermissions: Claude's questions still reach the chat
+    question = {"question": "Which database?", "header": "DB", "multiSelect": False, "options": [
+        {"label": "Postgres", "description": "a server"}, {"label": "SQLite", "description": "a file"}]}
+    telegram.user_message(CHAT, OWNER, "#tool AskUserQuestion " + json.dumps({"questions": [question]}))
+    request = await wait_request(telegram, CHAT, "Which database?")
+    await press(telegram, CHAT, OWNER, request, "SQLite")
+    await telegram.wait_for_text(CHAT, '"Which database?"="SQLite"')
+    await ask(telegram, CHAT, "/mode plan", "Permission mode is now plan")
+    telegram.user_message(CHAT, OWNER, '#tool ExitPlanMode {"plan": "1. build"}')
+    plan = await wait_request(telegram, CHAT, "Claude's plan")
+    await press(telegram, CHAT, OWNER, plan, "Approve")
+    await telegram.wait_for_text(CHAT, "User has approved")
+    await telegram.wait_for(lambda: record(bot)["permission_mode"] == "default", timeout=5)  # Claude Code left plan mode; so does the chat
+
+
+# -- modes and models -----------------------------------------------------------------
+
+
+async def test_mode_and_model_are_set_with_buttons_and_survive_a_restart(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    telegram.user_message(CHAT, OWNER, "/mode")
+    menu = await wait_request(telegram, CHAT, "Permission mode: bypassPermissions")
+    await press(telegram, CHAT, OWNER, menu, "acceptEdits")
+    await telegram.wait_for(lambda: "Permission mode is now acceptEdits" in menu.text, timeout=10)
+    telegram.user_message(CHAT, OWNER, "/model")
+    models = await wait_request(telegram, CHAT, "Model:")
+    await press(telegram, CHAT, OWNER, models, "haiku")
+    await telegram.wait_for(lambda: "Model is now haiku" in models.text, timeout=10)
+    await bot.restart()
+    shown = await ask(telegram, CHAT, "/mode", "Permission mode:")
+    assert "Permission mode: acceptEdits" in shown
+    await ask(telegram, CHAT, "which model", "echo: which model")
+    assert "haiku" in claude_api.main_requests()[-1].body["model"]
+    refused = await ask(telegram, CHAT, "/mode yolo", "no permission mode")
+    assert "choose one of default, acceptEdits, plan, bypassPermissions" in refused
+    await ask(telegram, CHAT, "/model default", "Model is now Claude Code's default")
+    await telegram.wait_for(lambda: record(bot)["model"] is None and record(bot)["permission_mode"] == "acceptEdits", timeout=5)
+
+
+# -- stop, queue, burst ---------------------------------------------------------------
+
+
+async def test_stop_interrupts_a_running_turn(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    telegram.user_message(CHAT, OWNER, "#slow 20 a very long story")
+    progress = await wait_request(telegram, CHAT, "Working")
+    await claude_api.wait_for(lambda: any("long story" in r.last_user_text for r in claude_api.main_requests()))
+    started = time.monotonic()
+    await press(telegram, CHAT, OWNER, progress, "Stop")
+    await telegram.wait_for(lambda: "⏹ Stopped." in progress.text and not progress.buttons(), timeout=15)
+    assert time.monotonic() - started < 10
+
+
+async def test_a_cancelled_queued_message_never_reaches_claude(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    telegram.user_message(CHAT, OWNER, "#slow 4 first in line")
+    await claude_api.wait_for(lambda: any("first in line" in r.last_user_text for r in claude_api.main_requests()))
+    telegram.user_message(CHAT, OWNER, "cancel me please")
+    queued = await wait_request(telegram, CHAT, "Queued (position 1)")
+    assert await press(telegram, CHAT, OWNER, queued, "Cancel") == "Cancelled."
+    await telegram.wait_for(lambda: "Cancelled" in queued.text, timeout=10)
+    await telegram.wait_for_text(CHAT, "echo: #slow 4 first in line", timeout=30)
+    await ask(telegram, CHAT, "after the cancel", "echo: after the cancel")
+    assert all("cancel me" not in text for r in claude_api.requests for text in r.user_texts)
+
+
+async def test_a_flooded_burst_of_thirty_replies_arrives_whole_and_in_order(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    chats = [CHAT, 1002, 1003]  # three private chats, so the burst is not one chat's pacing alone
+    await bot.start()
+    telegram.flood(every=7, retry_after=1)
+    for n in range(10):
+        for chat in chats:
+            telegram.user_message(chat, OWNER, f"burst {chat} {n:02d}")
+    for chat in chats:
+        await telegram.wait_for_text(chat, f"echo: burst {chat} 09", timeout=150)
+    assert any(c.error_code == 429 for c in telegram.calls)
+    assert telegram.flood_violations() == []
+    for chat in chats:
+        answers = [m.text for m in telegram.bot_messages(chat) if m.text.startswith("echo:")]
+        assert answers == [f"echo: burst {chat} {n:02d}" for n in range(10)]
+
+
+# -- updates that waited --------------------------------------------------------------
+
+
+async def test_messages_that_waited_too_long_are_not_sent_to_claude(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    bot.extra_env["MAX_UPDATE_AGE_SECONDS"] = "600"
+    old = telegram.user_message(CHAT, OWNER, "stale plan from yesterday")
+    old["message"]["date"] = int(time.time()) - 7200
+    telegram.user_message(CHAT, OWNER, "fresh while down")
+    await bot.start()
+    await telegram.wait_for_text(CHAT, "echo: fresh while down", timeout=30)
+    notice = await telegram.wait_for_text(CHAT, "while the bot was offline")
+    assert "2 h ago" in notice.text and notice.reply_to_message_id == old["message"]["message_id"]
+    assert all("stale plan" not in text for r in claude_api.requests for text in r.user_texts)
+
+
+# -- files ----------------------------------------------------------------------------
+
+
+async def test_a_document_lands_in_the_directory_and_file_sends_it_back(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    data = bytes(range(256)) * 40
+    telegram.user_document(CHAT, OWNER, "../../.notes v1.bin", data, caption="keep this")
+    reply = await telegram.wait_for_text(CHAT, "echo: keep this")
+    assert "[The user sent a file, saved as ./notes v1.bin (10240 bytes)]" in reply.text
+    assert (bot.work_dir / "notes v1.bin").read_bytes() == data
+    assert sorted(p.name for p in bot.tmp.iterdir()) == sorted(["bot.log", "home", "sessions", "work"])  # nothing outside
+    telegram.user_document(CHAT, OWNER, "notes v1.bin", b"second")
+    await telegram.wait_for_text(CHAT, "saved as ./notes v1-2.bin (6 bytes)")
+    telegram.user_message(CHAT, OWNER, "/file notes v1.bin")
+    sent = await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(CHAT) if m.document), None), timeout=15)
+    assert sent.document == ("notes v1.bin", data)
+    refused = await ask(telegram, CHAT, "/file /etc/passwd", "outside the allowed directories")
+    assert "passwd" in refused and len([m for m in telegram.bot_messages(CHAT) if m.document]) == 1
+    await ask(telegram, CHAT, "/file missing.txt", "does not exist")
+
+
+async def test_a_photo_reaches_claude_as_an_image(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    telegram.user_photo(CHAT, OWNER, JPEG, caption="what is this")
+    await telegram.wait_for_text(CHAT, "echo: what is this")
+    saved = list(bot.work_dir.glob("photo-*.jpg"))
+    assert len(saved) == 1 and saved[0].read_bytes() == JPEG
+    last = claude_api.main_requests()[-1].body["messages"][-1]
+    assert any(block.get("type") == "image" for block in last["content"])
+
+
+async def test_claude_sends_files_from_its_directory_only(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    (bot.work_dir / "report.txt").parent.mkdir(parents=True, exist_ok=True)
+    (bot.work_dir / "report.txt").write_bytes(b"all green\n")
+    await bot.start()
+    telegram.user_message(CHAT, OWNER, '#tool mcp__bot__send_file {"path": "/etc/passwd"}')
+    await telegram.wait_for_text(CHAT, "tool denied: Refused:")
+    assert any("outside the allowed directories" in text for text in denials(claude_api))
+    telegram.user_message(CHAT, OWNER, '#tool mcp__bot__send_file {"path": "report.txt", "caption": "the report"}')
+    await telegram.wait_for_text(CHAT, "tool result: Sent report.txt (10 bytes)")
+    documents = [m for m in telegram.bot_messages(CHAT) if m.document]
+    assert len(documents) == 1 and documents[0].document == ("report.txt", b"all green\n") and documents[0].caption == "the report"

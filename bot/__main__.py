@@ -37,6 +37,7 @@ async def _restore_in_background(core: Core) -> None:
     # and a large SESSION_DIR does not delay the first answer.
     sessions = await core.manager.load_all()
     log.info("restored %d sessions from %s", len(sessions), core.settings.session_dir)
+    await core.scheduler.correct_open_replies(sessions)
 
 
 async def run(settings: Settings) -> None:
@@ -61,6 +62,7 @@ async def run(settings: Settings) -> None:
         log.info("shutting down: saving sessions")
         restore.cancel()
         await core.store.flush()
+        await core.scheduler.shutdown(core.manager.loaded())
         with contextlib.suppress(Exception):
             await asyncio.wait_for(core.outboxes.close(), timeout=SHUTDOWN_FLUSH_SECONDS)
         await core.runner.close_all()

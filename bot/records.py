@@ -34,6 +34,14 @@ class LastTurn(BaseModel):
     duration_ms: int = 0
 
 
+class OpenReply(BaseModel):
+    """A progress message of a running turn, so a bot killed mid-turn can correct it after restart."""
+
+    chat_id: int
+    thread_id: int | None = None
+    message_id: int
+
+
 class SessionRecord(BaseModel):
     """One file in SESSION_DIR. `name` is the file stem: a chat key, `link-<id>` or `group-<name>`."""
 
@@ -55,3 +63,4 @@ class SessionRecord(BaseModel):
     permission_mode: str | None = None
     model: str | None = None
     always_allow: list[dict] = Field(default_factory=list)
+    open_reply: OpenReply | None = None

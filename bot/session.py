@@ -44,6 +44,8 @@ class ClaudeSession:
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     worker: asyncio.Task[None] | None = None
     interrupt_requested: bool = False
+    # Bumped by /new and /resume, so a turn that was running then cannot pull the chat back.
+    conversation_epoch: int = 0
 
     @property
     def name(self) -> str:
@@ -87,6 +89,7 @@ class ClaudeSession:
         """Forget the current Claude session id (it stays in history). Returns the old id."""
         old = self.record.session_id
         self._remember_current()
+        self.conversation_epoch += 1
         self.record.session_id = None
         self.record.session_cost_seen = 0.0
         self.touch()
@@ -97,6 +100,7 @@ class ClaudeSession:
         if session_id == self.record.session_id:
             return
         self._remember_current()
+        self.conversation_epoch += 1
         self.record.history = [p for p in self.record.history if p.session_id != session_id]
         self.record.session_id = session_id
         self.record.session_cost_seen = 0.0

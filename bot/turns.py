@@ -15,12 +15,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from bot.claude import ClaudeRunner, TurnOutcome
+from bot.keys import ChatKey
+from bot.records import OpenReply
 from bot.session import ClaudeSession, Turn
 from bot.telegram.keyboards import queued_keyboard, stop_keyboard
 from bot.telegram.outbox import Outboxes
 from bot.telegram.reply import StreamingReply
 
 log = logging.getLogger(__name__)
+
+RESTARTING_NOT_RUN = "The bot is restarting: this message was not sent to Claude; send it again in a moment."
+CRASHED_DURING_TURN = "⚠️ The bot restarted while working on this; the conversation is kept, but send your message again."
 
 PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingReply)
 
@@ -59,6 +64,7 @@ class TurnScheduler:
         self._running = 0
         self._ids = itertools.count(1)
         self._turns: dict[int, tuple[ClaudeSession, Turn]] = {}
+        self._shutting_down = False
         self.peak_running = 0
 
     @property
@@ -142,6 +148,8 @@ class TurnScheduler:
                 session.running_since = None
                 session.current_tool = None
                 session.current_turn = None
+                if session.record.open_reply is not None:
+                    self._mark_open(session, turn, None)
                 self._forget(turn)
 
     async def _run_with_slot(self, session: ClaudeSession, turn: Turn) -> None:
@@ -169,18 +177,60 @@ class TurnScheduler:
         session.current_turn = turn
         session.interrupt_requested = False
         reply = StreamingReply(
-            self.outboxes, turn.key, reply_to=turn.reply_to, stop_markup=stop_keyboard(session.name), show_after=PROGRESS_AFTER
+            self.outboxes,
+            turn.key,
+            reply_to=turn.reply_to,
+            stop_markup=stop_keyboard(session.name),
+            show_after=PROGRESS_AFTER,
+            on_shown=lambda message_id: self._mark_open(session, turn, message_id),
         )
         await reply.start()
-        started_in = session.session_id
+        epoch = session.conversation_epoch
         prompt = await self.build_prompt(session, turn)
         outcome = await self.runner.run(session, turn, prompt, _StatusTracker(session, reply))
-        self._record(session, outcome, started_in)
-        await self._deliver(reply, outcome, session.interrupt_requested)
+        self._record(session, outcome, epoch)
+        await self._deliver(reply, outcome, session.interrupt_requested, self._shutting_down)
 
     @staticmethod
-    def _record(session: ClaudeSession, outcome: TurnOutcome, started_in: str | None) -> None:
-        if session.session_id != started_in:
+    def _mark_open(session: ClaudeSession, turn: Turn, message_id: int | None) -> None:
+        session.record.open_reply = (
+            OpenReply(chat_id=turn.key.chat_id, thread_id=turn.key.thread_id, message_id=message_id) if message_id else None
+        )
+        session.save()
+
+    async def shutdown(self, sessions: list[ClaudeSession], grace: float = 10.0) -> None:
+        """On SIGTERM/SIGINT: queued turns are told they did not run, running ones are stopped and report."""
+        self._shutting_down = True
+        workers = []
+        for session in sessions:
+            for turn in list(session.queue):
+                session.queue.remove(turn)
+                self._forget(turn)
+                if turn.queued_message_id:
+                    self.outboxes.edit_text(turn.key, turn.queued_message_id, RESTARTING_NOT_RUN)
+                else:
+                    await self.outboxes.send_text(turn.key, RESTARTING_NOT_RUN, reply_to=turn.reply_to)
+            if session.is_running:
+                await self.stop(session)
+            if session.worker is not None and not session.worker.done():
+                workers.append(session.worker)
+        if workers:
+            await asyncio.wait(workers, timeout=grace)
+
+    async def correct_open_replies(self, sessions: list[ClaudeSession]) -> None:
+        """After a crash: progress messages of turns that never finished say so instead of hanging."""
+        for session in sessions:
+            open_reply = session.record.open_reply
+            if open_reply is None or session.is_running:
+                continue
+            session.record.open_reply = None
+            session.save()
+            key = ChatKey(open_reply.chat_id, open_reply.thread_id)
+            self.outboxes.edit_text(key, open_reply.message_id, CRASHED_DURING_TURN)
+
+    @staticmethod
+    def _record(session: ClaudeSession, outcome: TurnOutcome, epoch: int) -> None:
+        if session.conversation_epoch != epoch:
             # /new or /resume happened during the turn: the chat has moved on; keep the
             # turn's conversation in history only.
             if outcome.session_id and outcome.session_id != session.session_id:
@@ -197,11 +247,12 @@ class TurnScheduler:
         )
 
     @staticmethod
-    async def _deliver(reply: StreamingReply, outcome: TurnOutcome, stopped: bool) -> None:
+    async def _deliver(reply: StreamingReply, outcome: TurnOutcome, stopped: bool, restarting: bool) -> None:
         if outcome.error:
             await reply.fail(outcome.error)
         elif outcome.interrupted or stopped:
             text = outcome.text.rstrip()
-            await reply.finish((text + "\n\n" if text else "") + "⏹ Stopped.")
+            note = "⏹ Stopped: the bot is restarting; send your message again in a moment." if restarting else "⏹ Stopped."
+            await reply.finish((text + "\n\n" if text else "") + note)
         else:
             await reply.finish(outcome.text)

@@ -35,6 +35,7 @@ class StreamingReply:
         stop_markup: Any = None,
         edit_interval: float = 1.0,
         show_after: float = 0.0,
+        on_shown: Callable[[int], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``show_after``: seconds before the progress message appears; a turn done sooner is just its reply."""
@@ -44,6 +45,7 @@ class StreamingReply:
         self._stop_markup = stop_markup
         self._edit_interval = edit_interval
         self._show_after = show_after
+        self._on_shown = on_shown  # told the progress message's id (e.g. to persist it for crash recovery)
         self._clock = clock
         self._message_id: int | None = None
         self._showing: asyncio.Task[int | None] | None = None  # sending the progress message
@@ -82,6 +84,8 @@ class StreamingReply:
             self._outbox.send_text(self._key, text, reply_markup=self._stop_markup, reply_to=self._reply_to)
         )
         self._message_id = await asyncio.shield(self._showing)
+        if self._message_id is not None and self._on_shown is not None:
+            self._on_shown(self._message_id)
 
     def set_status(self, line: str) -> None:
         self._status = _one_line(line)
@@ -179,7 +183,7 @@ class StreamingReply:
                 if current is not None and current.cancelling():
                     raise
         if self._showing is not None:
-            pass
+            self._message_id = await self._showing  # sent even if the view stopped meanwhile
         return True
 
     async def _deliver(self, md: str, *, into_progress: bool) -> None:

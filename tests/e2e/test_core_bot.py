@@ -147,3 +147,15 @@ async def test_restart_mid_turn_never_leaves_the_chat_hanging(bot: BotProcess, t
     await bot.kill()
     await bot.start()
     await telegram.wait_for(lambda: "restarted while working" in progress.text, timeout=30)
+
+
+async def test_very_long_reply_becomes_a_document_with_a_preview(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    telegram.user_message(CHAT_A, OWNER, "#long 40000")
+    document = await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(CHAT_A) if m.document), None), timeout=60)
+    name, data = document.document
+    assert name.endswith(".md")
+    assert squash(long_text(40000)) in squash(data.decode())
+    preview = [m for m in telegram.bot_messages(CHAT_A) if not m.document and "line 00001" in m.text]
+    assert preview and all(len(m.text or "") <= 4096 for m in telegram.bot_messages(CHAT_A))
+    assert telegram.errors() == []

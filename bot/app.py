@@ -16,6 +16,7 @@ from bot.links import LinkStore, SessionRoutes
 from bot.files import FileTransfers
 from bot.manager import SessionManager
 from bot.mcp_tools import bot_server, send_file_tool
+from bot.session_context import session_context_tool
 from bot.pairing import Pairing
 from bot.permissions import allowed_tools
 from bot.prompt import PromptBuilder
@@ -69,7 +70,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         allowed_users=settings.allowed_users,
         default_mode=settings.claude_permission_mode,
     )
-    bot_tools = [send_file_tool(outboxes)]
+    bot_tools = [send_file_tool(outboxes), lambda session: session_context_tool(session, routes)]
 
     def session_options(session: ClaudeSession, turn: Turn) -> dict[str, Any]:
         # Bound to the session, not the turn: one Claude Code process serves many turns.

@@ -91,6 +91,11 @@ async def test_configured_group_shares_and_ungrouped_chat_does_not(bot: BotProce
     assert "almond" in grouped
     alone = await ask(telegram, GROUP, "#history", "history:", chat_type="group", chat_title="Team")
     assert "almond" not in alone
+    # /cd in one member moves the shared session for all.
+    (bot.work_dir / "shared-dir").mkdir()
+    await ask(telegram, DM, "/cd shared-dir", "Now working in")
+    pwd = await ask(telegram, FORUM, "#pwd", "pwd:", **TOPIC)
+    assert pwd.strip().endswith(str(bot.work_dir / "shared-dir"))
     await telegram.wait_for(lambda: "group-team.json" in bot.session_files(), timeout=5)
 
 
@@ -125,3 +130,18 @@ async def test_cli_link_takes_effect_on_the_next_message_and_notify_is_mirrored(
     assert code == 0, err
     code, _, err = await run_cli(bot, "identity", "link", "--chat", str(DM))
     assert code == 2 and err.count("\n") == 1
+
+
+async def test_session_context_tool_called_by_the_real_cli_returns_the_speaking_chat(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    bot.extra_env["SESSION_CHAT_GROUPS"] = json.dumps({"team": [str(DM), f"{FORUM}_4"]})
+    await bot.start()
+    await ask(telegram, DM, "warm up", "warm up")
+    telegram.user_message(FORUM, FRIEND, "#tool mcp__bot__session_context {}", first_name="Ada", username="ada", **TOPIC)
+    answer = await telegram.wait_for_text(FORUM, "tool result:", thread_id=4, timeout=60)
+    context = json.loads(answer.text.split("tool result:", 1)[1].strip())
+    assert context["platform"] == "telegram"
+    assert context["chat_id"] == FORUM and context["topic_id"] == 4 and context["chat_title"] == "Project"
+    assert context["user_id"] == FRIEND and "Ada" in context["user_name"]
+    assert context["unified_session"] == "group-team"
+    assert context["shared_with"] == [str(DM), f"{FORUM}_4"]
+    assert context["session_id"]

@@ -11,6 +11,7 @@ from aiogram import Bot
 from bot.approvals import Approvals
 from bot.chat_settings import ChatSettings
 from bot.claude import ClaudeRunner
+from bot.cli_launcher import default_cli, write_launcher
 from bot.config import Settings
 from bot.links import LinkStore, SessionRoutes
 from bot.files import FileTransfers
@@ -57,8 +58,12 @@ def build_core(settings: Settings, bot: Bot) -> Core:
     routes = SessionRoutes(links, settings.session_chat_groups)
     manager = SessionManager(store, settings.claude_working_dir, routes)
 
+    cli_path = write_launcher(settings.session_dir, default_cli())  # CLIs end with the bot, even on kill -9
+
     def base_options() -> dict[str, Any]:
         options: dict[str, Any] = {"permission_mode": settings.claude_permission_mode, "stderr": _cli_stderr}
+        if cli_path:
+            options["cli_path"] = cli_path
         if settings.claude_model:
             options["model"] = settings.claude_model
         return options

@@ -33,6 +33,7 @@ from bot.session import ClaudeSession
 from bot.telegram.control_keyboards import plan_keyboard, question_keyboard, tool_keyboard
 from bot.telegram.outbox import Outboxes
 from bot.texts import esc
+from bot.tool_summary import describe_tool
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,10 @@ class Approvals:
 
     def pending_for(self, session: ClaudeSession) -> list[ApprovalRequest]:
         return [r for r in self._pending.values() if r.session is session]
+
+    def waiting_lines(self, session: ClaudeSession) -> list[str]:
+        """For /status: the requests of this session still waiting for an answer."""
+        return [f"Waiting for your answer: {esc(describe_tool(r.tool_name, r.tool_input))}" for r in self.pending_for(session)]
 
     def is_request_message(self, key: ChatKey, message_id: int) -> bool:
         return self._by_message(key, message_id) is not None

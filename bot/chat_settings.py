@@ -56,6 +56,10 @@ class ChatSettings:
             return f"🧠 Model is now <b>{esc(self._model_name(record.model))}</b>; it applies from the next message.", record.model
         return f"🧠 Model: <b>{esc(self._model_name(record.model))}</b>. Pick one, or send /model &lt;name&gt; for any other.", record.model
 
+    def summary(self, session: ClaudeSession) -> str:
+        """For /status."""
+        return f"Mode: {esc(self.mode_of(session))} · Model: {esc(self._model_name(session.record.model))}"
+
     def _model_name(self, model: str | None) -> str:
         if model:
             return model

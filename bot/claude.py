@@ -84,15 +84,16 @@ _API_ERRORS = {
 
 
 def _error_sentence(result: ResultMessage | None, api_error: str | None) -> str:
+    # The HTTP status first: the CLI labels a 529 "server_error", and the user should hear "overloaded".
     status = result.api_error_status if result else None
-    if api_error in _API_ERRORS:
-        return _API_ERRORS[api_error]
-    if status in (529,):
+    if status == 529:
         return _API_ERRORS["overloaded"]
     if status == 429:
         return _API_ERRORS["rate_limit"]
     if status and status >= 500:
         return _API_ERRORS["server_error"]
+    if api_error in _API_ERRORS:
+        return _API_ERRORS[api_error]
     if result is not None and result.subtype == "error_max_turns":
         return "Claude stopped because the turn hit its maximum number of steps."
     return "Claude Code could not finish this turn; your message was kept, send it again to retry."
@@ -314,7 +315,10 @@ class ClaudeRunner:
                         sink.append_text(delta)
             elif isinstance(message, AssistantMessage):
                 if message.error:
+                    # The CLI's own account of a failed API call ("API Error: 529 …"), not Claude's
+                    # words: the user gets one sentence for it instead.
                     api_error = message.error
+                    continue
                 if message.parent_tool_use_id is not None:
                     continue  # a subagent's inner steps
                 for block in message.content:

@@ -25,7 +25,12 @@ class ChatCommands:
 
     async def status(self, key: ChatKey) -> str:
         session = await self.session(key)
-        return status_text(key, session, self.core.manager.count, SharingCommands(self.core).describe(key))
+        extra = [
+            *SharingCommands(self.core).describe(key),
+            self.core.chat_settings.summary(session),
+            *self.core.approvals.waiting_lines(session),
+        ]
+        return status_text(key, session, self.core.manager.count, extra)
 
     async def change_dir(self, key: ChatKey, argument: str) -> str:
         session = await self.session(key)

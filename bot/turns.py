@@ -249,7 +249,7 @@ class TurnScheduler:
     @staticmethod
     async def _deliver(reply: StreamingReply, outcome: TurnOutcome, stopped: bool, restarting: bool) -> None:
         if outcome.error:
-            await reply.fail(outcome.error)
+            await reply.fail(outcome.error, outcome.text)
         elif outcome.interrupted or stopped:
             text = outcome.text.rstrip()
             note = "⏹ Stopped: the bot is restarting; send your message again in a moment." if restarting else "⏹ Stopped."

@@ -13,6 +13,8 @@ from handlers.context import key_of
 
 router = Router(name="control")
 
+BUTTON_EXPIRED = "This button has expired."
+
 
 @router.callback_query(ApprovalCb.filter())
 async def approval_button(query: CallbackQuery, callback_data: ApprovalCb, core: Core) -> None:
@@ -61,7 +63,7 @@ async def mode(message: Message, command: CommandObject, core: Core) -> None:
 async def mode_button(query: CallbackQuery, callback_data: ModeCb, core: Core) -> None:
     message = query.message
     if not isinstance(message, Message):
-        await query.answer(EXPIRED)
+        await query.answer(BUTTON_EXPIRED)
         return
     text, current = await core.chat_settings.mode(key_of(message), callback_data.value)
     await query.answer(f"Mode: {current}")
@@ -80,7 +82,7 @@ async def model(message: Message, command: CommandObject, core: Core) -> None:
 async def model_button(query: CallbackQuery, callback_data: ModelCb, core: Core) -> None:
     message = query.message
     if not isinstance(message, Message):
-        await query.answer(EXPIRED)
+        await query.answer(BUTTON_EXPIRED)
         return
     text, current = await core.chat_settings.model(key_of(message), callback_data.value)
     await query.answer(f"Model: {current or 'default'}")

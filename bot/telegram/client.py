@@ -9,8 +9,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.config import DEFAULT_API_URL
 
 
+# aiogram's default is 60 s (70 s for a long poll). A Bot API call normally takes well under a
+# second, so a connection that went silent (a network blackhole) is given up on and retried sooner.
+REQUEST_TIMEOUT = 15
+
+
 def make_bot(token: str, api_url: str = DEFAULT_API_URL) -> Bot:
-    session = None
+    session = AiohttpSession(timeout=REQUEST_TIMEOUT)
     if api_url.rstrip("/") != DEFAULT_API_URL:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url), timeout=REQUEST_TIMEOUT)
     return Bot(token, session=session)

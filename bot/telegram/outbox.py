@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_CAPTION = 1024
+UPLOAD_TIMEOUT = 120  # seconds; other calls get the session's short timeout (bot/telegram/client.py)
 _BACKOFF_FIRST = 1.0
 _BACKOFF_CAP = 15.0
 _SHOWN_MEMORY = 64  # recent messages per chat whose current content we remember
@@ -379,6 +380,7 @@ class Outbox:
                     parse_mode=None,
                     message_thread_id=key.thread_id,
                     reply_parameters=_reply(reply_to),
+                    request_timeout=UPLOAD_TIMEOUT,
                 )
             )
         except TelegramBadRequest as err:

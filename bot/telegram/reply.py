@@ -107,12 +107,14 @@ class StreamingReply:
         md = final_markdown if final_markdown.strip() else "".join(self._parts)
         await self._deliver(md, into_progress=True)
 
-    async def fail(self, sentence: str) -> None:
-        """The progress message shows ``sentence``; any partial text follows as the reply would."""
+    async def fail(self, sentence: str, partial: str) -> None:
+        """The progress message shows ``sentence``; ``partial`` (what Claude finished saying) follows as a reply.
+
+        Not the streamed text: a dropped stream the CLI retried would show its fragments twice.
+        """
         if not await self._stop():
             return
         await self._replace_progress(Rendered(sentence, []))
-        partial = "".join(self._parts)
         if partial.strip():
             await self._deliver(partial, into_progress=False)
 

@@ -40,7 +40,9 @@ async def test_three_chats_run_in_parallel_under_the_global_limit(bot: BotProces
         telegram.user_message(chat, OWNER, f"#slow 3 busy {chat}", chat_type="private" if chat > 0 else "group", chat_title=f"c{chat}")
     waiting = await telegram.wait_for(lambda: next((m for c in chats for m in telegram.bot_messages(c) if "Waiting for a free slot" in m.text), None), timeout=30)
     for chat in chats:
-        await telegram.wait_for_text(chat, f"echo: #slow 3 busy {chat}", timeout=60)
+        # The final reply, not the progress view (which shows the whole streamed text just before the end).
+        final = f"echo: #slow 3 busy {chat}"
+        await telegram.wait_for(lambda final=final, chat=chat: any(m.text == final for m in telegram.bot_messages(chat)), timeout=60)
     elapsed = time.monotonic() - started
     slow = [r for r in claude_api.main_requests() if "busy" in r.last_user_text]
     overlapping = max(sum(1 for other in slow if other.at < r.done_at and r.at < other.done_at) for r in slow)

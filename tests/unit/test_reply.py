@@ -211,12 +211,13 @@ async def test_progress_deleted_by_the_user(reply, session, outboxes):
 async def test_fail_shows_the_sentence_and_keeps_partial_text(reply, session, outboxes, clock):
     await reply.start()
     progress_id = reply.message_id
-    reply.append_text("partial **text**")
-    await reply.fail("⚠️ Claude stopped: the CLI crashed.")
+    reply.append_text("fragments of a dropped stream")
+    await reply.fail("⚠️ Claude stopped: the CLI crashed.", "partial **text**")
     shown = session.sent("editMessageText")[-1]
     assert (shown.message_id, shown.text, shown.reply_markup) == (progress_id, "⚠️ Claude stopped: the CLI crashed.", None)
     partial = session.sent("sendMessage")[-1]
     assert partial.text == "partial text" and [e.type for e in partial.entities] == ["bold"]
+    assert not any("fragments" in (m.text or "") for _, m in session.calls if hasattr(m, "text"))
 
 
 async def test_finish_is_final(reply, session, outboxes, clock):
@@ -226,7 +227,7 @@ async def test_finish_is_final(reply, session, outboxes, clock):
     reply.append_text("late")
     clock.now += 10
     await reply.finish("two")
-    await reply.fail("three")
+    await reply.fail("three", "")
     await settle(outboxes)
     assert len(session.calls) == calls
 

@@ -1,0 +1,42 @@
+"""Claude Code processes that end with the bot, even when the bot is killed with SIGKILL.
+
+The SDK starts the CLI as a plain child process. A killed bot cannot close its clients, and a CLI
+in the middle of a turn does not stop when its stdin closes: it finishes the turn (running tools,
+editing files) while the restarted bot resumes the same conversation beside it. Started through
+`setpriv --pdeathsig TERM` (util-linux), the CLI gets SIGTERM from the kernel when the bot dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import claude_agent_sdk
+
+log = logging.getLogger(__name__)
+
+LAUNCHER_NAME = ".claude-launcher"
+
+
+def default_cli() -> Path | None:
+    """The CLI the SDK would start: the one bundled in its wheel, else `claude` on PATH."""
+    bundled = Path(claude_agent_sdk.__file__).resolve().parent / "_bundled" / "claude"
+    if bundled.is_file():
+        return bundled
+    found = shutil.which("claude")
+    return Path(found) if found else None
+
+
+def write_launcher(directory: Path, cli: Path | None) -> str | None:
+    """An executable in `directory` that runs `cli` so that it dies with its parent; None if not possible."""
+    setpriv = shutil.which("setpriv")
+    if cli is None or setpriv is None or not sys.platform.startswith("linux"):
+        log.warning("setpriv (util-linux) not found: Claude Code processes may outlive a killed bot")
+        return None
+    launcher = directory / LAUNCHER_NAME
+    launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(setpriv)} --pdeathsig TERM -- {shlex.quote(str(cli))} "$@"\n')
+    launcher.chmod(0o700)
+    return str(launcher)

@@ -1,0 +1,153 @@
+"""Crashes: the bot killed with SIGKILL at random moments, and Claude Code CLIs killed under it.
+
+After every restart each chat continues its conversation, every session file parses, the lock
+is free again, and no CLI of the dead bot is left running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.e2e.chat import ask
+from tests.e2e.harness import FRIEND, OWNER, BotProcess
+from tests.e2e.procs import cli_processes, kill_all
+from tests.standins.messages_api import MessagesStandin
+from tests.standins.telegram_api import TelegramStandin
+
+pytestmark = pytest.mark.e2e
+
+SEED = 20261121
+ROUNDS = 4
+
+
+@dataclass
+class Chat:
+    chat_id: int
+    user: int
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    answered: list[str] = field(default_factory=list)  # prompts whose final reply reached the chat
+
+    @property
+    def thread(self) -> int | None:
+        return self.kwargs.get("thread_id")
+
+    @property
+    def file(self) -> str:
+        return f"{self.chat_id}_{self.thread}.json" if self.thread else f"{self.chat_id}.json"
+
+
+CHATS = [
+    Chat(OWNER, OWNER),
+    Chat(FRIEND, FRIEND),
+    Chat(-100900, OWNER, {"chat_type": "group", "chat_title": "Team"}),
+    Chat(-100901, FRIEND, {"chat_type": "supergroup", "is_forum": True, "chat_title": "Forum", "thread_id": 5}),
+]
+
+
+def final_shown(telegram: TelegramStandin, chat: Chat, prompt: str) -> bool:
+    final = f"echo: {prompt}"
+    return any(m.text == final for m in telegram.bot_messages(chat.chat_id, chat.thread))
+
+
+async def history(telegram: TelegramStandin, chat: Chat) -> str:
+    """The conversation's user texts, from the final `#history` reply (never the progress view)."""
+    seen = {m.message_id for m in telegram.bot_messages(chat.chat_id, chat.thread, include_deleted=True)}
+    telegram.user_message(chat.chat_id, chat.user, "#history", **chat.kwargs)
+
+    def reply() -> str | None:
+        for m in telegram.bot_messages(chat.chat_id, chat.thread):
+            if m.message_id not in seen and (m.text or "").startswith("history:"):
+                return m.text
+        return None
+
+    return await telegram.wait_for(reply, timeout=60)
+
+
+def assert_files_parse(bot: BotProcess) -> None:
+    for path in bot.session_dir.glob("*.json"):
+        json.loads(path.read_text())  # a torn write would fail here
+    assert not list(bot.session_dir.glob("*.corrupt")), "a session file was found corrupt"
+
+
+async def kill_and_check(bot: BotProcess) -> None:
+    """SIGKILL the bot; its CLIs must go away by themselves (their stdin closed) and the files must parse."""
+    assert bot.process is not None
+    children = cli_processes(bot.process.pid)
+    await bot.kill()
+    deadline = time.monotonic() + 15
+    while (left := [pid for pid in children if pid in cli_processes()]) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    kill_all(left)
+    assert not left, f"CLI processes {left} outlived the killed bot"
+    assert_files_parse(bot)
+
+
+async def test_sigkill_at_random_moments_loses_no_answered_conversation(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    rng = random.Random(SEED)
+    await bot.start()
+    for chat in CHATS:
+        await ask(telegram, chat.chat_id, f"hello {chat.chat_id}", "echo:", user=chat.user, **chat.kwargs)
+        chat.answered.append(f"hello {chat.chat_id}")
+
+    def ids_on_disk() -> bool:
+        paths = [bot.session_dir / chat.file for chat in CHATS]
+        return all(p.exists() and json.loads(p.read_text()).get("session_id") for p in paths)
+
+    await telegram.wait_for(ids_on_disk, timeout=10)  # from here on each chat has a conversation to keep
+
+    for round_no in range(ROUNDS):
+        # The first chat is always answered before the kill and the last one never is; the others
+        # end at random moments around it, as do the debounced writes of all four.
+        seconds = [0.1, rng.uniform(0.2, 2.0), rng.uniform(0.2, 2.0), 30]
+        prompts = {}
+        for chat, slow in zip(CHATS, seconds, strict=True):
+            prompts[chat.chat_id] = f"#slow {slow:.2f} round {round_no} in {chat.chat_id}"
+            telegram.user_message(chat.chat_id, chat.user, prompts[chat.chat_id], **chat.kwargs)
+        first = CHATS[0]
+        await telegram.wait_for(lambda: final_shown(telegram, first, prompts[first.chat_id]), timeout=30)
+        await asyncio.sleep(rng.uniform(0, 1.5))
+        for chat in CHATS:
+            if final_shown(telegram, chat, prompts[chat.chat_id]):
+                chat.answered.append(prompts[chat.chat_id])
+        await kill_and_check(bot)
+        if rng.random() < 0.5:  # also die while starting up (restoring, registering, first poll)
+            await bot.start(wait=False)
+            await asyncio.sleep(rng.uniform(0.2, 3.0))
+            await kill_and_check(bot)
+        await bot.start()  # fails if the lock of the dead process were still held
+        texts = await asyncio.gather(*(history(telegram, chat) for chat in CHATS))
+        for chat, shown in zip(CHATS, texts, strict=True):
+            missing = [prompt for prompt in chat.answered if prompt not in shown]
+            assert not missing, f"round {round_no}: chat {chat.chat_id} lost {missing}"
+
+
+async def test_a_cli_killed_mid_turn_is_one_sentence_and_the_next_message_works(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    await bot.start()
+    await ask(telegram, OWNER, "remember fig", "echo: remember fig")
+    assert bot.process is not None
+    [cli] = cli_processes(bot.process.pid)
+    telegram.user_message(OWNER, OWNER, "#slow 5 a long answer")
+    await claude_api.wait_for(lambda: any("a long answer" in r.last_user_text for r in claude_api.main_requests()))
+    kill_all([cli])
+    sentence = await telegram.wait_for_text(OWNER, "stopped unexpectedly", timeout=30)
+    assert sentence.text is not None and sentence.text.count(".") == 1 and "\n" not in sentence.text
+    history_text = await ask(telegram, OWNER, "#history", "history:")
+    assert "remember fig" in history_text
+    # Killed between turns (out of memory, an operator): the next message just works.
+    [cli] = cli_processes(bot.process.pid)
+    kill_all([cli])
+    await asyncio.sleep(0.5)
+    answer = await ask(telegram, OWNER, "after an idle kill", "after an idle kill")
+    assert answer == "echo: after an idle kill"
+    assert sum("stopped unexpectedly" in (m.text or "") for m in telegram.bot_messages(OWNER)) == 1

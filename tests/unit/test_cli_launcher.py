@@ -1,0 +1,60 @@
+"""The CLI launcher: a process started through it ends when its parent is killed with SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.cli_launcher import default_cli, write_launcher
+
+
+def gone(pid: int) -> bool:
+    """Exited (a zombie nobody reaped counts as exited)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat[stat.rindex(")") + 2] == "Z"
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux)")
+def test_the_cli_dies_with_a_killed_parent(tmp_path: Path) -> None:
+    fake_cli = tmp_path / "claude"
+    fake_cli.write_text("#!/bin/sh\nexec sleep 60\n")
+    fake_cli.chmod(0o700)
+    launcher = write_launcher(tmp_path, fake_cli)
+    assert launcher is not None
+    parent = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess, time; p = subprocess.Popen([{launcher!r}]); print(p.pid, flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    time.sleep(0.3)  # the launcher has exec'd the CLI
+    assert not gone(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while not gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not gone(child):
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the CLI outlived its killed parent")
+
+
+def test_no_launcher_without_a_cli(tmp_path: Path) -> None:
+    assert write_launcher(tmp_path, None) is None
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_default_cli_is_the_bundled_one() -> None:
+    cli = default_cli()
+    assert cli is not None and cli.name == "claude" and os.access(cli, os.X_OK)

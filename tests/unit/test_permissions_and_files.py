@@ -1,0 +1,133 @@
+import os
+from pathlib import Path
+
+import pytest
+from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
+
+from bot.approval_texts import plan_body, short_diff, tool_body
+from bot.files import read_for_sending, safe_filename, save_upload
+from bot.paths import PathRefused
+from bot.permissions import SettingRefused, allowed_tools, check_mode, check_model, remembered, rule_string
+from bot.records import SessionRecord
+
+BASH_SUGGESTIONS = [
+    PermissionUpdate(type="addRules", rules=[PermissionRuleValue("Bash", "npm test")], behavior="allow", destination="localSettings"),
+    PermissionUpdate(type="addDirectories", directories=["/elsewhere"], destination="session"),
+    PermissionUpdate(type="setMode", mode="acceptEdits", destination="session"),
+]
+
+
+def test_rules_are_spelled_as_claude_code_parses_them() -> None:
+    assert rule_string({"tool_name": "Bash", "rule_content": "npm test"}) == "Bash(npm test)"
+    assert rule_string({"tool_name": "Bash", "rule_content": r"echo (a) \ b"}) == r"Bash(echo \(a\) \\ b)"
+    assert rule_string({"tool_name": "mcp__x__y", "rule_content": None}) == "mcp__x__y"
+    record = SessionRecord(name="1", working_dir="/", always_allow=[{"tool_name": "Read", "rule_content": None}])
+    assert allowed_tools(record) == ["Read"]
+
+
+def test_always_allow_keeps_the_suggested_rule_for_this_session_only() -> None:
+    kept = remembered(BASH_SUGGESTIONS)
+    assert kept.rules == [{"tool_name": "Bash", "rule_content": "npm test"}] and kept.mode is None  # no extra dirs, no mode
+    [update] = kept.updates()
+    assert update.to_dict() == {
+        "type": "addRules", "destination": "session", "behavior": "allow", "rules": [{"toolName": "Bash", "ruleContent": "npm test"}]
+    }
+    record = SessionRecord(name="1", working_dir="/")
+    kept.apply(record)
+    kept.apply(record)
+    assert record.always_allow == [{"tool_name": "Bash", "rule_content": "npm test"}]
+
+
+def test_an_edit_suggestion_becomes_the_chats_mode() -> None:
+    kept = remembered([PermissionUpdate(type="setMode", mode="acceptEdits", destination="session")])
+    assert kept.mode == "acceptEdits" and kept.updates()[0].to_dict()["mode"] == "acceptEdits"
+    record = SessionRecord(name="1", working_dir="/")
+    kept.apply(record)
+    assert record.permission_mode == "acceptEdits"
+    assert not remembered([])  # nothing to remember: no "Always" button
+
+
+def test_modes_and_models_are_checked() -> None:
+    assert check_mode("ACCEPTEDITS") == "acceptEdits"
+    with pytest.raises(SettingRefused, match="choose one of default, acceptEdits, plan, bypassPermissions"):
+        check_mode("yolo")
+    assert check_model(" claude-opus-4-1 ") == "claude-opus-4-1"
+    assert check_model("opus[1m]") == "opus[1m]"
+    for bad in ["two words", "", "-rf", "x" * 200, "a;b"]:
+        with pytest.raises(SettingRefused):
+            check_model(bad)
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        (".bashrc", "bashrc"),
+        ("..", "fallback"),
+        ("...", "fallback"),
+        ("-rf", "rf"),
+        ("a\x00b\nc.txt", "a_b_c.txt"),
+        ("evil\u202etxt.exe", "evil_txt.exe"),
+        ("  spaced   out .txt ", "spaced out .txt"),
+        (None, "fallback"),
+        ("Отчёт 2024.docx", "Отчёт 2024.docx"),
+    ],
+)
+def test_file_names_are_sanitised(name: str | None, expected: str) -> None:
+    assert safe_filename(name, "fallback") == expected
+
+
+def test_long_names_keep_their_extension() -> None:
+    name = safe_filename("é" * 300 + ".tar", "x")
+    assert name.endswith(".tar") and len(name.encode()) <= 120
+
+
+def test_uploads_never_overwrite_or_follow_links(tmp_path: Path) -> None:
+    (tmp_path / "outside").mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "a.txt").write_text("old")
+    (work / "link.txt").symlink_to(tmp_path / "outside" / "target.txt")
+    assert save_upload(work, "a.txt", b"new").name == "a-2.txt"
+    assert save_upload(work, "a.txt", b"newer").name == "a-3.txt"
+    assert save_upload(work, "link.txt", b"x").name == "link-2.txt"
+    assert save_upload(work, "README", b"x").name == "README"
+    assert save_upload(work, "README", b"y").name == "README-2"
+    assert (work / "a.txt").read_text() == "old" and not (tmp_path / "outside" / "target.txt").exists()
+
+
+def test_files_to_send_stay_inside_the_roots(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "r.txt").write_bytes(b"data")
+    (root / "empty").write_bytes(b"")
+    (root / "big").write_bytes(b"x" * 11)
+    (tmp_path / "secret").write_text("s")
+    os.symlink(tmp_path / "secret", root / "sneaky")
+    assert read_for_sending(root, "sub/r.txt", [root]) == ("r.txt", b"data")
+    assert read_for_sending(root / "sub", str(root / "sub" / "r.txt"), [root]) == ("r.txt", b"data")
+    for argument, reason in [
+        ("../secret", "outside"),
+        ("sneaky", "outside"),
+        ("/etc/passwd", "outside"),
+        ("sub", "not a file"),
+        ("nothing", "does not exist"),
+        ("empty", "empty"),
+        ("big", "Telegram takes files up to"),
+        ("", "Give the file's path"),
+    ]:
+        with pytest.raises(PathRefused, match=reason):
+            read_for_sending(root, argument, [root], max_bytes=10)
+
+
+def test_requests_show_the_key_input_escaped() -> None:
+    assert short_diff("a\nb\nc\n", "a\nB\nc\n") == "@@ -1,3 +1,3 @@\n a\n-b\n+B\n c"
+    edit = tool_body("Edit", {"file_path": "x<1>.py", "old_string": "if a < b:", "new_string": "if a <= b:"}, None)
+    assert "<code>x&lt;1&gt;.py</code>" in edit and "-if a &lt; b:" in edit and "+if a &lt;= b:" in edit
+    bash = tool_body("Bash", {"command": "rm -rf build && make", "description": "Rebuild"}, None)
+    assert "rm -rf build &amp;&amp; make" in bash and "Rebuild" in bash and "<b>Bash</b>" in bash
+    long_write = tool_body("Write", {"file_path": "big.txt", "content": "x" * 10000}, "Claude wants to write big.txt")
+    assert len(long_write) < 2000 and long_write.startswith("🔐 Claude wants to write big.txt")
+    assert "not attached" in plan_body("  ")

@@ -12,12 +12,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.e2e.harness import OWNER, ROOT, BotProcess
-from tests.e2e.procs import Peaks, Sampler, cli_processes, kill_all
+from tests.e2e.procs import Peaks, Sampler, cli_processes, cmdline, kill_all
 from tests.standins.cli_env import CLI_PATH, cli_env, scrubbed_environ
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
@@ -60,8 +61,8 @@ async def reply_time(telegram: TelegramStandin, shown: Shown, chat: int, text: s
     return done - pushed
 
 
-def telegram_calls(telegram: TelegramStandin) -> int:
-    return sum(1 for call in telegram.calls if call.method != "getUpdates")
+def telegram_calls(telegram: TelegramStandin, since: int = 0) -> Counter[str]:
+    return Counter(call.method for call in telegram.calls[since:] if call.method != "getUpdates")
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +73,7 @@ async def bot_stage(root: Path, **env: str) -> AsyncIterator[BotProcess]:
     await telegram.start()
     await claude.start()
     bot = BotProcess(telegram, claude, Path(tempfile.mkdtemp(dir=root)))
-    bot.extra_env.update(LOG_LEVEL="INFO", **env)
+    bot.extra_env.update({"LOG_LEVEL": "INFO", **env})
     try:
         yield bot
     finally:
@@ -127,7 +128,7 @@ class Latency:
 
 
 async def latency(root: Path, new_chats: int, follow_ups: int, think: float) -> Latency:
-    """First replies in new chats (a CLI starts for each), then follow-ups in one active chat."""
+    """First replies in new chats (a CLI starts for each), then follow-ups in the latest of them (its CLI is warm)."""
     async with bot_stage(root) as bot:
         await bot.start()
         telegram = bot.telegram
@@ -138,7 +139,7 @@ async def latency(root: Path, new_chats: int, follow_ups: int, think: float) -> 
             await asyncio.sleep(think)
         follow: list[float | None] = []
         for n in range(follow_ups):
-            follow.append(await reply_time(telegram, shown, 20_000, f"again {n}", timeout=60))
+            follow.append(await reply_time(telegram, shown, 20_000 + new_chats - 1, f"again {n}", timeout=60))
             await asyncio.sleep(think)  # the user reads the answer before writing the next message
     answered = [t for t in first + follow if t is not None]
     return Latency(
@@ -158,9 +159,13 @@ class Load:
     total_seconds: float
     times: list[float]
     lost: int
-    calls_per_reply: float
+    calls: Counter[str]  # Telegram calls during the load, by method (getUpdates left out)
     peaks: Peaks
     cap: int
+
+    def per_reply(self, method: str | None = None) -> float:
+        count = sum(self.calls.values()) if method is None else self.calls[method]
+        return count / max(1, len(self.times))
 
 
 async def load(root: Path, chats: int, per_chat: int, concurrent: int) -> Load:
@@ -173,7 +178,7 @@ async def load(root: Path, chats: int, per_chat: int, concurrent: int) -> Load:
         sampler.start()
         telegram = bot.telegram
         shown = Shown(telegram)
-        calls_before = telegram_calls(telegram)
+        calls_before = len(telegram.calls)
 
         async def user(n: int) -> list[float | None]:
             return [await reply_time(telegram, shown, 30_000 + n, f"load {n} {i}", timeout=300) for i in range(per_chat)]
@@ -181,7 +186,7 @@ async def load(root: Path, chats: int, per_chat: int, concurrent: int) -> Load:
         started = time.monotonic()
         results = await asyncio.gather(*(user(n) for n in range(chats)))
         total = time.monotonic() - started
-        calls = telegram_calls(telegram) - calls_before
+        calls = telegram_calls(telegram, calls_before)
         peaks = await sampler.stop()
         cap = int(bot.env().get("MAX_LIVE_CLIENTS", "8"))
     times = [t for chat in results for t in chat if t is not None]
@@ -191,7 +196,7 @@ async def load(root: Path, chats: int, per_chat: int, concurrent: int) -> Load:
         total_seconds=total,
         times=times,
         lost=chats * per_chat - len(times),
-        calls_per_reply=calls / max(1, len(times)),
+        calls=calls,
         peaks=peaks,
         cap=cap,
     )
@@ -206,7 +211,7 @@ class Startup:
     polling: float  # process spawned -> first getUpdates
     restored: float  # process spawned -> every file parsed (logged by the bot)
     first_reply: float | None  # a message sent the moment polling began
-    cli_at_start: int  # CLI processes while restoring (must be 0)
+    resumed_at_start: int  # CLI processes resuming a stored session while restoring (must be 0)
 
 
 def write_session_files(directory: Path, count: int, work_dir: Path) -> None:
@@ -218,16 +223,8 @@ def write_session_files(directory: Path, count: int, work_dir: Path) -> None:
         (directory / f"{chat_id}.json").write_text(json.dumps(record))
 
 
-async def _log_line(bot: BotProcess, needle: str, timeout: float) -> float:
-    deadline = time.monotonic() + timeout
-    while needle not in bot.log_path.read_text(errors="replace"):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{needle!r} not logged within {timeout}s")
-        await asyncio.sleep(0.02)
-    return time.monotonic()
-
-
 async def startup(root: Path, files: int) -> Startup:
+    """Spawn the bot on `files` stored sessions; a new chat writes the moment it polls."""
     async with bot_stage(root) as bot:
         bot.work_dir.mkdir(parents=True)
         write_session_files(bot.session_dir, files, bot.work_dir)
@@ -235,18 +232,38 @@ async def startup(root: Path, files: int) -> Startup:
         await bot.start()
         polling = time.monotonic() - spawned
         assert bot.process is not None
-        cli_at_start = len(cli_processes(bot.process.pid))
         reply = asyncio.create_task(reply_time(bot.telegram, Shown(bot.telegram), 50_000, "right after start", timeout=60))
-        restored = await _log_line(bot, "restored ", timeout=120) - spawned
+        resumed = 0  # the new chat's CLI resumes nothing; one for a stored session would
+        deadline = time.monotonic() + 120
+        while "restored " not in bot.log_path.read_text(errors="replace"):  # logged once every file is parsed
+            if time.monotonic() > deadline:
+                raise TimeoutError("the bot never logged that it restored its sessions")
+            clis = cli_processes(bot.process.pid)
+            resumed = max(resumed, sum(1 for pid in clis if "--resume" in cmdline(pid)))
+            await asyncio.sleep(0.02)
+        restored = time.monotonic() - spawned
         first_reply = await reply
-    return Startup(files=files, polling=polling, restored=restored, first_reply=first_reply, cli_at_start=cli_at_start)
+    return Startup(files=files, polling=polling, restored=restored, first_reply=first_reply, resumed_at_start=resumed)
 
 
 def import_seconds() -> float:
     """What importing the bot's modules alone costs on this machine (part of every start)."""
-    started = time.monotonic()
-    subprocess.run([sys.executable, "-c", "import bot.app, handlers"], cwd=ROOT, check=True)
-    return time.monotonic() - started
+    timed = "import time; t = time.perf_counter(); import bot.app, handlers; print(time.perf_counter() - t)"
+    # Timed inside: the interpreter's own start and its (slow) teardown of all those modules don't count.
+    result = subprocess.run([sys.executable, "-c", timed], cwd=ROOT, check=True, capture_output=True, text=True)
+    return float(result.stdout)
+
+
+async def startups(root: Path, files: int, runs: int) -> tuple[list[Startup], list[Startup], list[float]]:
+    """Empty and full SESSION_DIR, and the imports alone, alternately: the machine's noise hits all alike."""
+    empty: list[Startup] = []
+    full: list[Startup] = []
+    imports: list[float] = []
+    for _ in range(runs):
+        empty.append(await startup(root, 0))
+        full.append(await startup(root, files))
+        imports.append(await asyncio.to_thread(import_seconds))
+    return empty, full, imports
 
 
 # --------------------------------------------------------------------------- store writes
@@ -255,10 +272,16 @@ def import_seconds() -> float:
 @dataclass
 class Writes:
     updates: int
-    writes: int
-    seconds: float
+    times: list[float]  # when the file was written, seconds after the burst began
+    seconds: float  # until the last answer arrived
     lost: int
-    leftovers: list[str] = field(default_factory=list)  # bot messages still saying "Queued" at the end
+
+    def within(self, seconds: float) -> int:
+        return sum(1 for t in self.times if t <= seconds)
+
+    def closest(self) -> float:
+        """The shortest time between two writes."""
+        return min((b - a for a, b in zip(self.times, self.times[1:])), default=float("inf"))
 
 
 async def burst_writes(root: Path, updates: int) -> Writes:
@@ -268,23 +291,22 @@ async def burst_writes(root: Path, updates: int) -> Writes:
         await bot.start()
         telegram = bot.telegram
         path = bot.session_dir / f"{chat}.json"
-        writes = 0
+        times: list[float] = []
         watching = True
+        started = time.monotonic()
 
         async def watch() -> None:
-            nonlocal writes
             last = None
             while watching:
                 with contextlib.suppress(FileNotFoundError):
                     stat = os.stat(path)
-                    if (stat.st_ino, stat.st_mtime_ns) != last:
-                        writes += last is not None or stat.st_size > 0
+                    if (stat.st_ino, stat.st_mtime_ns) != last:  # every write renames a new file into place
+                        times.append(time.monotonic() - started)
                         last = (stat.st_ino, stat.st_mtime_ns)
                 await asyncio.sleep(0.005)
 
         watcher = asyncio.create_task(watch())
         shown = Shown(telegram)
-        started = time.monotonic()
         texts = [f"burst {n}" for n in range(updates)]
         for text in texts:
             telegram.user_message(chat, OWNER, text)
@@ -295,5 +317,4 @@ async def burst_writes(root: Path, updates: int) -> Writes:
         watching = False
         await watcher
         lost = sum(1 for text in texts if shown.at(chat, f"echo: {text}") is None)
-        leftovers = [m.text or "" for m in telegram.bot_messages(chat) if "Queued" in (m.text or "")]
-    return Writes(updates=updates, writes=writes, seconds=seconds, lost=lost, leftovers=leftovers)
+    return Writes(updates=updates, times=times, seconds=seconds, lost=lost)

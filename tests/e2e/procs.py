@@ -57,6 +57,13 @@ def is_cli(pid: int) -> bool:
         return False
 
 
+def cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
 def cli_processes(root: int | None = None) -> list[int]:
     """Claude Code CLI processes under `root` (the bot), or anywhere when None."""
     pids = descendants(root) if root is not None else [int(e.name) for e in os.scandir("/proc") if e.name.isdigit()]

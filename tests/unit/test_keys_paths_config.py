@@ -78,6 +78,8 @@ def _run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess
         ({"TELEGRAM_BOT_TOKEN": "nonsense", "ALLOWED_USERS": "1"}, "TELEGRAM_BOT_TOKEN"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1,bob"}, "ALLOWED_USERS"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "MAX_CONCURRENT_QUERIES": "0"}, "MAX_CONCURRENT_QUERIES"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "MAX_LIVE_CLIENTS": "0"}, "MAX_LIVE_CLIENTS"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "CLIENT_IDLE_SECONDS": "soon"}, "CLIENT_IDLE_SECONDS"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "CLAUDE_PERMISSION_MODE": "yolo"}, "CLAUDE_PERMISSION_MODE"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "CLAUDE_WORKING_DIR": "/nonexistent/dir"}, "CLAUDE_WORKING_DIR"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "SESSION_CHAT_GROUPS": "{bad json"}, "SESSION_CHAT_GROUPS"),

@@ -15,8 +15,10 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from bot.store import SessionStore
 from tests.e2e.harness import OWNER, ROOT, BotProcess
 from tests.e2e.procs import Peaks, Sampler, cli_processes, cmdline, kill_all
 from tests.standins.cli_env import CLI_PATH, cli_env, scrubbed_environ
@@ -212,6 +214,8 @@ class Startup:
     restored: float  # process spawned -> every file parsed (logged by the bot)
     first_reply: float | None  # a message sent the moment polling began
     resumed_at_start: int  # CLI processes resuming a stored session while restoring (must be 0)
+    listing: float  # SessionStore.names() on this SESSION_DIR: what the bot does with the files before polling
+    index_to_polling: float  # from the bot's log: sessions indexed -> polling starts
 
 
 def write_session_files(directory: Path, count: int, work_dir: Path) -> None:
@@ -221,6 +225,11 @@ def write_session_files(directory: Path, count: int, work_dir: Path) -> None:
         record = {"version": 1, "name": str(chat_id), "chat_id": chat_id, "session_id": str(uuid.uuid4()),
                   "working_dir": str(work_dir), "last_activity": time.time() - n}
         (directory / f"{chat_id}.json").write_text(json.dumps(record))
+
+
+def _logged_at(log: str, needle: str) -> float:
+    line = next(line for line in log.splitlines() if needle in line)
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()  # the bot's log format
 
 
 async def startup(root: Path, files: int) -> Startup:
@@ -243,7 +252,13 @@ async def startup(root: Path, files: int) -> Startup:
             await asyncio.sleep(0.02)
         restored = time.monotonic() - spawned
         first_reply = await reply
-    return Startup(files=files, polling=polling, restored=restored, first_reply=first_reply, resumed_at_start=resumed)
+        log = bot.log_path.read_text(errors="replace")
+        index_to_polling = _logged_at(log, "Run polling") - _logged_at(log, "stored sessions in")
+        started = time.monotonic()
+        SessionStore(bot.session_dir).names()
+        listing = time.monotonic() - started
+    return Startup(files=files, polling=polling, restored=restored, first_reply=first_reply, resumed_at_start=resumed,
+                   listing=listing, index_to_polling=index_to_polling)
 
 
 def import_seconds() -> float:

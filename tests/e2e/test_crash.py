@@ -77,7 +77,7 @@ def assert_files_parse(bot: BotProcess) -> None:
 
 
 async def kill_and_check(bot: BotProcess) -> None:
-    """SIGKILL the bot; its CLIs must go away by themselves (their stdin closed) and the files must parse."""
+    """SIGKILL the bot; its CLIs must end with it (even one mid-turn) and every session file must parse."""
     assert bot.process is not None
     children = cli_processes(bot.process.pid)
     await bot.kill()

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from bot.app import Core
 from bot.commands import ChatCommands
 from bot.telegram.keyboards import CleanupCb, QueueCb, ResumeCb, StopCb
-from handlers.context import key_of
+from handlers.context import key_of, message_of
 
 router = Router(name="callbacks")
 
 EXPIRED = "This button has expired."
 
 
-def _message(query: CallbackQuery) -> Message | None:
-    return query.message if isinstance(query.message, Message) else None
-
-
 @router.callback_query(StopCb.filter())
 async def stop(query: CallbackQuery, callback_data: StopCb, commands: ChatCommands) -> None:
-    message = _message(query)
+    message = message_of(query)
     if message is None:
         await query.answer(EXPIRED)
         return
@@ -30,7 +26,7 @@ async def stop(query: CallbackQuery, callback_data: StopCb, commands: ChatComman
 
 @router.callback_query(QueueCb.filter())
 async def queued(query: CallbackQuery, callback_data: QueueCb, core: Core) -> None:
-    message = _message(query)
+    message = message_of(query)
     found = core.scheduler.find_turn(callback_data.turn)
     # Turn ids restart with the bot: a button is only good on the very message it was sent with.
     if (
@@ -54,7 +50,7 @@ async def queued(query: CallbackQuery, callback_data: QueueCb, core: Core) -> No
 
 @router.callback_query(ResumeCb.filter())
 async def resume(query: CallbackQuery, callback_data: ResumeCb, core: Core, commands: ChatCommands) -> None:
-    message = _message(query)
+    message = message_of(query)
     if message is None:
         await query.answer(EXPIRED)
         return
@@ -66,7 +62,7 @@ async def resume(query: CallbackQuery, callback_data: ResumeCb, core: Core, comm
 
 @router.callback_query(CleanupCb.filter())
 async def cleanup(query: CallbackQuery, core: Core, commands: ChatCommands) -> None:
-    message = _message(query)
+    message = message_of(query)
     text = await commands.cleanup()
     await query.answer(text)
     if message is not None:

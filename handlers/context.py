@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram.types import Chat, Message, User
+from aiogram.types import CallbackQuery, Chat, Message, User
 
 from bot.keys import ChatKey
 from bot.session import Turn
@@ -37,3 +37,8 @@ def turn_from(message: Message, prompt: str) -> Turn:
         user_name=user_name(message.from_user),
         chat_title=chat_title(message.chat),
     )
+
+
+def message_of(query: CallbackQuery) -> Message | None:
+    """The message a button was on; None when Telegram no longer has it (too old to act on)."""
+    return query.message if isinstance(query.message, Message) else None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.app import Core
 from bot.approvals import EXPIRED
 from bot.telegram.control_keyboards import ApprovalCb, ModeCb, ModelCb, mode_keyboard, model_keyboard
-from handlers.context import key_of
+from handlers.context import key_of, message_of
 
 router = Router(name="control")
 
@@ -18,8 +18,8 @@ BUTTON_EXPIRED = "This button has expired."
 
 @router.callback_query(ApprovalCb.filter())
 async def approval_button(query: CallbackQuery, callback_data: ApprovalCb, core: Core) -> None:
-    message = query.message
-    if not isinstance(message, Message):
+    message = message_of(query)
+    if message is None:
         await query.answer(EXPIRED)
         return
     notice = core.approvals.press(
@@ -51,18 +51,19 @@ async def approval_reply(message: Message, core: Core) -> None:
         await core.outboxes.send_text(key_of(message), refusal, reply_to=message.message_id)
 
 
+async def _setting_reply(message: Message, core: Core, text: str, keyboard: InlineKeyboardMarkup) -> None:
+    await core.outboxes.send_text(key_of(message), text, parse_mode="HTML", reply_to=message.message_id, reply_markup=keyboard)
+
+
 @router.message(Command("mode"))
 async def mode(message: Message, command: CommandObject, core: Core) -> None:
     text, current = await core.chat_settings.mode(key_of(message), command.args or "")
-    await core.outboxes.send_text(
-        key_of(message), text, parse_mode="HTML", reply_to=message.message_id, reply_markup=mode_keyboard(current)
-    )
+    await _setting_reply(message, core, text, mode_keyboard(current))
 
 
 @router.callback_query(ModeCb.filter())
 async def mode_button(query: CallbackQuery, callback_data: ModeCb, core: Core) -> None:
-    message = query.message
-    if not isinstance(message, Message):
+    if (message := message_of(query)) is None:
         await query.answer(BUTTON_EXPIRED)
         return
     text, current = await core.chat_settings.mode(key_of(message), callback_data.value)
@@ -73,15 +74,12 @@ async def mode_button(query: CallbackQuery, callback_data: ModeCb, core: Core) -
 @router.message(Command("model"))
 async def model(message: Message, command: CommandObject, core: Core) -> None:
     text, current = await core.chat_settings.model(key_of(message), command.args or "")
-    await core.outboxes.send_text(
-        key_of(message), text, parse_mode="HTML", reply_to=message.message_id, reply_markup=model_keyboard(current)
-    )
+    await _setting_reply(message, core, text, model_keyboard(current))
 
 
 @router.callback_query(ModelCb.filter())
 async def model_button(query: CallbackQuery, callback_data: ModelCb, core: Core) -> None:
-    message = query.message
-    if not isinstance(message, Message):
+    if (message := message_of(query)) is None:
         await query.answer(BUTTON_EXPIRED)
         return
     text, current = await core.chat_settings.model(key_of(message), callback_data.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 
 import pytest
@@ -83,7 +84,7 @@ async def test_corrupt_session_file_does_not_stop_the_bot(bot: BotProcess, teleg
 async def test_second_process_on_the_same_session_dir_refuses(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     await bot.start()
     second = await asyncio.create_subprocess_exec(
-        *__import__("sys").executable.split(), "-m", "bot", cwd=bot.tmp, env=bot.env(),
+        sys.executable, "-m", "bot", cwd=bot.tmp, env=bot.env(),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(second.communicate(), timeout=60)

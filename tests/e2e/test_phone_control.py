@@ -85,12 +85,12 @@ async def test_a_tool_waits_for_allow_then_the_real_cli_runs_it(bot: BotProcess,
     assert not (bot.work_dir / "made.txt").exists()  # waiting for the button
     allow = button(request, "Allow once")
     assert await press(telegram, CHAT, OWNER, request, "Allow once") == "Done."
-    await telegram.wait_for_text(CHAT, "tool result: (Bash completed with no output)")
+    await telegram.wait_for_text(CHAT, "tool result: (Bash completed with no output)", timeout=60)
     assert (bot.work_dir / "made.txt").exists()
-    await telegram.wait_for(lambda: "Allowed once" in request.text and not request.buttons(), timeout=10)
+    await telegram.wait_for(lambda: "Allowed once" in request.text and not request.buttons(), timeout=30)
     # The same button again (a stale copy of the message) changes nothing.
     again = telegram.press_button(CHAT, OWNER, request.message_id, allow, force=True)
-    answer = await telegram.wait_for(lambda: telegram.callback_answers().get(again), timeout=10)
+    answer = await telegram.wait_for(lambda: telegram.callback_answers().get(again), timeout=30)
     assert answer["text"] == "This request was already answered or has expired."
     status = await ask(telegram, CHAT, "/status", "Status")
     assert "Last turn: context" in status and "$" in status

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.e2e.chat import ask
-from tests.e2e.harness import FRIEND, OWNER, ROOT, BotProcess
+from tests.e2e.harness import FRIEND, OWNER, BotProcess
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
 

@@ -117,7 +117,6 @@ class ClaudeRunner:
         self._closing: set[asyncio.Task[None]] = set()  # disconnects in progress
         self._slots = asyncio.Condition()
         self._reaper: asyncio.Task[None] | None = None
-        self.peak_live = 0
 
     @property
     def live_count(self) -> int:
@@ -189,7 +188,6 @@ class ClaudeRunner:
                     self._discard(min(idle)[1])
                 await self._slots.wait()  # a disconnect or a finished turn frees a place
             self._starting += 1
-            self.peak_live = max(self.peak_live, self._processes())
 
     async def _release(self, live: _Live) -> None:
         live.busy = False

@@ -29,7 +29,6 @@ class Turn:
     id: int = 0
     queued_message_id: int | None = None
     cancelled: bool = False
-    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -41,7 +40,6 @@ class ClaudeSession:
     current_tool: str | None = None
     current_turn: Turn | None = None
     queue: deque[Turn] = field(default_factory=deque)
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     worker: asyncio.Task[None] | None = None
     interrupt_requested: bool = False
     # Bumped by /new and /resume, so a turn that was running then cannot pull the chat back.

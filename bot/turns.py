@@ -65,7 +65,6 @@ class TurnScheduler:
         self._ids = itertools.count(1)
         self._turns: dict[int, tuple[ClaudeSession, Turn]] = {}
         self._shutting_down = False
-        self.peak_running = 0
 
     @property
     def running(self) -> int:
@@ -130,7 +129,6 @@ class TurnScheduler:
 
     def _forget(self, turn: Turn) -> None:
         self._turns.pop(turn.id, None)
-        turn.done.set()
 
     async def _work(self, session: ClaudeSession) -> None:
         while session.queue:
@@ -164,7 +162,6 @@ class TurnScheduler:
             turn.queued_message_id = notice
         async with self._slots:
             self._running += 1
-            self.peak_running = max(self.peak_running, self._running)
             try:
                 await self._run(session, turn)
             finally:

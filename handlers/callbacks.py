@@ -8,18 +8,15 @@ from aiogram.types import CallbackQuery
 from bot.app import Core
 from bot.commands import ChatCommands
 from bot.telegram.keyboards import CleanupCb, QueueCb, ResumeCb, StopCb
-from handlers.context import key_of, message_of
+from handlers.context import BUTTON_EXPIRED, key_of, message_of
 
 router = Router(name="callbacks")
-
-EXPIRED = "This button has expired."
-
 
 @router.callback_query(StopCb.filter())
 async def stop(query: CallbackQuery, callback_data: StopCb, commands: ChatCommands) -> None:
     message = message_of(query)
     if message is None:
-        await query.answer(EXPIRED)
+        await query.answer(BUTTON_EXPIRED)
         return
     await query.answer(await commands.stop_session(key_of(message), callback_data.session))
 
@@ -35,7 +32,7 @@ async def queued(query: CallbackQuery, callback_data: QueueCb, core: Core) -> No
         or found[1].key != key_of(message)
         or found[1].queued_message_id != message.message_id
     ):
-        await query.answer(EXPIRED)
+        await query.answer(BUTTON_EXPIRED)
         return
     session, turn = found
     if callback_data.action == "cancel":
@@ -45,14 +42,14 @@ async def queued(query: CallbackQuery, callback_data: QueueCb, core: Core) -> No
         done = await core.scheduler.run_now(session, turn)
         await query.answer("Running it next." if done else "It is already running.")
     else:
-        await query.answer(EXPIRED)
+        await query.answer(BUTTON_EXPIRED)
 
 
 @router.callback_query(ResumeCb.filter())
 async def resume(query: CallbackQuery, callback_data: ResumeCb, core: Core, commands: ChatCommands) -> None:
     message = message_of(query)
     if message is None:
-        await query.answer(EXPIRED)
+        await query.answer(BUTTON_EXPIRED)
         return
     key = key_of(message)
     text = await commands.resume(key, callback_data.session_id)
@@ -71,4 +68,4 @@ async def cleanup(query: CallbackQuery, core: Core, commands: ChatCommands) -> N
 
 @router.callback_query()
 async def unknown(query: CallbackQuery) -> None:
-    await query.answer(EXPIRED)
+    await query.answer(BUTTON_EXPIRED)

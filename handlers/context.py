@@ -39,6 +39,9 @@ def turn_from(message: Message, prompt: str) -> Turn:
     )
 
 
+BUTTON_EXPIRED = "This button has expired."
+
+
 def message_of(query: CallbackQuery) -> Message | None:
     """The message a button was on; None when Telegram no longer has it (too old to act on)."""
     return query.message if isinstance(query.message, Message) else None

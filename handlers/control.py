@@ -9,12 +9,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.app import Core
 from bot.approvals import EXPIRED
 from bot.telegram.control_keyboards import ApprovalCb, ModeCb, ModelCb, mode_keyboard, model_keyboard
-from handlers.context import key_of, message_of
+from handlers.context import BUTTON_EXPIRED, key_of, message_of
 
 router = Router(name="control")
-
-BUTTON_EXPIRED = "This button has expired."
-
 
 @router.callback_query(ApprovalCb.filter())
 async def approval_button(query: CallbackQuery, callback_data: ApprovalCb, core: Core) -> None:

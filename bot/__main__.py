@@ -24,7 +24,7 @@ SHUTDOWN_FLUSH_SECONDS = 20
 async def _register_commands(bot: Bot) -> None:
     from aiogram.types import BotCommand
 
-    from bot.texts import COMMANDS
+    from bot.features.texts import COMMANDS
 
     try:
         await bot.set_my_commands([BotCommand(command=name, description=text) for name, text in COMMANDS])
@@ -43,7 +43,7 @@ async def _restore_in_background(core: Core) -> None:
 async def run(settings: Settings) -> None:
     # Imported here so `python -m bot identity …` starts fast without loading the whole bot.
     from bot.app import build_core
-    from bot.mirror import make_bot
+    from bot.turns.mirror import make_bot
     from handlers import build_dispatcher
 
     bot = make_bot(settings)
@@ -78,8 +78,8 @@ def main() -> None:
 
         raise SystemExit(cli_main(args))
     from bot.config import load_settings
-    from bot.lock import AlreadyRunning, DirectoryLock
-    from bot.store import ensure_private_dir
+    from bot.sessions.lock import AlreadyRunning, DirectoryLock
+    from bot.sessions.store import ensure_private_dir
 
     settings = load_settings()
     logging.basicConfig(

@@ -8,23 +8,23 @@ from typing import Any
 
 from aiogram import Bot
 
-from bot.approvals import Approvals
-from bot.chat_settings import ChatSettings
-from bot.claude import ClaudeRunner
-from bot.cli_launcher import default_cli, write_launcher
+from bot.claude.approvals import Approvals
+from bot.features.settings import ChatSettings
+from bot.claude.runner import ClaudeRunner
+from bot.claude.launcher import default_cli, write_launcher
 from bot.config import Settings
-from bot.links import LinkStore, SessionRoutes
-from bot.files import FileTransfers
-from bot.manager import SessionManager
-from bot.mcp_tools import bot_server, send_file_tool
-from bot.session_context import session_context_tool
-from bot.pairing import Pairing
-from bot.permissions import allowed_tools
-from bot.prompt import PromptBuilder
-from bot.session import ClaudeSession, Turn
-from bot.store import SessionStore
+from bot.sessions.links import LinkStore, SessionRoutes
+from bot.features.files import FileTransfers
+from bot.sessions.manager import SessionManager
+from bot.claude.tools.send_file import bot_server, send_file_tool
+from bot.claude.tools.session_context import session_context_tool
+from bot.sessions.pairing import Pairing
+from bot.claude.permissions import allowed_tools
+from bot.turns.prompt import PromptBuilder
+from bot.sessions.session import ClaudeSession, Turn
+from bot.sessions.store import SessionStore
 from bot.telegram.outbox import Outboxes
-from bot.turns import TurnScheduler
+from bot.turns.scheduler import TurnScheduler
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.config import Settings, default_session_dir
-from bot.keys import ChatKey
-from bot.links import Link, LinkError, LinksFileError, LinkStore
+from bot.sessions.keys import ChatKey
+from bot.sessions.links import Link, LinkError, LinksFileError, LinkStore
 
 BAD_INPUT = 2
 FAILED = 1
@@ -137,7 +137,7 @@ def _notify(options: argparse.Namespace) -> None:
     # Imported here: aiogram takes seconds to import, and `identity` does not need it.
     from aiogram.exceptions import TelegramAPIError
 
-    from bot.mirror import MirrorSettings, mirror_to_session
+    from bot.turns.mirror import MirrorSettings, mirror_to_session
 
     settings = _load(MirrorSettings)
     try:

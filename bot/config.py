@@ -12,7 +12,7 @@ import platformdirs
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.keys import ChatKey
+from bot.sessions.keys import ChatKey
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 

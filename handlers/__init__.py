@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiogram import Dispatcher
 
 from bot.app import Core
-from bot.commands import ChatCommands
-from bot.sharing import SharingCommands
+from bot.features.conversation import ChatCommands
+from bot.features.sharing import SharingCommands
 from handlers import callbacks, commands, control, files, messages, sharing
 from handlers.middlewares import AccessMiddleware, StaleUpdateMiddleware
 

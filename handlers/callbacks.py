@@ -6,7 +6,7 @@ from aiogram import Router
 from aiogram.types import CallbackQuery
 
 from bot.app import Core
-from bot.commands import ChatCommands
+from bot.features.conversation import ChatCommands
 from bot.telegram.keyboards import CleanupCb, QueueCb, ResumeCb, StopCb
 from handlers.context import BUTTON_EXPIRED, key_of, message_of
 

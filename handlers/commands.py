@@ -1,4 +1,4 @@
-"""Chat commands: translate the Telegram message, call bot.commands, send the text back."""
+"""Chat commands: translate the Telegram message, call bot.features.conversation, send the text back."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 
 from bot.app import Core
-from bot.commands import ChatCommands
+from bot.features.conversation import ChatCommands
 from bot.telegram.keyboards import cleanup_keyboard, resume_keyboard
 from handlers.context import chat_title, key_of
 

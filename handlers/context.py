@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiogram.types import CallbackQuery, Chat, Message, User
 
-from bot.keys import ChatKey
-from bot.session import Turn
+from bot.sessions.keys import ChatKey
+from bot.sessions.session import Turn
 
 
 def key_of(message: Message) -> ChatKey:

@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.app import Core
-from bot.approvals import EXPIRED
+from bot.claude.approvals import EXPIRED
 from bot.telegram.control_keyboards import ApprovalCb, ModeCb, ModelCb, mode_keyboard, model_keyboard
 from handlers.context import BUTTON_EXPIRED, key_of, message_of
 

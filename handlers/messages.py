@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.types import Message
 
 from bot.app import Core
-from bot.session import Turn
+from bot.sessions.session import Turn
 from handlers.context import chat_title, key_of, user_name
 
 router = Router(name="messages")

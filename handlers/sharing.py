@@ -1,4 +1,4 @@
-"""/link, /unlink, /links: translate and answer; the rules live in bot.sharing."""
+"""/link, /unlink, /links: translate and answer; the rules live in bot.features.sharing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.app import Core
-from bot.sharing import SharingCommands
+from bot.features.sharing import SharingCommands
 from handlers.context import chat_title, key_of
 
 router = Router(name="sharing")

@@ -6,7 +6,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.permissions import MODEL_CHOICES, PERMISSION_MODES
+from bot.claude.permissions import MODEL_CHOICES, PERMISSION_MODES
 
 BUTTON_TEXT = 40
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiogram import Bot
 from aiogram.types import Message
 
-from bot.files import Upload
+from bot.features.files import Upload
 
 DOWNLOAD_TIMEOUT = 120  # seconds for a 20 MB file on a slow link
 

@@ -29,7 +29,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, MessageEntity, ReplyParameters
 from telegramify_markdown import utf16_len
 
-from bot.keys import ChatKey
+from bot.sessions.keys import ChatKey
 from bot.telegram.render import MAX_TEXT, Rendered, split_plain, split_rendered
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegramify_markdown import utf16_len
 
-from bot.keys import ChatKey
+from bot.sessions.keys import ChatKey
 from bot.telegram.outbox import Outboxes
 from bot.telegram.render import MAX_TEXT, Rendered, plan_reply, render_markdown
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.store import SessionStore
+from bot.sessions.store import SessionStore
 from tests.e2e.harness import OWNER, ROOT, BotProcess
 from tests.e2e.procs import Peaks, Sampler, cli_processes, cmdline, kill_all
 from tests.standins.cli_env import CLI_PATH, cli_env, scrubbed_environ

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.texts import COMMANDS
+from bot.features.texts import COMMANDS
 from tests.e2e.chat import ask
 from tests.e2e.harness import FRIEND, OWNER, ROOT, STRANGER, BotProcess
 from tests.standins.messages_api import MessagesStandin

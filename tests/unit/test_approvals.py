@@ -6,11 +6,11 @@ import pytest
 from claude_agent_sdk import PermissionResultAllow, PermissionResultDeny, ToolPermissionContext
 from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
 
-from bot.approvals import EXPIRED, NOT_ALLOWED, Approvals
-from bot.keys import ChatKey
-from bot.records import SessionRecord
-from bot.session import ClaudeSession, Turn
-from bot.store import SessionStore
+from bot.claude.approvals import EXPIRED, NOT_ALLOWED, Approvals
+from bot.sessions.keys import ChatKey
+from bot.sessions.records import SessionRecord
+from bot.sessions.session import ClaudeSession, Turn
+from bot.sessions.store import SessionStore
 
 OWNER = 1
 STRANGER = 99

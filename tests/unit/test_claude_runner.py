@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from claude_agent_sdk import AssistantMessage, CLIConnectionError, ProcessError, ResultMessage, SystemMessage, TextBlock
 
-from bot import claude
-from bot.claude import ClaudeRunner
-from bot.keys import ChatKey
-from bot.records import SessionRecord
-from bot.session import ClaudeSession, Turn
-from bot.store import SessionStore
+from bot.claude import runner as claude
+from bot.claude.runner import ClaudeRunner
+from bot.sessions.keys import ChatKey
+from bot.sessions.records import SessionRecord
+from bot.sessions.session import ClaudeSession, Turn
+from bot.sessions.store import SessionStore
 
 
 class FakeCLI:

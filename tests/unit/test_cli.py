@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.keys import ChatKey
-from bot.links import LINKS_FILE, LinkStore
-from bot.mirror import drain_mirrored
+from bot.sessions.keys import ChatKey
+from bot.sessions.links import LINKS_FILE, LinkStore
+from bot.turns.mirror import drain_mirrored
 from tests.unit.test_mirror import BotApi, bot_api  # noqa: F401  (the Bot API stand-in fixture)
 
 ROOT = Path(__file__).resolve().parents[2]

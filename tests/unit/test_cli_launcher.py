@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli_launcher import default_cli, write_launcher
+from bot.claude.launcher import default_cli, write_launcher
 
 
 def gone(pid: int) -> bool:

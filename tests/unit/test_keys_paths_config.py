@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.keys import ChatKey
-from bot.paths import PathRefused, resolve_directory
+from bot.sessions.keys import ChatKey
+from bot.util.paths import PathRefused, resolve_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 

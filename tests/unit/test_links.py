@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.keys import ChatKey
-from bot.links import LINKS_FILE, Link, LinkError, LinksFileError, LinkStore, SessionRoutes
-from bot.manager import SessionManager
-from bot.store import SessionStore
+from bot.sessions.keys import ChatKey
+from bot.sessions.links import LINKS_FILE, Link, LinkError, LinksFileError, LinkStore, SessionRoutes
+from bot.sessions.manager import SessionManager
+from bot.sessions.store import SessionStore
 
 A, B, C = ChatKey(1), ChatKey(-100, 7), ChatKey(-100, 8)
 

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.lock import AlreadyRunning, DirectoryLock
+from bot.sessions.lock import AlreadyRunning, DirectoryLock
 
 
 def test_second_holder_is_refused_and_lock_survives_kill(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys,time; from bot.lock import DirectoryLock; from pathlib import Path;"
+        [sys.executable, "-c", "import sys,time; from bot.sessions.lock import DirectoryLock; from pathlib import Path;"
          "DirectoryLock(Path(sys.argv[1])).acquire(); print('held', flush=True); time.sleep(60)", str(tmp_path)],
         stdout=subprocess.PIPE, text=True,
     )

@@ -7,8 +7,8 @@ import pytest
 from aiohttp import web
 from aiogram.exceptions import TelegramBadRequest
 
-from bot.keys import ChatKey
-from bot.mirror import (
+from bot.sessions.keys import ChatKey
+from bot.turns.mirror import (
     MirrorSettings,
     drain_mirrored,
     format_mirrored,

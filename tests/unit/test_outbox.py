@@ -18,7 +18,7 @@ from aiogram.exceptions import (
 from aiogram.types import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegramify_markdown import utf16_len
 
-from bot.keys import ChatKey
+from bot.sessions.keys import ChatKey
 from bot.telegram.outbox import Outboxes
 from bot.telegram.render import Rendered
 

@@ -2,8 +2,8 @@ import hashlib
 
 import pytest
 
-from bot.keys import ChatKey
-from bot.pairing import ALPHABET, CODE_LENGTH, Pairing, PairingError
+from bot.sessions.keys import ChatKey
+from bot.sessions.pairing import ALPHABET, CODE_LENGTH, Pairing, PairingError
 
 A, B = ChatKey(1), ChatKey(-100, 7)
 

@@ -4,11 +4,11 @@ from pathlib import Path
 import pytest
 from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
 
-from bot.approval_texts import plan_body, short_diff, tool_body
-from bot.files import read_for_sending, safe_filename, save_upload
-from bot.paths import PathRefused
-from bot.permissions import SettingRefused, allowed_tools, check_mode, check_model, remembered, rule_string
-from bot.records import SessionRecord
+from bot.claude.approval_texts import plan_body, short_diff, tool_body
+from bot.features.files import read_for_sending, safe_filename, save_upload
+from bot.util.paths import PathRefused
+from bot.claude.permissions import SettingRefused, allowed_tools, check_mode, check_model, remembered, rule_string
+from bot.sessions.records import SessionRecord
 
 BASH_SUGGESTIONS = [
     PermissionUpdate(type="addRules", rules=[PermissionRuleValue("Bash", "npm test")], behavior="allow", destination="localSettings"),

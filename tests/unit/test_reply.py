@@ -9,7 +9,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegramify_markdown import utf16_len
 
-from bot.keys import ChatKey
+from bot.sessions.keys import ChatKey
 from bot.telegram.outbox import Outboxes
 from bot.telegram.render import render_markdown
 from bot.telegram.reply import StreamingReply

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.keys import ChatKey
-from bot.manager import SessionManager
-from bot.records import SessionRecord
-from bot.store import SessionStore
+from bot.sessions.keys import ChatKey
+from bot.sessions.manager import SessionManager
+from bot.sessions.records import SessionRecord
+from bot.sessions.store import SessionStore
 
 
 def record(name: str, **fields: object) -> SessionRecord:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.links import SessionRoutes
-from bot.mirror import drain_mirrored, format_mirrored
-from bot.session import ClaudeSession, Turn
+from bot.sessions.links import SessionRoutes
+from bot.turns.mirror import drain_mirrored, format_mirrored
+from bot.sessions.session import ClaudeSession, Turn
 
 
 def speaker_prefix(turn: Turn) -> str:

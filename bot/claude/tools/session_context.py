@@ -7,8 +7,8 @@ from typing import Any
 
 from claude_agent_sdk import SdkMcpTool, tool
 
-from bot.links import SessionRoutes
-from bot.session import ClaudeSession
+from bot.sessions.links import SessionRoutes
+from bot.sessions.session import ClaudeSession
 
 TOOL_NAME = "session_context"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.app import Core
-from bot.history import ResumeChoice, resume_choices
-from bot.keys import ChatKey
-from bot.paths import PathRefused, resolve_directory
-from bot.session import ClaudeSession
-from bot.sharing import SharingCommands
-from bot.texts import esc, help_text, sessions_text, short_id, status_text
+from bot.sessions.history import ResumeChoice, resume_choices
+from bot.sessions.keys import ChatKey
+from bot.util.paths import PathRefused, resolve_directory
+from bot.sessions.session import ClaudeSession
+from bot.features.sharing import SharingCommands
+from bot.features.texts import esc, help_text, sessions_text, short_id, status_text
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from claude_agent_sdk import SDKSessionInfo, get_session_info, list_sessions
 
-from bot.session import ClaudeSession
-from bot.tool_summary import shorten
+from bot.sessions.session import ClaudeSession
+from bot.claude.tool_summary import shorten
 
 
 @dataclass(frozen=True)

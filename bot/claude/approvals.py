@@ -26,14 +26,14 @@ from claude_agent_sdk import (
     ToolPermissionContext,
 )
 
-from bot import approval_texts as texts
-from bot.keys import ChatKey
-from bot.permissions import Remembered, remembered, rule_string
-from bot.session import ClaudeSession
+from bot.claude import approval_texts as texts
+from bot.sessions.keys import ChatKey
+from bot.claude.permissions import Remembered, remembered, rule_string
+from bot.sessions.session import ClaudeSession
 from bot.telegram.control_keyboards import plan_keyboard, question_keyboard, tool_keyboard
 from bot.telegram.outbox import Outboxes
-from bot.texts import esc
-from bot.tool_summary import describe_tool
+from bot.features.texts import esc
+from bot.claude.tool_summary import describe_tool
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config import DEFAULT_API_URL, Settings, default_session_dir
-from bot.keys import ChatKey
-from bot.store import ensure_private_dir
+from bot.sessions.keys import ChatKey
+from bot.sessions.store import ensure_private_dir
 from bot.telegram import client as telegram_client
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from bot.claude import ClaudeRunner, TurnOutcome
-from bot.keys import ChatKey
-from bot.records import OpenReply
-from bot.session import ClaudeSession, Turn
+from bot.claude.runner import ClaudeRunner, TurnOutcome
+from bot.sessions.keys import ChatKey
+from bot.sessions.records import OpenReply
+from bot.sessions.session import ClaudeSession, Turn
 from bot.telegram.keyboards import queued_keyboard, stop_keyboard
 from bot.telegram.outbox import Outboxes
 from bot.telegram.reply import StreamingReply

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.keys import ChatKey
-from bot.manager import SessionManager
-from bot.permissions import PERMISSION_MODES, SettingRefused, check_mode, check_model
-from bot.session import ClaudeSession
-from bot.texts import esc
+from bot.sessions.keys import ChatKey
+from bot.sessions.manager import SessionManager
+from bot.claude.permissions import PERMISSION_MODES, SettingRefused, check_mode, check_model
+from bot.sessions.session import ClaudeSession
+from bot.features.texts import esc
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError
 
-from bot.keys import ChatKey
-from bot.store import ensure_private_dir
+from bot.sessions.keys import ChatKey
+from bot.sessions.store import ensure_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class LinksDocument(BaseModel):
 
 
 def write_text_atomic(path: Path, data: str) -> None:
-    """Synchronous twin of bot.store.write_json_atomic: temporary file, fsync, rename; mode 0600."""
+    """Synchronous twin of bot.sessions.store.write_json_atomic: temporary file, fsync, rename; mode 0600."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -238,7 +238,7 @@ class LinkStore:
 
 
 class SessionRoutes:
-    """bot.manager.Route for the running bot: configured chat groups first, then links, else the chat's own session.
+    """bot.sessions.manager.Route for the running bot: configured chat groups first, then links, else the chat's own session.
 
     The links file is re-read whenever its inode, size or mtime changes, so links made with the
     CLI apply to the next message without a restart; an unchanged file costs one stat().

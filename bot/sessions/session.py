@@ -8,9 +8,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.keys import ChatKey
-from bot.records import LastTurn, PastSession, SessionRecord
-from bot.store import SessionStore
+from bot.sessions.keys import ChatKey
+from bot.sessions.records import LastTurn, PastSession, SessionRecord
+from bot.sessions.store import SessionStore
 
 HISTORY_LIMIT = 50
 

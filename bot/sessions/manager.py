@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from bot.keys import ChatKey
-from bot.records import SessionRecord
-from bot.session import ClaudeSession
-from bot.store import SessionStore
+from bot.sessions.keys import ChatKey
+from bot.sessions.records import SessionRecord
+from bot.sessions.session import ClaudeSession
+from bot.sessions.store import SessionStore
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.keys import ChatKey
-from bot.manager import SessionManager
-from bot.paths import PathRefused, resolve_user_path
-from bot.session import Turn
+from bot.sessions.keys import ChatKey
+from bot.sessions.manager import SessionManager
+from bot.util.paths import PathRefused, resolve_user_path
+from bot.sessions.session import Turn
 from bot.telegram.outbox import Outboxes
-from bot.turns import TurnScheduler
+from bot.turns.scheduler import TurnScheduler
 
 log = logging.getLogger(__name__)
 

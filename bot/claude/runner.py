@@ -31,8 +31,8 @@ from claude_agent_sdk import (
     ToolUseBlock,
 )
 
-from bot.session import ClaudeSession, Turn
-from bot.tool_summary import describe_tool
+from bot.sessions.session import ClaudeSession, Turn
+from bot.claude.tool_summary import describe_tool
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ import asyncio
 from dataclasses import dataclass
 
 from bot.app import Core
-from bot.keys import ChatKey
-from bot.links import Link, LinkError, LinksFileError
-from bot.pairing import PairingError
-from bot.texts import esc, short_id
+from bot.sessions.keys import ChatKey
+from bot.sessions.links import Link, LinkError, LinksFileError
+from bot.sessions.pairing import PairingError
+from bot.features.texts import esc, short_id
 
 
 def _members(keys: list[ChatKey]) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
 
-from bot.records import SessionRecord
+from bot.sessions.records import SessionRecord
 
 PERMISSION_MODES: dict[str, str] = {
     "default": "ask before tools",

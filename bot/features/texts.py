@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import time
 
-from bot.session import ClaudeSession
+from bot.sessions.session import ClaudeSession
 
 COMMANDS: list[tuple[str, str]] = [
     ("start", "What this bot is and this chat's directory"),

@@ -14,9 +14,9 @@ from typing import Any
 
 from claude_agent_sdk import McpSdkServerConfig, SdkMcpTool, create_sdk_mcp_server, tool
 
-from bot.files import MAX_SEND_BYTES, read_for_sending
-from bot.paths import PathRefused
-from bot.session import ClaudeSession
+from bot.features.files import MAX_SEND_BYTES, read_for_sending
+from bot.util.paths import PathRefused
+from bot.sessions.session import ClaudeSession
 from bot.telegram.outbox import Outboxes
 
 SERVER_NAME = "bot"

@@ -19,7 +19,7 @@ import aiofiles
 import aiofiles.os
 from pydantic import ValidationError
 
-from bot.records import SessionRecord
+from bot.sessions.records import SessionRecord
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import difflib
 import json
 from typing import Any
 
-from bot.texts import esc
-from bot.tool_summary import describe_tool, shorten
+from bot.features.texts import esc
+from bot.claude.tool_summary import describe_tool, shorten
 
 BLOCK_LIMIT = 1500  # characters of a command, diff or file shown, so a request stays far below 4096
 PLAN_LIMIT = 3000

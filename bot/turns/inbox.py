@@ -1,0 +1,208 @@
+"""The inbox: every message accepted from Telegram, on disk before Telegram is told it arrived.
+
+One append-only JSON-lines file (SESSION_DIR/inbox.jsonl). A message is appended and fsynced
+when it is accepted; later lines record what happened to it (its turn started, its final text,
+its notices) and the last one says it is settled (answered, cancelled or given up). After a
+start, every message that is not settled is carried on from what its lines say, so nothing the
+bot accepted is lost or answered twice, whatever killed the process.
+
+A torn last line (a kill in the middle of a write) is ignored: the message it would have
+recorded was never confirmed to Telegram, which sends it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.sessions.keys import ChatKey
+
+log = logging.getLogger(__name__)
+
+INBOX_FILE = "inbox.jsonl"
+COMPACT_BYTES = 1 << 20  # rewrite the file once settled lines take this much
+
+
+class InboxWriteFailed(Exception):
+    """The disk refused a write (full, read-only): the message was not accepted."""
+
+
+@dataclass
+class Accepted:
+    """An update the bot accepted (Telegram's own JSON, so it is handled after a restart exactly as
+    it was at first), and what has happened to it since."""
+
+    update_id: int
+    update: dict[str, Any]
+    key: ChatKey  # the chat (and topic) it came from
+    message_id: int
+    seq: int = 0  # order of acceptance across the whole bot; also its turn's id
+    runs: int = 0  # how many times its turn was started
+    answer: str | None = None  # the final text, recorded before it is sent
+    notice_id: int | None = None  # its "queued" notice
+    progress_id: int | None = None  # its turn's progress message
+    prompt: str | None = None  # the text as last edited while it waited in the queue
+    claimed: bool = field(default=False, compare=False)  # a turn took it and settles it once answered
+
+    @property
+    def id(self) -> str:
+        return f"{self.key}:{self.message_id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "update_id": self.update_id,
+            "update": self.update,
+            "key": str(self.key),
+            "message_id": self.message_id,
+            "seq": self.seq,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Accepted:
+        return cls(
+            update_id=int(data["update_id"]),
+            update=dict(data["update"]),
+            key=ChatKey.parse(data["key"]),
+            message_id=int(data["message_id"]),
+            seq=int(data["seq"]),
+        )
+
+
+# What a later line may change on a pending message, by line type.
+_FIELDS = {"notice": "notice_id", "progress": "progress_id", "answer": "answer", "prompt": "prompt"}
+
+
+class Inbox:
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / INBOX_FILE
+        self._pending: dict[str, Accepted] = {}
+        self._seq = 0
+        self._lock = asyncio.Lock()
+        self._settled_bytes = 0
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    def load(self) -> list[Accepted]:
+        """Read the file, keep what is not settled (oldest first), and rewrite the file with just that."""
+        self._pending.clear()
+        try:
+            with open(self.path, "rb") as handle:
+                lines = handle.read().splitlines()
+        except FileNotFoundError:
+            lines = []
+        for number, raw in enumerate(lines, 1):
+            try:
+                self._apply(json.loads(raw))
+            except (ValueError, KeyError, TypeError) as exc:
+                if number < len(lines):  # only the last line can be torn by a kill
+                    log.warning("inbox line %d unreadable (%s); skipped", number, exc)
+        self._seq = max([self._seq, *(entry.seq for entry in self._pending.values())])
+        self._rewrite()
+        return self.pending()
+
+    def pending(self) -> list[Accepted]:
+        return sorted(self._pending.values(), key=lambda entry: entry.seq)
+
+    def get(self, entry_id: str) -> Accepted | None:
+        return self._pending.get(entry_id)
+
+    def _apply(self, line: dict[str, Any]) -> None:
+        kind = line["t"]
+        if kind == "in":
+            entry = Accepted.from_json(line)
+            self._pending[entry.id] = entry
+            self._seq = max(self._seq, entry.seq)
+            return
+        entry = self._pending.get(line["id"])
+        if entry is None:
+            return
+        if kind == "run":
+            entry.runs += 1
+        elif kind == "done":
+            del self._pending[entry.id]
+        elif kind in _FIELDS:
+            setattr(entry, _FIELDS[kind], line["v"])
+
+    def _rewrite(self) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "w", encoding="utf-8", opener=_private) as handle:
+            for entry in self.pending():
+                handle.write(_dump({"t": "in", **entry.to_json()}))
+                for _ in range(entry.runs):
+                    handle.write(_dump({"t": "run", "id": entry.id}))
+                for kind in _FIELDS:
+                    value = getattr(entry, _FIELDS[kind])
+                    if value is not None:
+                        handle.write(_dump({"t": kind, "id": entry.id, "v": value}))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+        self._settled_bytes = 0
+
+    # -- while running ----------------------------------------------------------------------
+
+    async def accept(self, entry: Accepted) -> Accepted:
+        """Record a new message durably; it gets its place in the bot-wide order. Raises InboxWriteFailed."""
+        async with self._lock:
+            entry.seq = self._seq + 1
+            await self._append({"t": "in", **entry.to_json()})
+            self._seq = entry.seq
+            self._pending[entry.id] = entry
+        return entry
+
+    async def started(self, entry: Accepted) -> int:
+        """Its turn starts (again): returns how many times it has now been started."""
+        await self._record(entry, {"t": "run", "id": entry.id})
+        entry.runs += 1
+        return entry.runs
+
+    async def note(self, entry: Accepted, kind: str, value: Any) -> None:
+        """Remember a notice or progress message id, the final answer, or an edited prompt."""
+        await self._record(entry, {"t": kind, "id": entry.id, "v": value})
+        setattr(entry, _FIELDS[kind], value)
+
+    async def settle(self, entry: Accepted) -> None:
+        """Answered, cancelled or given up: never carried on again."""
+        if self._pending.pop(entry.id, None) is None:
+            return
+        await self._record(entry, {"t": "done", "id": entry.id})
+        if not self._pending and self._settled_bytes > COMPACT_BYTES:
+            async with self._lock:
+                await asyncio.to_thread(self._rewrite)
+
+    async def _record(self, entry: Accepted, line: dict[str, Any]) -> None:
+        async with self._lock:
+            await self._append(line)
+
+    async def _append(self, line: dict[str, Any]) -> None:
+        data = _dump(line).encode()
+        try:
+            await asyncio.to_thread(_append_synced, self.path, data)
+        except OSError as exc:
+            raise InboxWriteFailed(str(exc)) from exc
+        self._settled_bytes += len(data)
+
+
+def _dump(line: dict[str, Any]) -> str:
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _private(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW, 0o600)
+
+
+def _append_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        written = os.write(fd, data)
+        if written != len(data):  # a short write on a full disk: undo it, the caller hears why
+            os.ftruncate(fd, os.fstat(fd).st_size - written)
+            raise OSError("short write (disk full?)")
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -12,7 +12,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
 from bot.app import Core
-from bot.features.texts import ago
+from bot.util.text import ago
 from handlers.context import key_of
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from bot.sessions.keys import ChatKey
 from bot.util.paths import PathRefused, resolve_directory
 from bot.sessions.session import ClaudeSession
 from bot.features.sharing import SharingCommands
-from bot.features.texts import esc, help_text, sessions_text, short_id, status_text
+from bot.features.texts import help_text, sessions_text, short_id, status_text
+from bot.util.text import esc
 
 
 @dataclass(frozen=True)

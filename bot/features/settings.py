@@ -12,7 +12,7 @@ from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
 from bot.claude.permissions import PERMISSION_MODES, SettingRefused, check_mode, check_model
 from bot.sessions.session import ClaudeSession
-from bot.features.texts import esc
+from bot.util.text import esc
 
 
 @dataclass(frozen=True)

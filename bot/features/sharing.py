@@ -9,7 +9,8 @@ from bot.app import Core
 from bot.sessions.keys import ChatKey
 from bot.sessions.links import Link, LinkError, LinksFileError
 from bot.sessions.pairing import PairingError
-from bot.features.texts import esc, short_id
+from bot.features.texts import short_id
+from bot.util.text import esc
 
 
 def _members(keys: list[ChatKey]) -> str:

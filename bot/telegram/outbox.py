@@ -30,7 +30,8 @@ from aiogram.types import BufferedInputFile, MessageEntity, ReplyParameters
 from telegramify_markdown import utf16_len
 
 from bot.sessions.keys import ChatKey
-from bot.telegram.render import MAX_TEXT, Rendered, split_plain, split_rendered
+from bot.telegram.render import MAX_TEXT, Rendered, split_rendered
+from bot.util.text import split_text
 
 log = logging.getLogger(__name__)
 
@@ -370,7 +371,7 @@ class Outbox:
         self, key: ChatKey, filename: str, data: bytes, caption: str | None, reply_to: int | None
     ) -> int | None:
         if caption and utf16_len(caption) > MAX_CAPTION:
-            caption = split_plain(caption, MAX_CAPTION - 1)[0] + "…"
+            caption = split_text(caption, MAX_CAPTION - 1)[0] + "…"
         try:
             message = await self._request(
                 lambda: self._bot.send_document(

@@ -8,15 +8,8 @@ from aiohttp import web
 from aiogram.exceptions import TelegramBadRequest
 
 from bot.sessions.keys import ChatKey
-from bot.turns.mirror import (
-    MirrorSettings,
-    drain_mirrored,
-    format_mirrored,
-    mirror_path,
-    mirror_to_session,
-    record_mirrored,
-    split_text,
-)
+from bot.telegram.notify import mirror_to_session
+from bot.turns.mirror import MirrorSettings, drain_mirrored, format_mirrored, mirror_path, record_mirrored
 
 A, B = ChatKey(1), ChatKey(-100, 7)
 
@@ -50,18 +43,6 @@ def test_drain_skips_malformed_lines(tmp_path: Path) -> None:
         handle.write("{broken\n")
     record_mirrored(tmp_path, A, "two\nlines\u2028and a separator", "x", at=2)
     assert [m.text for m in drain_mirrored(tmp_path, [A])] == ["one", "two\nlines\u2028and a separator"]
-
-
-def test_split_text_respects_the_limit_in_utf16_units() -> None:
-    assert split_text("short") == ["short"]
-    assert split_text("   ") == []
-    lines = "\n".join(f"line {i:04d}" for i in range(1000))
-    parts = split_text(lines, 100)
-    assert all(len(part) <= 100 for part in parts)
-    assert "\n".join(parts) == lines  # broken at newlines, nothing lost
-    emoji = "😀" * 3000  # two UTF-16 units each
-    parts = split_text(emoji)
-    assert [len(part) for part in parts] == [2048, 952] and "".join(parts) == emoji
 
 
 @pytest.fixture()

@@ -7,6 +7,8 @@ import time
 from bot.sessions.session import ClaudeSession
 from bot.util.text import ago, esc
 
+BUTTON_EXPIRED = "This button has expired."
+
 COMMANDS: list[tuple[str, str]] = [
     ("start", "What this bot is and this chat's directory"),
     ("help", "The commands"),

@@ -18,6 +18,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError
 
+from bot.errors import Refused, Unreadable
 from bot.sessions.keys import ChatKey
 from bot.util.files import ensure_private_dir, exclusive, write_text_atomic
 
@@ -33,11 +34,11 @@ NAME_LIMIT = 64
 T = TypeVar("T")
 
 
-class LinkError(ValueError):
+class LinkError(Refused):
     """A refused change; the message is one sentence a user or operator can act on."""
 
 
-class LinksFileError(RuntimeError):
+class LinksFileError(Unreadable):
     """The links file cannot be read; it is left as it is."""
 
 

@@ -15,13 +15,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.errors import Refused
 from bot.sessions.keys import ChatKey
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 8
 
 
-class PairingError(ValueError):
+class PairingError(Refused):
     """A refused code; the message is one sentence for the user."""
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bot.errors import Refused
+
 MAX_PATH_ARG = 1024
 
 
-class PathRefused(ValueError):
+class PathRefused(Refused):
     """A path the user may not use; the message is one sentence for the chat."""
 
 

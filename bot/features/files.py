@@ -22,7 +22,7 @@ from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
 from bot.sessions.session import Turn
 from bot.turns.scheduler import TurnScheduler
-from bot.util.paths import PathRefused, resolve_user_path
+from bot.util.paths import PathRefused, require, resolve_user_path
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +79,7 @@ def read_for_sending(current: Path, argument: str, roots: list[Path], max_bytes:
         raise PathRefused("Give the file's path, for example /file report.pdf.")
     path = resolve_user_path(current, argument, roots)
     try:
-        if not path.exists():
-            raise PathRefused(f"{path} does not exist.")
-        if not path.is_file():
-            raise PathRefused(f"{path} is not a file.")
+        require(path, "file")
         size = path.stat().st_size
         if size > max_bytes:
             raise PathRefused(f"{path.name} is {megabytes(size)}; Telegram takes files up to {megabytes(max_bytes)}.")

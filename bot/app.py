@@ -9,21 +9,23 @@ from typing import Any
 from aiogram import Bot
 
 from bot.claude.approvals import Approvals
-from bot.features.settings import ChatSettings
-from bot.claude.runner import ClaudeRunner
 from bot.claude.launcher import default_cli, write_launcher
-from bot.config import Settings
-from bot.sessions.links import LinkStore, SessionRoutes
-from bot.features.files import FileTransfers
-from bot.sessions.manager import SessionManager
+from bot.claude.permissions import allowed_tools
+from bot.claude.runner import ClaudeRunner
 from bot.claude.tools.send_file import bot_server, send_file_tool
 from bot.claude.tools.session_context import session_context_tool
+from bot.config import Settings
+from bot.features.conversation import ChatCommands
+from bot.features.files import FileTransfers
+from bot.features.settings import ChatSettings
+from bot.features.sharing import SharingCommands
+from bot.sessions.links import LinkStore, SessionRoutes
+from bot.sessions.manager import SessionManager
 from bot.sessions.pairing import Pairing
-from bot.claude.permissions import allowed_tools
-from bot.turns.prompt import PromptBuilder
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
 from bot.telegram.outbox import Outboxes
+from bot.turns.prompt import PromptBuilder
 from bot.turns.scheduler import TurnScheduler
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Core:
+    """Everything the handlers reach; each feature gets only the collaborators it uses."""
+
     settings: Settings
     store: SessionStore
     manager: SessionManager
@@ -43,6 +47,8 @@ class Core:
     approvals: Approvals
     files: FileTransfers
     chat_settings: ChatSettings
+    sharing: SharingCommands
+    commands: ChatCommands
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -98,17 +104,15 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
     )
+    pairing = Pairing(ttl=settings.link_code_ttl_seconds)
+    chat_settings = ChatSettings(manager, settings.claude_permission_mode, settings.claude_model)
+    sharing = SharingCommands(routes, links, pairing, manager, runner)
+    commands = ChatCommands(
+        manager, scheduler, runner, routes, sharing, chat_settings, approvals.waiting_lines,
+        settings.allowed_paths, settings.idle_cleanup_seconds,
+    )
+    files = FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024)
     return Core(
-        settings=settings,
-        store=store,
-        manager=manager,
-        runner=runner,
-        scheduler=scheduler,
-        outboxes=outboxes,
-        links=links,
-        routes=routes,
-        pairing=Pairing(ttl=settings.link_code_ttl_seconds),
-        approvals=approvals,
-        files=FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024),
-        chat_settings=ChatSettings(manager, settings.claude_permission_mode, settings.claude_model),
+        settings, store, manager, runner, scheduler, outboxes, links, routes, pairing, approvals, files,
+        chat_settings, sharing, commands,
     )

@@ -32,7 +32,7 @@ from bot.claude.permissions import Remembered, remembered, rule_string
 from bot.sessions.session import ClaudeSession
 from bot.telegram.control_keyboards import plan_keyboard, question_keyboard, tool_keyboard
 from bot.telegram.outbox import Outboxes
-from bot.features.texts import esc
+from bot.util.text import esc
 from bot.claude.tool_summary import describe_tool
 
 log = logging.getLogger(__name__)

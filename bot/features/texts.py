@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import time
 
 from bot.sessions.session import ClaudeSession
+from bot.util.text import ago, esc
+
+BUTTON_EXPIRED = "This button has expired."
 
 COMMANDS: list[tuple[str, str]] = [
     ("start", "What this bot is and this chat's directory"),
@@ -23,21 +25,6 @@ COMMANDS: list[tuple[str, str]] = [
     ("unlink", "Leave the shared conversation"),
     ("links", "This chat's link and its members"),
 ]
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
-
-
-def ago(timestamp: float, now: float | None = None) -> str:
-    seconds = max(0, int((now or time.time()) - timestamp))
-    if seconds < 60:
-        return f"{seconds} s ago"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
 
 
 def short_id(session_id: str | None) -> str:

@@ -14,10 +14,10 @@ from typing import Any
 
 from claude_agent_sdk import McpSdkServerConfig, SdkMcpTool, create_sdk_mcp_server, tool
 
+from bot.chat import ChatOutbox
 from bot.features.files import MAX_SEND_BYTES, read_for_sending
-from bot.util.paths import PathRefused
 from bot.sessions.session import ClaudeSession
-from bot.telegram.outbox import Outboxes
+from bot.util.paths import PathRefused
 
 SERVER_NAME = "bot"
 
@@ -42,7 +42,7 @@ SEND_FILE_SCHEMA = {
 }
 
 
-def send_file_tool(outboxes: Outboxes, max_bytes: int = MAX_SEND_BYTES) -> ToolFactory:
+def send_file_tool(outboxes: ChatOutbox, max_bytes: int = MAX_SEND_BYTES) -> ToolFactory:
     def make(session: ClaudeSession) -> SdkMcpTool[Any]:
         @tool(
             "send_file",

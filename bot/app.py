@@ -24,6 +24,7 @@ from bot.turns.prompt import PromptBuilder
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
 from bot.telegram.outbox import Outboxes
+from bot.telegram.views.turns import TelegramTurns
 from bot.turns.scheduler import TurnScheduler
 
 log = logging.getLogger(__name__)
@@ -69,16 +70,10 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         return options
 
     outboxes = Outboxes(bot)
-    approvals = Approvals(
-        outboxes,
-        timeout=settings.approval_timeout_seconds,
-        allowed_users=settings.allowed_users,
-        default_mode=settings.claude_permission_mode,
-    )
-    bot_tools = [send_file_tool(outboxes), lambda session: session_context_tool(session, routes)]
 
     def session_options(session: ClaudeSession, turn: Turn) -> dict[str, Any]:
         # Bound to the session, not the turn: one Claude Code process serves many turns.
+        # (Called only when a turn starts, so it may use what is built below.)
         return {
             "can_use_tool": approvals.callback_for(session),
             "allowed_tools": allowed_tools(session.record),
@@ -91,13 +86,23 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         max_live=settings.max_live_clients,
         idle_seconds=settings.client_idle_seconds,
     )
-
     scheduler = TurnScheduler(
         runner,
-        outboxes,
+        TelegramTurns(outboxes),
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
     )
+    approvals = Approvals(
+        outboxes,
+        current_turn=scheduler.current_turn,
+        timeout=settings.approval_timeout_seconds,
+        allowed_users=settings.allowed_users,
+        default_mode=settings.claude_permission_mode,
+    )
+    bot_tools = [
+        send_file_tool(outboxes, scheduler.current_turn),
+        lambda session: session_context_tool(session, routes, scheduler.current_turn),
+    ]
     return Core(
         settings=settings,
         store=store,

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import secrets
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from claude_agent_sdk import (
 from bot.claude import approval_texts as texts
 from bot.sessions.keys import ChatKey
 from bot.claude.permissions import Remembered, remembered, rule_string
-from bot.sessions.session import ClaudeSession
+from bot.sessions.session import ClaudeSession, Turn
 from bot.telegram.control_keyboards import plan_keyboard, question_keyboard, tool_keyboard
 from bot.telegram.outbox import Outboxes
 from bot.features.texts import esc
@@ -81,8 +81,17 @@ class ApprovalRequest:
 
 
 class Approvals:
-    def __init__(self, outboxes: Outboxes, *, timeout: float, allowed_users: Iterable[int], default_mode: str) -> None:
+    def __init__(
+        self,
+        outboxes: Outboxes,
+        *,
+        current_turn: Callable[[ClaudeSession], Turn | None],
+        timeout: float,
+        allowed_users: Iterable[int],
+        default_mode: str,
+    ) -> None:
         self.outboxes = outboxes
+        self.current_turn = current_turn  # the scheduler's: whose chat a request is shown in
         self.timeout = timeout
         self.allowed_users = frozenset(allowed_users)
         self.default_mode = default_mode
@@ -111,7 +120,7 @@ class Approvals:
     ) -> PermissionResult:
         if tool_name.startswith(OWN_TOOLS):
             return PermissionResultAllow()
-        turn = session.current_turn
+        turn = self.current_turn(session)
         if turn is None:
             return PermissionResultDeny(message="No chat is waiting on this turn, so nobody can approve the request.")
         request = ApprovalRequest(

@@ -30,7 +30,7 @@ class ChatCommands:
             self.core.chat_settings.summary(session),
             *self.core.approvals.waiting_lines(session),
         ]
-        return status_text(key, session, self.core.manager.count, extra)
+        return status_text(key, session, self.core.scheduler.activity(session), self.core.manager.count, extra)
 
     async def change_dir(self, key: ChatKey, argument: str) -> str:
         session = await self.session(key)
@@ -87,8 +87,7 @@ class ChatCommands:
         choice = choices.get(session_id)
         if choice is None:
             return "That conversation is no longer available to this chat."
-        if session.is_running:
-            await self.core.scheduler.stop(session)
+        await self.core.scheduler.stop(session)  # a turn still running would answer from the old conversation
         session.switch_to(choice.session_id, choice.title, choice.working_dir)
         await self.core.runner.close_session(session)
         return f"↩️ Resumed <b>{esc(choice.title or short_id(choice.session_id))}</b> in <code>{esc(session.working_dir)}</code>."
@@ -96,9 +95,9 @@ class ChatCommands:
     async def sessions(self) -> str:
         sessions = await self.core.manager.load_all()
         members = SharingCommands(self.core).members_by_session()
-        return sessions_text(sessions, self.core.settings.idle_cleanup_seconds, members)
+        return sessions_text(sessions, self.core.scheduler.activity, self.core.settings.idle_cleanup_seconds, members)
 
     async def cleanup(self) -> str:
-        removed = await self.core.manager.cleanup_idle(self.core.settings.idle_cleanup_seconds)
+        removed = await self.core.manager.cleanup_idle(self.core.settings.idle_cleanup_seconds, self.core.scheduler.is_busy)
         for_each = "session was" if removed == 1 else "sessions were"
         return f"🧹 {removed} idle {for_each} removed."

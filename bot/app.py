@@ -24,6 +24,7 @@ from bot.turns.prompt import PromptBuilder
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
 from bot.telegram.outbox import Outboxes
+from bot.telegram.views.requests import TelegramRequests
 from bot.telegram.views.turns import TelegramTurns
 from bot.turns.scheduler import TurnScheduler
 
@@ -93,7 +94,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         build_prompt=PromptBuilder(settings.session_dir, routes),
     )
     approvals = Approvals(
-        outboxes,
+        TelegramRequests(outboxes, settings.approval_timeout_seconds),
         current_turn=scheduler.current_turn,
         timeout=settings.approval_timeout_seconds,
         allowed_users=settings.allowed_users,

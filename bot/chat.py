@@ -7,10 +7,13 @@ handed objects that satisfy these protocols by the composition root (bot/app.py)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.sessions.keys import ChatKey
 from bot.sessions.session import Turn
+
+if TYPE_CHECKING:
+    from bot.claude.approvals import ApprovalRequest, Resolution
 
 
 class ChatOutbox(Protocol):
@@ -76,4 +79,20 @@ class TurnsView(Protocol):
 
     def interrupted_by_crash(self, key: ChatKey, message_id: int) -> None:
         """After a crash: the progress message of a turn that never finished."""
+        ...
+
+
+class RequestsView(Protocol):
+    """How Claude's permission requests, questions and plans are shown in the request's chat, with their choices."""
+
+    async def show_request(self, request: ApprovalRequest) -> int | None:
+        """The request and its choices; returns the message id (None: it could not be shown)."""
+        ...
+
+    def update_request(self, request: ApprovalRequest) -> None:
+        """A question moved on, or the options picked so far changed."""
+        ...
+
+    def resolve_request(self, request: ApprovalRequest, how: Resolution, reason: str = "") -> None:
+        """What was decided (``reason``: the user's own words, if any); the choices go away."""
         ...

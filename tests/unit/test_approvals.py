@@ -11,6 +11,7 @@ from bot.sessions.keys import ChatKey
 from bot.sessions.records import SessionRecord
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
+from bot.telegram.views.requests import TelegramRequests
 
 OWNER = 1
 STRANGER = 99
@@ -51,7 +52,7 @@ RUNNING: dict[str, Turn] = {}  # the scheduler's current turn of each session
 
 def approvals_for(outboxes: FakeOutboxes, timeout: float = 30, default_mode: str = "default") -> Approvals:
     return Approvals(
-        outboxes,  # type: ignore[arg-type]
+        TelegramRequests(outboxes, timeout),  # type: ignore[arg-type]
         current_turn=lambda session: RUNNING.get(session.name),
         timeout=timeout,
         allowed_users=[OWNER],

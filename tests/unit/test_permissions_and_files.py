@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
 
-from bot.claude.approval_texts import plan_body, short_diff, tool_body
+from bot.telegram.views.approval_texts import plan_body, short_diff, tool_body
 from bot.features.files import read_for_sending, safe_filename, save_upload
 from bot.util.paths import PathRefused
 from bot.claude.permissions import SettingRefused, allowed_tools, check_mode, check_model, remembered, rule_string

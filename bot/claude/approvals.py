@@ -3,8 +3,9 @@
 Every Claude Code process gets a ``can_use_tool`` callback bound to its session. A request is
 shown in the chat of the session's current turn (linked chats share one session, so that is
 the chat that asked) and waits for a button, a text reply to it, the turn being stopped, or
-the timeout, whichever comes first; whatever decided it, the message then says what happened
-and loses its buttons, and no later press or reply can change the answer.
+the timeout, whichever comes first; whatever decided it, the chat view (a RequestsView, see
+bot/chat.py) then shows the Resolution without choices, and no later press or reply can change
+the answer. This module decides; it never formats or builds buttons.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ async def run(settings: Settings) -> None:
         log.info("shutting down: saving sessions")
         restore.cancel()
         await core.store.flush()
-        await core.scheduler.shutdown(core.manager.loaded())
+        await core.scheduler.shutdown()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(core.outboxes.close(), timeout=SHUTDOWN_FLUSH_SECONDS)
         await core.runner.close_all()

@@ -25,6 +25,8 @@ from bot.sessions.pairing import Pairing
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
 from bot.telegram.outbox import Outboxes
+from bot.telegram.views.requests import TelegramRequests
+from bot.telegram.views.turns import TelegramTurns
 from bot.turns.prompt import PromptBuilder
 from bot.turns.scheduler import TurnScheduler
 
@@ -75,16 +77,10 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         return options
 
     outboxes = Outboxes(bot)
-    approvals = Approvals(
-        outboxes,
-        timeout=settings.approval_timeout_seconds,
-        allowed_users=settings.allowed_users,
-        default_mode=settings.claude_permission_mode,
-    )
-    bot_tools = [send_file_tool(outboxes), lambda session: session_context_tool(session, routes)]
 
     def session_options(session: ClaudeSession, turn: Turn) -> dict[str, Any]:
         # Bound to the session, not the turn: one Claude Code process serves many turns.
+        # (Called only when a turn starts, so it may use what is built below.)
         return {
             "can_use_tool": approvals.callback_for(session),
             "allowed_tools": allowed_tools(session.record),
@@ -97,13 +93,23 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         max_live=settings.max_live_clients,
         idle_seconds=settings.client_idle_seconds,
     )
-
     scheduler = TurnScheduler(
         runner,
-        outboxes,
+        TelegramTurns(outboxes),
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
     )
+    approvals = Approvals(
+        TelegramRequests(outboxes, settings.approval_timeout_seconds),
+        current_turn=scheduler.current_turn,
+        timeout=settings.approval_timeout_seconds,
+        allowed_users=settings.allowed_users,
+        default_mode=settings.claude_permission_mode,
+    )
+    bot_tools = [
+        send_file_tool(outboxes, scheduler.current_turn),
+        lambda session: session_context_tool(session, routes, scheduler.current_turn),
+    ]
     pairing = Pairing(ttl=settings.link_code_ttl_seconds)
     chat_settings = ChatSettings(manager, settings.claude_permission_mode, settings.claude_model)
     sharing = SharingCommands(routes, links, pairing, manager, runner)

@@ -41,7 +41,7 @@ class ChatCommands:
     async def status(self, key: ChatKey) -> str:
         session = await self.session(key)
         extra = [*self.sharing.describe(key), self.chat_settings.summary(session), *self.waiting_lines(session)]
-        return status_text(key, session, self.manager.count, extra)
+        return status_text(key, session, self.scheduler.activity(session), self.manager.count, extra)
 
     async def change_dir(self, key: ChatKey, argument: str) -> str:
         session = await self.session(key)
@@ -95,17 +95,16 @@ class ChatCommands:
         choice = choices.get(session_id)
         if choice is None:
             return "That conversation is no longer available to this chat."
-        if session.is_running:
-            await self.scheduler.stop(session)
+        await self.scheduler.stop(session)  # a turn still running would answer from the old conversation
         session.switch_to(choice.session_id, choice.title, choice.working_dir)
         await self.runner.close_session(session)
         return f"↩️ Resumed <b>{esc(choice.title or short_id(choice.session_id))}</b> in <code>{esc(session.working_dir)}</code>."
 
     async def sessions(self) -> str:
         sessions = await self.manager.load_all()
-        return sessions_text(sessions, self.idle_cleanup_seconds, self.sharing.members_by_session())
+        return sessions_text(sessions, self.scheduler.activity, self.idle_cleanup_seconds, self.sharing.members_by_session())
 
     async def cleanup(self) -> str:
-        removed = await self.manager.cleanup_idle(self.idle_cleanup_seconds)
+        removed = await self.manager.cleanup_idle(self.idle_cleanup_seconds, self.scheduler.is_busy)
         for_each = "session was" if removed == 1 else "sessions were"
         return f"🧹 {removed} idle {for_each} removed."

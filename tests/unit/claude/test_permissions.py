@@ -1,7 +1,7 @@
 import pytest
 from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
 
-from bot.claude.approval_texts import plan_body, short_diff, tool_body
+from bot.telegram.views.approval_texts import plan_body, short_diff, tool_body
 from bot.claude.permissions import SettingRefused, allowed_tools, check_mode, check_model, remembered, rule_string
 from bot.sessions.records import SessionRecord
 

@@ -43,10 +43,10 @@ async def _restore_in_background(core: Core) -> None:
 async def run(settings: Settings) -> None:
     # Imported here so `python -m bot identity …` starts fast without loading the whole bot.
     from bot.app import build_core
-    from bot.turns.mirror import make_bot
+    from bot.telegram.client import make_bot
     from handlers import build_dispatcher
 
-    bot = make_bot(settings)
+    bot = make_bot(settings.telegram_bot_token, settings.telegram_api_url)
     core = build_core(settings, bot)
     indexed = core.manager.restore()
     log.info("%d stored sessions in %s", indexed, settings.session_dir)
@@ -62,7 +62,7 @@ async def run(settings: Settings) -> None:
         log.info("shutting down: saving sessions")
         restore.cancel()
         await core.store.flush()
-        await core.scheduler.shutdown(core.manager.loaded())
+        await core.scheduler.shutdown()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(core.outboxes.close(), timeout=SHUTDOWN_FLUSH_SECONDS)
         await core.runner.close_all()
@@ -76,10 +76,14 @@ def main() -> None:
     if args and args[0] in ("identity", "notify"):
         from bot.cli import main as cli_main
 
+        if args[0] == "notify":  # aiogram takes seconds to import, and `identity` does not need it
+            from bot.telegram.notify import notify
+
+            raise SystemExit(cli_main(args, deliver=notify))
         raise SystemExit(cli_main(args))
     from bot.config import load_settings
     from bot.sessions.lock import AlreadyRunning, DirectoryLock
-    from bot.sessions.store import ensure_private_dir
+    from bot.util.files import ensure_private_dir
 
     settings = load_settings()
     logging.basicConfig(

@@ -9,21 +9,25 @@ from typing import Any
 from aiogram import Bot
 
 from bot.claude.approvals import Approvals
-from bot.features.settings import ChatSettings
-from bot.claude.runner import ClaudeRunner
 from bot.claude.launcher import default_cli, write_launcher
-from bot.config import Settings
-from bot.sessions.links import LinkStore, SessionRoutes
-from bot.features.files import FileTransfers
-from bot.sessions.manager import SessionManager
+from bot.claude.permissions import allowed_tools
+from bot.claude.runner import ClaudeRunner
 from bot.claude.tools.send_file import bot_server, send_file_tool
 from bot.claude.tools.session_context import session_context_tool
+from bot.config import Settings
+from bot.features.conversation import ChatCommands
+from bot.features.files import FileTransfers
+from bot.features.settings import ChatSettings
+from bot.features.sharing import SharingCommands
+from bot.sessions.links import LinkStore, SessionRoutes
+from bot.sessions.manager import SessionManager
 from bot.sessions.pairing import Pairing
-from bot.claude.permissions import allowed_tools
-from bot.turns.prompt import PromptBuilder
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
 from bot.telegram.outbox import Outboxes
+from bot.telegram.views.requests import TelegramRequests
+from bot.telegram.views.turns import TelegramTurns
+from bot.turns.prompt import PromptBuilder
 from bot.turns.scheduler import TurnScheduler
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Core:
+    """Everything the handlers reach; each feature gets only the collaborators it uses."""
+
     settings: Settings
     store: SessionStore
     manager: SessionManager
@@ -43,6 +49,8 @@ class Core:
     approvals: Approvals
     files: FileTransfers
     chat_settings: ChatSettings
+    sharing: SharingCommands
+    commands: ChatCommands
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -69,16 +77,10 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         return options
 
     outboxes = Outboxes(bot)
-    approvals = Approvals(
-        outboxes,
-        timeout=settings.approval_timeout_seconds,
-        allowed_users=settings.allowed_users,
-        default_mode=settings.claude_permission_mode,
-    )
-    bot_tools = [send_file_tool(outboxes), lambda session: session_context_tool(session, routes)]
 
     def session_options(session: ClaudeSession, turn: Turn) -> dict[str, Any]:
         # Bound to the session, not the turn: one Claude Code process serves many turns.
+        # (Called only when a turn starts, so it may use what is built below.)
         return {
             "can_use_tool": approvals.callback_for(session),
             "allowed_tools": allowed_tools(session.record),
@@ -91,24 +93,32 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         max_live=settings.max_live_clients,
         idle_seconds=settings.client_idle_seconds,
     )
-
     scheduler = TurnScheduler(
         runner,
-        outboxes,
+        TelegramTurns(outboxes),
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
     )
+    approvals = Approvals(
+        TelegramRequests(outboxes, settings.approval_timeout_seconds),
+        current_turn=scheduler.current_turn,
+        timeout=settings.approval_timeout_seconds,
+        allowed_users=settings.allowed_users,
+        default_mode=settings.claude_permission_mode,
+    )
+    bot_tools = [
+        send_file_tool(outboxes, scheduler.current_turn),
+        lambda session: session_context_tool(session, routes, scheduler.current_turn),
+    ]
+    pairing = Pairing(ttl=settings.link_code_ttl_seconds)
+    chat_settings = ChatSettings(manager, settings.claude_permission_mode, settings.claude_model)
+    sharing = SharingCommands(routes, links, pairing, manager, runner)
+    commands = ChatCommands(
+        manager, scheduler, runner, routes, sharing, chat_settings, approvals.waiting_lines,
+        settings.allowed_paths, settings.idle_cleanup_seconds,
+    )
+    files = FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024)
     return Core(
-        settings=settings,
-        store=store,
-        manager=manager,
-        runner=runner,
-        scheduler=scheduler,
-        outboxes=outboxes,
-        links=links,
-        routes=routes,
-        pairing=Pairing(ttl=settings.link_code_ttl_seconds),
-        approvals=approvals,
-        files=FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024),
-        chat_settings=ChatSettings(manager, settings.claude_permission_mode, settings.claude_model),
+        settings, store, manager, runner, scheduler, outboxes, links, routes, pairing, approvals, files,
+        chat_settings, sharing, commands,
     )

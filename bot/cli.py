@@ -17,17 +17,18 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from pathlib import Path
+from functools import partial
 from typing import Annotated, Any, NoReturn, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode
 
-from bot.config import Settings, default_session_dir
+from bot.config import OperatorSettings, Settings, config_error
 from bot.sessions.keys import ChatKey
 from bot.sessions.links import Link, LinkError, LinksFileError, LinkStore
+from bot.turns.mirror import DeliveryFailed, MirrorSettings, parts_to_send
 
 BAD_INPUT = 2
 FAILED = 1
@@ -35,11 +36,13 @@ FAILED = 1
 S = TypeVar("S", bound=BaseSettings)
 
 
-class IdentitySettings(BaseSettings):
+# How `notify` reaches Telegram: injected by bot/__main__.py (bot/telegram/notify.py), so this module stays aiogram-free.
+Deliver = Callable[[MirrorSettings, ChatKey, str, str], Awaitable[int]]
+
+
+class IdentitySettings(OperatorSettings):
     """SESSION_DIR, and SESSION_CHAT_GROUPS so chats in a configured group are refused."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-    session_dir: Path = Field(default_factory=default_session_dir)
     session_chat_groups: Annotated[dict[str, list[ChatKey]], NoDecode] = Field(default_factory=dict)
 
     @field_validator("session_chat_groups", mode="before")
@@ -47,13 +50,8 @@ class IdentitySettings(BaseSettings):
     def _groups(cls, value: object) -> object:
         return Settings._groups(value)  # the bot's own parser, so both read the setting alike
 
-    @field_validator("session_dir")
-    @classmethod
-    def _resolve(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
 
-
-class Refused(Exception):
+class CliError(Exception):
     """One line for stderr, and the exit status."""
 
     def __init__(self, message: str, status: int) -> None:
@@ -63,7 +61,7 @@ class Refused(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse would print the whole usage first
-        raise Refused(f"{self.prog}: {message} (see --help)", BAD_INPUT)
+        raise CliError(f"{self.prog}: {message} (see --help)", BAD_INPUT)
 
 
 def _chat_key(text: str) -> ChatKey:
@@ -77,11 +75,7 @@ def _load(settings_class: type[S]) -> S:
     try:
         return settings_class()
     except ValidationError as exc:
-        error = exc.errors()[0]
-        message = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
-        if error["loc"]:
-            message = f"{str(error['loc'][0]).upper()} {message}"
-        raise Refused(f"config error: {message}", BAD_INPUT) from None
+        raise CliError(config_error(exc), BAD_INPUT) from None
 
 
 def _store() -> LinkStore:
@@ -133,21 +127,19 @@ def _unlink(options: argparse.Namespace) -> None:
     print(f"Removed link {link.id}; chats {members} are back in their own sessions.")
 
 
-def _notify(options: argparse.Namespace) -> None:
-    # Imported here: aiogram takes seconds to import, and `identity` does not need it.
-    from aiogram.exceptions import TelegramAPIError
-
-    from bot.turns.mirror import MirrorSettings, mirror_to_session
-
+def _notify(deliver: Deliver | None, options: argparse.Namespace) -> None:
     settings = _load(MirrorSettings)
+    parts_to_send(options.text)  # an empty text is bad input, found before connecting
+    if deliver is None:
+        raise CliError("error: notify needs the Telegram delivery that `python -m bot notify` provides", FAILED)
     try:
-        message_id = asyncio.run(mirror_to_session(options.chat, options.text, options.source, settings=settings))
-    except TelegramAPIError as exc:
-        raise Refused(f"error: delivery to chat {options.chat} failed: {exc.message}", FAILED) from None
+        message_id = asyncio.run(deliver(settings, options.chat, options.text, options.source))
+    except DeliveryFailed as exc:
+        raise CliError(f"error: {exc}", FAILED) from None
     print(message_id)
 
 
-def _parser() -> _Parser:
+def _parser(deliver: Deliver | None) -> _Parser:
     parser = _Parser(prog="python -m bot", description="Operator commands for the Claude Telegram bot.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -173,7 +165,7 @@ def _parser() -> _Parser:
     notify.add_argument("--chat", type=_chat_key, required=True, metavar="KEY")
     notify.add_argument("--source", default="notify", help="who sent it, as Claude will be told (default: notify)")
     notify.add_argument("text")
-    notify.set_defaults(run=_notify)
+    notify.set_defaults(run=partial(_notify, deliver))
     return parser
 
 
@@ -188,12 +180,12 @@ def _glue_chat_values(args: list[str]) -> list[str]:
     return glued
 
 
-def main(args: list[str]) -> int:
+def main(args: list[str], deliver: Deliver | None = None) -> int:
     try:
-        options = _parser().parse_args(_glue_chat_values(args))
+        options = _parser(deliver).parse_args(_glue_chat_values(args))
         run: Callable[[argparse.Namespace], None] = options.run
         run(options)
-    except Refused as exc:
+    except CliError as exc:
         print(exc, file=sys.stderr)
         return exc.status
     except ValueError as exc:  # LinkError, or e.g. an empty notify text

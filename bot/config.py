@@ -31,6 +31,18 @@ def _split_csv(value: object) -> object:
     return value
 
 
+class OperatorSettings(BaseSettings):
+    """What every operator command reads: SESSION_DIR (environment or `.env`); nothing else is required."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    session_dir: Path = Field(default_factory=default_session_dir)
+
+    @field_validator("session_dir")
+    @classmethod
+    def _resolve(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -114,16 +126,21 @@ class Settings(BaseSettings):
         return self.idle_session_cleanup_ms / 1000
 
 
+def config_error(exc: ValidationError) -> str:
+    """One line naming the bad setting."""
+    error = exc.errors()[0]
+    message = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
+    if error["loc"]:  # cross-field checks name their setting in the message itself
+        message = f"{str(error['loc'][0]).upper()} {message}"
+    return f"config error: {message}"
+
+
 def load_settings() -> Settings:
     """Load settings or exit with status 2 and one line naming the bad setting."""
     try:
         return Settings()  # type: ignore[call-arg]
     except ValidationError as exc:
-        error = exc.errors()[0]
-        message = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
-        if error["loc"]:  # cross-field checks name their setting in the message itself
-            message = f"{str(error['loc'][0]).upper()} {message}"
-        print(f"config error: {message}", file=sys.stderr)
+        print(config_error(exc), file=sys.stderr)
     except ValueError as exc:  # e.g. malformed JSON in a setting
         print(f"config error: {exc}", file=sys.stderr)
     raise SystemExit(2)

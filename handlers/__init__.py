@@ -1,20 +1,25 @@
-"""aiogram Routers: translate Telegram updates into calls on the core, and answers back."""
+"""aiogram Routers, one per feature (a command and its buttons together): translate Telegram updates into calls on the core, and answers back."""
 
 from __future__ import annotations
 
 from aiogram import Dispatcher
+from aiogram.filters import ExceptionTypeFilter
 
 from bot.app import Core
-from bot.features.conversation import ChatCommands
-from bot.features.sharing import SharingCommands
-from handlers import callbacks, commands, control, files, messages, sharing
+from bot.errors import SAID_IN_CHAT
+from handlers import approvals, conversation, files, messages, settings, sharing
+from handlers.context import say_refusal
 from handlers.middlewares import AccessMiddleware, StaleUpdateMiddleware
 
 
 def build_dispatcher(core: Core) -> Dispatcher:
-    dispatcher = Dispatcher(core=core, commands=ChatCommands(core), sharing=SharingCommands(core))
+    dispatcher = Dispatcher(core=core, commands=core.commands, sharing=core.sharing)
     dispatcher.update.outer_middleware(AccessMiddleware(core))
     dispatcher.update.outer_middleware(StaleUpdateMiddleware(core))
-    # Order matters: commands and buttons before the catch-all message router.
-    dispatcher.include_routers(commands.router, sharing.router, control.router, files.router, callbacks.router, messages.router)
+    dispatcher.errors.register(say_refusal, ExceptionTypeFilter(*SAID_IN_CHAT))
+    # Order matters: a text reply to one of Claude's requests is an answer even when it looks like
+    # /mode or /file (approvals before settings and files), and messages.py holds the catch-alls.
+    dispatcher.include_routers(
+        conversation.router, sharing.router, approvals.router, settings.router, files.router, messages.router
+    )
     return dispatcher

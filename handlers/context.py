@@ -1,11 +1,17 @@
-"""Translate Telegram updates into chat keys and speaker names."""
+"""Translate Telegram updates into chat keys, speaker names and turns; refusals into one sentence."""
 
 from __future__ import annotations
 
-from aiogram.types import CallbackQuery, Chat, Message, User
+import logging
 
+from aiogram.types import CallbackQuery, Chat, ErrorEvent, Message, User
+
+from bot.app import Core
+from bot.features.texts import BUTTON_EXPIRED
 from bot.sessions.keys import ChatKey
 from bot.sessions.session import Turn
+
+log = logging.getLogger(__name__)
 
 
 def key_of(message: Message) -> ChatKey:
@@ -39,9 +45,26 @@ def turn_from(message: Message, prompt: str) -> Turn:
     )
 
 
-BUTTON_EXPIRED = "This button has expired."
-
-
 def message_of(query: CallbackQuery) -> Message | None:
     """The message a button was on; None when Telegram no longer has it (too old to act on)."""
     return query.message if isinstance(query.message, Message) else None
+
+
+async def button_message(query: CallbackQuery, expired: str = BUTTON_EXPIRED) -> Message | None:
+    """The message a button was on, or None after telling the presser the button expired."""
+    message = message_of(query)
+    if message is None:
+        await query.answer(expired)
+    return message
+
+
+async def say_refusal(event: ErrorEvent, core: Core) -> None:
+    """The one place a refusal (bot.errors) becomes a sentence: a reply to the message, or the button's notice."""
+    sentence = str(event.exception)
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(sentence)
+    elif update.message is not None:
+        await core.outboxes.send_text(key_of(update.message), sentence, reply_to=update.message.message_id)
+    else:  # no update type the bot handles gets here; keep it visible in the log
+        log.warning("refusal without a chat to say it in: %s", sentence)

@@ -1,13 +1,15 @@
-"""Plain messages become Claude turns; unknown commands get a pointer to /help."""
+"""Plain messages become Claude turns; unknown commands get a pointer to /help; the catch-alls.
+
+Registered last: every feature's commands and buttons come first.
+"""
 
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.app import Core
-from bot.sessions.session import Turn
-from handlers.context import chat_title, key_of, user_name
+from handlers.context import BUTTON_EXPIRED, key_of, turn_from
 
 router = Router(name="messages")
 
@@ -22,21 +24,11 @@ async def unknown_command(message: Message, core: Core) -> None:
 
 @router.message(F.text)
 async def text(message: Message, core: Core) -> None:
-    key = key_of(message)
-    prompt = (message.text or "").strip()
-    if not prompt:
-        await core.outboxes.send_text(key, "That message is empty; send some text for Claude.", reply_to=message.message_id)
+    turn = turn_from(message, (message.text or "").strip())
+    if not turn.prompt:
+        await core.outboxes.send_text(turn.key, "That message is empty; send some text for Claude.", reply_to=turn.reply_to)
         return
-    title = chat_title(message.chat)
-    session = await core.manager.for_chat(key, title)
-    turn = Turn(
-        key=key,
-        prompt=prompt,
-        reply_to=message.message_id,
-        user_id=message.from_user.id if message.from_user else None,
-        user_name=user_name(message.from_user),
-        chat_title=title,
-    )
+    session = await core.manager.for_chat(turn.key, turn.chat_title)
     await core.scheduler.submit(session, turn)
 
 
@@ -45,3 +37,9 @@ async def unsupported(message: Message, core: Core) -> None:
     await core.outboxes.send_text(
         key_of(message), "I can only pass text, documents and photos to Claude.", reply_to=message.message_id
     )
+
+
+@router.callback_query()
+async def unknown_button(query: CallbackQuery) -> None:
+    """Every press is answered; a stale or foreign button only says it expired."""
+    await query.answer(BUTTON_EXPIRED)

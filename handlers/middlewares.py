@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
 from bot.app import Core
-from bot.features.texts import ago
+from bot.util.text import ago
 from handlers.context import key_of
 
 log = logging.getLogger(__name__)
@@ -20,10 +21,11 @@ log = logging.getLogger(__name__)
 REFUSAL = "Sorry, this is a private bot."
 
 
-class AccessMiddleware(BaseMiddleware):
+class _Gate(BaseMiddleware):
+    """Lets an update through to the handlers, or answers it itself (at most once) and stops it."""
+
     def __init__(self, core: Core) -> None:
         self.core = core
-        self._refused: set[int] = set()
 
     async def __call__(
         self,
@@ -32,45 +34,56 @@ class AccessMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event, Update)
-        user = data.get("event_from_user")
-        if self.core.is_allowed(user.id if user else None):
+        if self.lets_through(event, data):
             return await handler(event, data)
-        inner = event.event
-        log.info("refused update %s from user %s", event.update_id, user.id if user else None)
+        await self.turn_away(event, data)
+        return None
+
+    @abstractmethod
+    def lets_through(self, update: Update, data: dict[str, Any]) -> bool: ...
+
+    @abstractmethod
+    async def turn_away(self, update: Update, data: dict[str, Any]) -> None: ...
+
+
+class AccessMiddleware(_Gate):
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        self._refused: set[int] = set()
+
+    def lets_through(self, update: Update, data: dict[str, Any]) -> bool:
+        user = data.get("event_from_user")
+        return self.core.is_allowed(user.id if user else None)
+
+    async def turn_away(self, update: Update, data: dict[str, Any]) -> None:
+        user = data.get("event_from_user")
+        inner = update.event
+        log.info("refused update %s from user %s", update.update_id, user.id if user else None)
         if isinstance(inner, CallbackQuery):
             await inner.answer(REFUSAL)
         elif isinstance(inner, Message) and inner.chat.type == "private" and user and user.id not in self._refused:
             self._refused.add(user.id)  # one refusal per stranger, not one per message
             await self.core.outboxes.send_text(key_of(inner), REFUSAL)
-        return None
 
 
-
-class StaleUpdateMiddleware(BaseMiddleware):
+class StaleUpdateMiddleware(_Gate):
     """Messages that waited longer than MAX_UPDATE_AGE_SECONDS (the bot was down) are not sent to Claude.
 
     Younger ones that piled up while the bot was down are handled as usual: polling starts
     from the first unconfirmed update.
     """
 
-    def __init__(self, core: Core) -> None:
-        self.core = core
+    def lets_through(self, update: Update, data: dict[str, Any]) -> bool:
+        message = update.message
+        return message is None or time.time() - message.date.timestamp() <= self.core.settings.max_update_age_seconds
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        assert isinstance(event, Update)
-        message = event.message
-        if message is None or time.time() - message.date.timestamp() <= self.core.settings.max_update_age_seconds:
-            return await handler(event, data)
-        log.info("skipped update %s: message sent %s", event.update_id, ago(message.date.timestamp()))
+    async def turn_away(self, update: Update, data: dict[str, Any]) -> None:
+        message = update.message
+        assert message is not None
+        log.info("skipped update %s: message sent %s", update.update_id, ago(message.date.timestamp()))
         await self.core.outboxes.send_text(
             key_of(message),
             f"This message arrived {ago(message.date.timestamp())} while the bot was offline, so it was not sent "
             "to Claude; send it again if you still need it.",
             reply_to=message.message_id,
         )
-        return None

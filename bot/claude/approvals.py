@@ -3,8 +3,9 @@
 Every Claude Code process gets a ``can_use_tool`` callback bound to its session. A request is
 shown in the chat of the session's current turn (linked chats share one session, so that is
 the chat that asked) and waits for a button, a text reply to it, the turn being stopped, or
-the timeout, whichever comes first; whatever decided it, the message then says what happened
-and loses its buttons, and no later press or reply can change the answer.
+the timeout, whichever comes first; whatever decided it, the chat view (a RequestsView, see
+bot/chat.py) then shows the Resolution without choices, and no later press or reply can change
+the answer. This module decides; it never formats or builds buttons.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import asyncio
 import logging
 import secrets
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from claude_agent_sdk import (
     CanUseTool,
@@ -26,14 +28,14 @@ from claude_agent_sdk import (
     ToolPermissionContext,
 )
 
-from bot.claude import approval_texts as texts
-from bot.sessions.keys import ChatKey
-from bot.claude.permissions import Remembered, remembered, rule_string
-from bot.sessions.session import ClaudeSession
-from bot.telegram.control_keyboards import plan_keyboard, question_keyboard, tool_keyboard
-from bot.telegram.outbox import Outboxes
-from bot.features.texts import esc
+from bot.claude.permissions import Remembered, remembered
 from bot.claude.tool_summary import describe_tool
+from bot.util.text import esc
+from bot.sessions.keys import ChatKey
+from bot.sessions.session import ClaudeSession, Turn
+
+if TYPE_CHECKING:
+    from bot.chat import RequestsView
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,20 @@ warnings.filterwarnings("ignore", category=CanUseToolShadowedWarning)
 OWN_TOOLS = "mcp__bot__"  # the bot's own MCP tools check their arguments themselves
 EXPIRED = "This request was already answered or has expired."
 NOT_ALLOWED = "Only the bot's users can answer Claude's requests."
+
+
+class Resolution(Enum):
+    """How a request was decided; the view says it in words."""
+
+    ALLOWED_ONCE = "allowed once"
+    ALWAYS_ALLOWED = "always allowed"  # request.remember says what is remembered
+    DENIED = "denied"
+    PLAN_APPROVED = "plan approved"
+    KEEP_PLANNING = "keep planning"
+    ANSWERED = "answered"
+    DISMISSED = "dismissed"
+    CANCELLED = "cancelled"  # the turn was stopped
+    EXPIRED = "expired"  # nobody answered in time
 
 
 @dataclass(eq=False)
@@ -81,8 +97,17 @@ class ApprovalRequest:
 
 
 class Approvals:
-    def __init__(self, outboxes: Outboxes, *, timeout: float, allowed_users: Iterable[int], default_mode: str) -> None:
-        self.outboxes = outboxes
+    def __init__(
+        self,
+        view: RequestsView,
+        *,
+        current_turn: Callable[[ClaudeSession], Turn | None],
+        timeout: float,
+        allowed_users: Iterable[int],
+        default_mode: str,
+    ) -> None:
+        self.view = view
+        self.current_turn = current_turn  # the scheduler's: whose chat a request is shown in
         self.timeout = timeout
         self.allowed_users = frozenset(allowed_users)
         self.default_mode = default_mode
@@ -111,7 +136,7 @@ class Approvals:
     ) -> PermissionResult:
         if tool_name.startswith(OWN_TOOLS):
             return PermissionResultAllow()
-        turn = session.current_turn
+        turn = self.current_turn(session)
         if turn is None:
             return PermissionResultDeny(message="No chat is waiting on this turn, so nobody can approve the request.")
         request = ApprovalRequest(
@@ -126,28 +151,24 @@ class Approvals:
         )
         self._pending[request.token] = request
         try:
-            text, markup = self._view(request)
-            request.message_id = await self.outboxes.send_text(request.key, text, parse_mode="HTML", reply_markup=markup)
+            request.message_id = await self.view.show_request(request)
             if request.message_id is None:
                 return PermissionResultDeny(message="The request could not be shown in the chat, so it was not allowed.")
             return await asyncio.wait_for(request.future, self.timeout)
         except TimeoutError:
             return self._expire(request)
         except asyncio.CancelledError:  # the turn was stopped, or its Claude Code process closed
-            self._finish(request, "⏹ Cancelled: the turn was stopped.")
+            self._finish(request, Resolution.CANCELLED)
             raise
         finally:
             self._pending.pop(request.token, None)
 
     def _expire(self, request: ApprovalRequest) -> PermissionResult:
-        waited = texts.duration(self.timeout)
+        self._finish(request, Resolution.EXPIRED)
         if request.kind == "question":
-            self._finish(request, f"⌛ Dismissed: nobody answered within {waited}.")
             return PermissionResultDeny(message="The user did not answer the question in time.")
         if request.kind == "plan":
-            self._finish(request, f"⌛ Not approved: nobody answered within {waited}.")
             return PermissionResultDeny(message="The user did not answer in time; keep planning.")
-        self._finish(request, f"⌛ Denied: nobody answered within {waited}.")
         return PermissionResultDeny(message="The user did not answer the permission request in time, so it was denied.")
 
     # -- answering ----------------------------------------------------------------
@@ -161,15 +182,15 @@ class Approvals:
             return NOT_ALLOWED
         kind = request.kind
         if kind == "tool" and action == "once":
-            return self._decide(request, PermissionResultAllow(), "✅ Allowed once.")
+            return self._decide(request, PermissionResultAllow(), Resolution.ALLOWED_ONCE)
         if kind == "tool" and action == "always" and request.remember:
             return self._allow_always(request)
         if kind == "tool" and action == "deny":
-            return self._decide(request, PermissionResultDeny(message="The user denied this."), "❌ Denied.")
+            return self._decide(request, PermissionResultDeny(message="The user denied this."), Resolution.DENIED)
         if kind == "plan" and action == "approve":
             return self._approve_plan(request)
         if kind == "plan" and action == "keep":
-            return self._decide(request, PermissionResultDeny(message="The user wants you to keep planning."), "📝 Keep planning.")
+            return self._decide(request, PermissionResultDeny(message="The user wants you to keep planning."), Resolution.KEEP_PLANNING)
         if kind == "question" and action == "pick" and 0 <= choice < len(request.labels):
             return self._pick(request, request.labels[choice])
         if kind == "question" and action == "done" and request.picked:
@@ -177,7 +198,7 @@ class Approvals:
         if kind == "question" and action == "done":
             return "Pick at least one option first."
         if kind == "question" and action == "dismiss":
-            return self._decide(request, PermissionResultDeny(message="The user dismissed the question."), "✖️ Dismissed.")
+            return self._decide(request, PermissionResultDeny(message="The user dismissed the question."), Resolution.DISMISSED)
         return EXPIRED
 
     def reply(self, *, key: ChatKey, message_id: int, user_id: int | None, text: str) -> str | None:
@@ -195,21 +216,16 @@ class Approvals:
             self._answer(request, text)
         elif request.kind == "plan":
             result = PermissionResultDeny(message=f"The user wants changes to the plan: {text}")
-            self._decide(request, result, f"📝 Keep planning: {esc(text)}")
+            self._decide(request, result, Resolution.KEEP_PLANNING, text)
         else:
-            self._decide(request, PermissionResultDeny(message=f"The user denied this: {text}"), f"❌ Denied: {esc(text)}")
+            self._decide(request, PermissionResultDeny(message=f"The user denied this: {text}"), Resolution.DENIED, text)
         return None
 
     def _allow_always(self, request: ApprovalRequest) -> str:
         session = request.session
         request.remember.apply(session.record)
         session.touch()
-        if request.remember.rules:
-            rules = ", ".join(rule_string(rule) for rule in request.remember.rules)
-            outcome = f"✅ Always allowed in this chat: <code>{esc(rules)}</code>"
-        else:
-            outcome = f"✅ Allowed; this chat is now in <b>{esc(request.remember.mode)}</b> mode (/mode changes it)."
-        return self._decide(request, PermissionResultAllow(updated_permissions=request.remember.updates()), outcome)
+        return self._decide(request, PermissionResultAllow(updated_permissions=request.remember.updates()), Resolution.ALWAYS_ALLOWED)
 
     def _approve_plan(self, request: ApprovalRequest) -> str:
         record = request.session.record
@@ -217,7 +233,7 @@ class Approvals:
             # Claude Code leaves plan mode on approval; the chat follows, so a restart does not re-enter it.
             record.permission_mode = "default"
             request.session.touch()
-        return self._decide(request, PermissionResultAllow(), "✅ Plan approved: Claude starts working.")
+        return self._decide(request, PermissionResultAllow(), Resolution.PLAN_APPROVED)
 
     def _pick(self, request: ApprovalRequest, label: str) -> str:
         if not request.question.get("multiSelect"):
@@ -236,12 +252,12 @@ class Approvals:
             self._refresh(request)
             return "Next question."
         updated = {**request.tool_input, "answers": dict(request.answers)}
-        return self._decide(request, PermissionResultAllow(updated_input=updated), "✅ Answered.")
+        return self._decide(request, PermissionResultAllow(updated_input=updated), Resolution.ANSWERED)
 
-    def _decide(self, request: ApprovalRequest, result: PermissionResult, outcome: str) -> str:
+    def _decide(self, request: ApprovalRequest, result: PermissionResult, how: Resolution, reason: str = "") -> str:
         request.future.set_result(result)
         self._pending.pop(request.token, None)
-        self._finish(request, outcome)
+        self._finish(request, how, reason)
         return "Done."
 
     # -- the message --------------------------------------------------------------
@@ -252,38 +268,11 @@ class Approvals:
                 return request
         return None
 
-    def _body(self, request: ApprovalRequest) -> str:
-        if request.kind == "question":
-            if len(request.answers) == len(request.questions):
-                return texts.answers_body(request.answers)
-            return texts.question_body(request.question, len(request.answers), len(request.questions), request.picked)
-        if request.kind == "plan":
-            return texts.plan_body(str(request.tool_input.get("plan") or ""))
-        return texts.tool_body(request.tool_name, request.tool_input, request.title)
-
-    def _view(self, request: ApprovalRequest) -> tuple[str, Any]:
-        body = self._body(request)
-        if request.kind == "question":
-            multi = bool(request.question.get("multiSelect"))
-            markup = question_keyboard(request.token, request.labels, multi=multi, picked=request.picked)
-            return f"{body}\n\n{texts.question_hint(self.timeout, multi=multi)}", markup
-        if request.kind == "plan":
-            return f"{body}\n\n{texts.plan_hint(self.timeout)}", plan_keyboard(request.token)
-        label = None
-        if request.remember.rules:
-            label = "✅ Always allow in this chat"
-        elif request.remember.mode == "acceptEdits":
-            label = "✅ Allow all edits in this chat"
-        elif request.remember.mode:
-            label = f"✅ Switch this chat to {request.remember.mode}"
-        return f"{body}\n\n{texts.tool_hint(self.timeout)}", tool_keyboard(request.token, label)
-
     def _refresh(self, request: ApprovalRequest) -> None:
         if request.message_id is not None:
-            text, markup = self._view(request)
-            self.outboxes.edit_text(request.key, request.message_id, text, parse_mode="HTML", reply_markup=markup)
+            self.view.update_request(request)
 
-    def _finish(self, request: ApprovalRequest, outcome: str) -> None:
-        """Show what happened to the request; the message loses its buttons."""
+    def _finish(self, request: ApprovalRequest, how: Resolution, reason: str = "") -> None:
+        """Show what happened to the request; its choices go away."""
         if request.message_id is not None:
-            self.outboxes.edit_text(request.key, request.message_id, f"{self._body(request)}\n\n{outcome}", parse_mode="HTML")
+            self.view.resolve_request(request, how, reason)

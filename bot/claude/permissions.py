@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
 
+from bot.errors import Refused
 from bot.sessions.records import SessionRecord
 
 PERMISSION_MODES: dict[str, str] = {
@@ -25,7 +26,7 @@ MODEL_CHOICES = ("sonnet", "opus", "haiku")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-\[\]:@/]{0,99}")
 
 
-class SettingRefused(ValueError):
+class SettingRefused(Refused):
     """A mode or model the chat cannot use; the message is one sentence for the chat."""
 
 

@@ -16,44 +16,16 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from claude_agent_sdk import (
-    AssistantMessage,
-    ClaudeAgentOptions,
-    ClaudeSDKClient,
-    ClaudeSDKError,
-    CLIConnectionError,
-    ResultMessage,
-    StreamEvent,
-    SystemMessage,
-    TextBlock,
-    ToolUseBlock,
-)
+from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ClaudeSDKError, CLIConnectionError
 
+from bot.claude.events import Conversation, TurnEvent, TurnOutcome
 from bot.sessions.session import ClaudeSession, Turn
-from bot.claude.tool_summary import describe_tool
 
 log = logging.getLogger(__name__)
 
-
-class TurnSink(Protocol):
-    """What a running turn reports to the chat."""
-
-    def append_text(self, delta: str) -> None: ...
-
-    def set_status(self, line: str) -> None: ...
-
-
-@dataclass
-class TurnOutcome:
-    text: str
-    session_id: str | None = None
-    result: ResultMessage | None = None
-    interrupted: bool = False
-    error: str | None = None  # one sentence for the user when the turn failed
-    context_tokens: int = 0
-    context_window: int = 0
+EventSink = Callable[[TurnEvent], None]  # told each event of a running turn, as it happens
 
 
 @dataclass
@@ -72,31 +44,6 @@ _DIED = "Claude Code stopped unexpectedly during this turn; send your message ag
 
 class _ExitedWhileIdle(Exception):
     """The client's CLI was gone before the turn's prompt could be sent to it."""
-
-
-_API_ERRORS = {
-    "rate_limit": "Claude's API is rate limiting this bot right now; please try again in a minute.",
-    "overloaded": "Claude's API is overloaded right now; please try again in a minute.",
-    "server_error": "Claude's API had a server error; please try again.",
-    "authentication_failed": "Claude Code could not authenticate; the operator needs to check the API key or login.",
-    "billing_error": "Claude's API refused the request for billing reasons.",
-}
-
-
-def _error_sentence(result: ResultMessage | None, api_error: str | None) -> str:
-    # The HTTP status first: the CLI labels a 529 "server_error", and the user should hear "overloaded".
-    status = result.api_error_status if result else None
-    if status == 529:
-        return _API_ERRORS["overloaded"]
-    if status == 429:
-        return _API_ERRORS["rate_limit"]
-    if status and status >= 500:
-        return _API_ERRORS["server_error"]
-    if api_error in _API_ERRORS:
-        return _API_ERRORS[api_error]
-    if result is not None and result.subtype == "error_max_turns":
-        return "Claude stopped because the turn hit its maximum number of steps."
-    return "Claude Code could not finish this turn; your message was kept, send it again to retry."
 
 
 class ClaudeRunner:
@@ -242,48 +189,48 @@ class ClaudeRunner:
             await self._close(session.name)
         return True
 
-    async def run(self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], sink: TurnSink) -> TurnOutcome:
+    async def run(self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: EventSink) -> TurnOutcome:
         """Run one turn to its end. Never raises for Claude-side failures: they come back as `error`."""
         try:
-            return await self._run_once(session, turn, prompt, sink)
+            return await self._run_once(session, turn, prompt, report)
         except _ExitedWhileIdle as exc:
             log.warning("Claude Code for %s had exited while idle (%s)", session.name, exc)
             if not isinstance(prompt, str):  # a streamed prompt may be partly consumed: it can't be re-sent
-                return TurnOutcome(text="", error=_DIED)
+                return TurnOutcome(error=_DIED)
         # Nothing reached the dead CLI, so a fresh one (resuming the conversation) takes the turn.
         try:
-            return await self._run_once(session, turn, prompt, sink)
+            return await self._run_once(session, turn, prompt, report)
         except _ExitedWhileIdle:
-            return TurnOutcome(text="", error=_DIED)
+            return TurnOutcome(error=_DIED)
 
     async def _run_once(
-        self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], sink: TurnSink
+        self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: EventSink
     ) -> TurnOutcome:
         try:
             live = await self._client_for(session, turn)
         except ClaudeSDKError as exc:
             log.error("could not start Claude Code for %s: %s", session.name, exc)
-            return TurnOutcome(text="", error="Claude Code could not be started; the operator should check the bot's log.")
+            return TurnOutcome(error="Claude Code could not be started; the operator should check the bot's log.")
         try:
             try:
                 await live.client.query(prompt)
             except CLIConnectionError as exc:
                 raise _ExitedWhileIdle(str(exc)) from exc
-            outcome = await self._converse(live, sink)
+            outcome = await self._converse(live, report)
         except _ExitedWhileIdle:
             self._discard(session.name)
             raise
         except (ClaudeSDKError, OSError) as exc:
             log.error("Claude Code died during a turn of %s: %s", session.name, exc)
             self._discard(session.name)
-            return TurnOutcome(text="", error=_DIED)
+            return TurnOutcome(error=_DIED)
         except asyncio.CancelledError:
             self._discard(session.name)
             raise
         finally:
             if self._live.get(session.name) is live:
                 await self._release(live)
-        if outcome.result is None and not outcome.error and self._live.get(session.name) is live:
+        if not outcome.finished and not outcome.error and self._live.get(session.name) is live:
             # The CLI's output ended without a result although nobody closed it: it exited mid-turn.
             log.error("Claude Code for %s exited during a turn without a result", session.name)
             outcome.error = _DIED
@@ -294,71 +241,9 @@ class ClaudeRunner:
             self._discard(session.name)
         return outcome
 
-    async def _converse(self, live: _Live, sink: TurnSink) -> TurnOutcome:
-        client = live.client
-        texts: list[str] = []
-        streamed = False  # the current assistant message's text already arrived as deltas
-        shown = False  # any text shown yet: later text blocks start on a new paragraph
-        api_error: str | None = None
-        outcome = TurnOutcome(text="")
-        async for message in client.receive_response():
-            if isinstance(message, StreamEvent):
-                if message.parent_tool_use_id is None:
-                    event = message.event
-                    if shown and _starts_text_block(event):
-                        sink.append_text("\n\n")
-                    delta = _text_delta(event)
-                    if delta:
-                        streamed = shown = True
-                        sink.append_text(delta)
-            elif isinstance(message, AssistantMessage):
-                if message.error:
-                    # The CLI's own account of a failed API call ("API Error: 529 …"), not Claude's
-                    # words: the user gets one sentence for it instead.
-                    api_error = message.error
-                    continue
-                if message.parent_tool_use_id is not None:
-                    continue  # a subagent's inner steps
-                for block in message.content:
-                    if isinstance(block, TextBlock) and block.text.strip():
-                        texts.append(block.text)
-                        if not streamed:
-                            sink.append_text(("\n\n" if shown else "") + block.text)
-                            shown = True
-                    elif isinstance(block, ToolUseBlock):
-                        sink.set_status("🔧 " + describe_tool(block.name, block.input))
-                streamed = False
-            elif isinstance(message, SystemMessage) and message.subtype == "init":
-                outcome.session_id = message.data.get("session_id") or outcome.session_id
-            elif isinstance(message, ResultMessage):
-                outcome.result = message
-                outcome.session_id = message.session_id or outcome.session_id
-                outcome.interrupted = (message.terminal_reason or "").startswith("aborted")
-                if message.is_error and not outcome.interrupted:
-                    outcome.error = _error_sentence(message, api_error)
-                _context_from(message, outcome)
-        if api_error and not outcome.error and not texts:
-            outcome.error = _error_sentence(outcome.result, api_error)
-        outcome.text = "\n\n".join(texts)
-        return outcome
-
-
-def _text_delta(event: dict[str, Any]) -> str:
-    if event.get("type") == "content_block_delta":
-        delta = event.get("delta") or {}
-        if delta.get("type") == "text_delta":
-            return str(delta.get("text") or "")
-    return ""
-
-
-def _starts_text_block(event: dict[str, Any]) -> bool:
-    return event.get("type") == "content_block_start" and (event.get("content_block") or {}).get("type") == "text"
-
-
-def _context_from(result: ResultMessage, outcome: TurnOutcome) -> None:
-    usage = result.usage or {}
-    outcome.context_tokens = sum(
-        int(usage.get(k) or 0) for k in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
-    ) + int(usage.get("output_tokens") or 0)
-    for model_usage in (result.model_usage or {}).values():
-        outcome.context_window = max(outcome.context_window, int(model_usage.get("contextWindow") or 0))
+    async def _converse(self, live: _Live, report: EventSink) -> TurnOutcome:
+        conversation = Conversation()
+        async for message in live.client.receive_response():
+            for event in conversation.feed(message):
+                report(event)
+        return conversation.outcome()

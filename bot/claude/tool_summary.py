@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.util.text import shorten
+
 _KEY_INPUTS = ("command", "file_path", "path", "pattern", "url", "query", "description", "prompt")
-
-
-def shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def describe_tool(name: str, tool_input: dict[str, Any], limit: int = 120) -> str:

@@ -2,52 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from bot.app import Core
+from bot.claude.runner import ClaudeRunner
+from bot.features.settings import ChatSettings
+from bot.features.sharing import SharingCommands
+from bot.features.texts import BUTTON_EXPIRED, help_text, sessions_text, short_id, status_text
 from bot.sessions.history import ResumeChoice, resume_choices
 from bot.sessions.keys import ChatKey
-from bot.util.paths import PathRefused, resolve_directory
+from bot.sessions.links import SessionRoutes
+from bot.sessions.manager import SessionManager
 from bot.sessions.session import ClaudeSession
-from bot.features.sharing import SharingCommands
-from bot.features.texts import esc, help_text, sessions_text, short_id, status_text
+from bot.turns.scheduler import TurnScheduler
+from bot.util.paths import resolve_directory
+from bot.util.text import esc
 
 
 @dataclass(frozen=True)
 class ChatCommands:
-    core: Core
+    manager: SessionManager
+    scheduler: TurnScheduler
+    runner: ClaudeRunner
+    routes: SessionRoutes
+    sharing: SharingCommands
+    chat_settings: ChatSettings
+    waiting_lines: Callable[[ClaudeSession], list[str]]  # Claude's requests still waiting, for /status
+    roots: list[Path]
+    idle_cleanup_seconds: float
 
     async def session(self, key: ChatKey, title: str = "") -> ClaudeSession:
-        return await self.core.manager.for_chat(key, title)
+        return await self.manager.for_chat(key, title)
 
     async def help(self, key: ChatKey, title: str = "") -> str:
         return help_text(await self.session(key, title))
 
     async def status(self, key: ChatKey) -> str:
         session = await self.session(key)
-        extra = [
-            *SharingCommands(self.core).describe(key),
-            self.core.chat_settings.summary(session),
-            *self.core.approvals.waiting_lines(session),
-        ]
-        return status_text(key, session, self.core.manager.count, extra)
+        extra = [*self.sharing.describe(key), self.chat_settings.summary(session), *self.waiting_lines(session)]
+        return status_text(key, session, self.scheduler.activity(session), self.manager.count, extra)
 
     async def change_dir(self, key: ChatKey, argument: str) -> str:
         session = await self.session(key)
         if not argument.strip():
             return f"This chat works in <code>{esc(session.working_dir)}</code>."
-        try:
-            path = resolve_directory(session.working_dir, argument, self.core.settings.allowed_paths)
-        except PathRefused as refused:
-            return esc(refused)
+        path = resolve_directory(session.working_dir, argument, self.roots)
         session.set_working_dir(path)
         return f"📁 Now working in <code>{esc(path)}</code>; the conversation continues there."
 
     async def new_conversation(self, key: ChatKey) -> str:
         session = await self.session(key)
-        cancelled = await self.core.scheduler.stop_and_clear(session)
+        cancelled = await self.scheduler.stop_and_clear(session)
         old = session.start_new_conversation()
-        await self.core.runner.close_session(session)
+        await self.runner.close_session(session)
         text = "🆕 Started a fresh conversation in this chat."
         if old:
             text += f" The previous one (<code>{short_id(old)}</code>) is kept: /resume brings it back."
@@ -57,7 +65,7 @@ class ChatCommands:
 
     async def stop(self, key: ChatKey) -> str:
         session = await self.session(key)
-        if await self.core.scheduler.stop(session):
+        if await self.scheduler.stop(session):
             return "⏹ Stopping the running turn…"
         return "Nothing is running in this chat."
 
@@ -65,15 +73,15 @@ class ChatCommands:
         """The Stop button: only acts on the session the chat is in now."""
         session = await self.session(key)
         if session.name != session_name:
-            return "That button has expired."
-        return "Stopping…" if await self.core.scheduler.stop(session) else "Nothing is running."
+            return BUTTON_EXPIRED
+        return "Stopping…" if await self.scheduler.stop(session) else "Nothing is running."
 
     async def resume_options(self, key: ChatKey) -> list[ResumeChoice]:
         session = await self.session(key)
         # In a shared session, the member chats' own conversations are this chat's too.
-        ours = {session.name, *(str(member) for member in self.core.routes.members(session.name))}
+        ours = {session.name, *(str(member) for member in self.routes.members(session.name))}
         owned: dict[bool, set[str]] = {True: set(), False: set()}
-        for other in await self.core.manager.load_all():
+        for other in await self.manager.load_all():
             if other is not session:
                 ids = [other.record.session_id, *(p.session_id for p in other.record.history)]
                 owned[other.name in ours].update(sid for sid in ids if sid)
@@ -87,18 +95,16 @@ class ChatCommands:
         choice = choices.get(session_id)
         if choice is None:
             return "That conversation is no longer available to this chat."
-        if session.is_running:
-            await self.core.scheduler.stop(session)
+        await self.scheduler.stop(session)  # a turn still running would answer from the old conversation
         session.switch_to(choice.session_id, choice.title, choice.working_dir)
-        await self.core.runner.close_session(session)
+        await self.runner.close_session(session)
         return f"↩️ Resumed <b>{esc(choice.title or short_id(choice.session_id))}</b> in <code>{esc(session.working_dir)}</code>."
 
     async def sessions(self) -> str:
-        sessions = await self.core.manager.load_all()
-        members = SharingCommands(self.core).members_by_session()
-        return sessions_text(sessions, self.core.settings.idle_cleanup_seconds, members)
+        sessions = await self.manager.load_all()
+        return sessions_text(sessions, self.scheduler.activity, self.idle_cleanup_seconds, self.sharing.members_by_session())
 
     async def cleanup(self) -> str:
-        removed = await self.core.manager.cleanup_idle(self.core.settings.idle_cleanup_seconds)
+        removed = await self.manager.cleanup_idle(self.idle_cleanup_seconds, self.scheduler.is_busy)
         for_each = "session was" if removed == 1 else "sessions were"
         return f"🧹 {removed} idle {for_each} removed."

@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.chat import ChatOutbox
 from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
-from bot.util.paths import PathRefused, resolve_user_path
 from bot.sessions.session import Turn
-from bot.telegram.outbox import Outboxes
 from bot.turns.scheduler import TurnScheduler
+from bot.util.paths import PathRefused, require, resolve_user_path
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +79,7 @@ def read_for_sending(current: Path, argument: str, roots: list[Path], max_bytes:
         raise PathRefused("Give the file's path, for example /file report.pdf.")
     path = resolve_user_path(current, argument, roots)
     try:
-        if not path.exists():
-            raise PathRefused(f"{path} does not exist.")
-        if not path.is_file():
-            raise PathRefused(f"{path} is not a file.")
+        require(path, "file")
         size = path.stat().st_size
         if size > max_bytes:
             raise PathRefused(f"{path.name} is {megabytes(size)}; Telegram takes files up to {megabytes(max_bytes)}.")
@@ -111,7 +108,7 @@ class Upload:
 class FileTransfers:
     manager: SessionManager
     scheduler: TurnScheduler
-    outboxes: Outboxes
+    outboxes: ChatOutbox
     roots: list[Path]
     max_upload_bytes: int
 
@@ -144,12 +141,9 @@ class FileTransfers:
         await self.scheduler.submit(session, turn)
 
     async def send(self, key: ChatKey, argument: str, reply_to: int | None = None) -> str | None:
-        """`/file`: send a file from inside the allowed directories; a sentence for the chat if it can't."""
+        """`/file`: send a file from inside the allowed directories (PathRefused if it may not); a sentence if Telegram refused it."""
         session = await self.manager.for_chat(key)
-        try:
-            name, data = await asyncio.to_thread(read_for_sending, session.working_dir, argument, self.roots)
-        except PathRefused as refused:
-            return str(refused)
+        name, data = await asyncio.to_thread(read_for_sending, session.working_dir, argument, self.roots)
         if await self.outboxes.send_document(key, name, data, reply_to=reply_to) is None:
             return f"Telegram did not accept {name}; please try again."
         return None

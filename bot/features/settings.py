@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
-from bot.claude.permissions import PERMISSION_MODES, SettingRefused, check_mode, check_model
+from bot.claude.permissions import PERMISSION_MODES, check_mode, check_model
 from bot.sessions.session import ClaudeSession
-from bot.features.texts import esc
+from bot.util.text import esc
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,10 @@ class ChatSettings:
         return session.record.permission_mode or self.default_mode
 
     async def mode(self, key: ChatKey, argument: str = "") -> tuple[str, str]:
-        """Show or set the mode; returns the reply and the mode now in effect."""
+        """Show or set the mode; returns the reply and the mode now in effect (SettingRefused for a bad one)."""
         session = await self.manager.for_chat(key)
         if argument.strip():
-            try:
-                mode = check_mode(argument)
-            except SettingRefused as refused:
-                return esc(refused), self.mode_of(session)
+            mode = check_mode(argument)
             session.record.permission_mode = mode
             session.touch()
             return f"🔐 Permission mode is now <b>{esc(mode)}</b> ({esc(PERMISSION_MODES[mode])}); it applies from the next message.", mode
@@ -48,10 +45,7 @@ class ChatSettings:
             if argument.strip().lower() == "default":
                 record.model = None
             else:
-                try:
-                    record.model = check_model(argument)
-                except SettingRefused as refused:
-                    return esc(refused), record.model
+                record.model = check_model(argument)
             session.touch()
             return f"🧠 Model is now <b>{esc(self._model_name(record.model))}</b>; it applies from the next message.", record.model
         return f"🧠 Model: <b>{esc(self._model_name(record.model))}</b>. Pick one, or send /model &lt;name&gt; for any other.", record.model

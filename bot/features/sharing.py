@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bot.app import Core
+from bot.claude.runner import ClaudeRunner
 from bot.sessions.keys import ChatKey
-from bot.sessions.links import Link, LinkError, LinksFileError
-from bot.sessions.pairing import PairingError
-from bot.features.texts import esc, short_id
+from bot.sessions.links import Link, LinkStore, SessionRoutes
+from bot.sessions.manager import SessionManager
+from bot.sessions.pairing import Pairing
+from bot.features.texts import short_id
+from bot.util.text import esc
 
 
 def _members(keys: list[ChatKey]) -> str:
@@ -18,30 +20,32 @@ def _members(keys: list[ChatKey]) -> str:
 
 @dataclass(frozen=True)
 class SharingCommands:
-    core: Core
+    routes: SessionRoutes
+    links: LinkStore
+    pairing: Pairing
+    manager: SessionManager
+    runner: ClaudeRunner
 
     async def link(self, key: ChatKey, user_id: int, code: str) -> tuple[str, ChatKey | None]:
         """`/link` issues a code; `/link CODE` joins this chat to the code's chat.
 
-        Returns the reply and, after a join, the other chat so it can be told too."""
-        group = self.core.routes.group_of(key)
+        Returns the reply and, after a join, the other chat so it can be told too; a wrong code
+        or a refused join raises (bot.errors)."""
+        group = self.routes.group_of(key)
         if group is not None:
             return f"This chat already shares the configured group <b>{esc(group)}</b>; links do not apply to it.", None
         if not code.strip():
-            issued = self.core.pairing.issue(user_id, key)
-            minutes = max(1, round(self.core.settings.link_code_ttl_seconds / 60))
+            issued = self.pairing.issue(user_id, key)
+            minutes = max(1, round(self.pairing.ttl / 60))
             return (
                 f"🔗 To share this chat's conversation, send <code>/link {issued}</code> in the other chat "
                 f"within {minutes} minute{'s' if minutes != 1 else ''}. The code works once, and only for you.",
                 None,
             )
-        try:
-            source = self.core.pairing.redeem(user_id, code)
-            link = await asyncio.to_thread(self.core.links.join, source, key)
-        except (PairingError, LinkError, LinksFileError) as refused:
-            return esc(refused), None
-        session = await self.core.manager.for_chat(key)
-        await self.core.runner.close_session(session)
+        source = self.pairing.redeem(user_id, code)
+        link = await asyncio.to_thread(self.links.join, source, key)
+        session = await self.manager.for_chat(key)
+        await self.runner.close_session(session)
         text = (
             f"🔗 Linked: this chat now shares one conversation with {_members([m for m in link.members if m != key])} "
             f"(link <code>{esc(link.id)}</code>). Its own conversation is kept and comes back with /unlink."
@@ -49,16 +53,13 @@ class SharingCommands:
         return text, source
 
     async def unlink(self, key: ChatKey) -> str:
-        group = self.core.routes.group_of(key)
+        group = self.routes.group_of(key)
         if group is not None:
             return f"This chat is in the configured group <b>{esc(group)}</b>; the operator changes that in SESSION_CHAT_GROUPS."
-        try:
-            link = await asyncio.to_thread(self.core.links.remove_member, key)
-        except (LinkError, LinksFileError) as refused:
-            return esc(refused)
+        link = await asyncio.to_thread(self.links.remove_member, key)
         if link is None:
             return "This chat is not linked to any other chat."
-        own = await self.core.manager.own_session(key)
+        own = await self.manager.own_session(key)
         return (
             f"🔓 Unlinked from link <code>{esc(link.id)}</code>: this chat is back in its own conversation "
             f"(<code>{short_id(own.session_id)}</code>)."
@@ -66,11 +67,11 @@ class SharingCommands:
 
     def describe(self, key: ChatKey) -> list[str]:
         """Lines for /status and /links about this chat's sharing."""
-        group = self.core.routes.group_of(key)
+        group = self.routes.group_of(key)
         if group is not None:
-            members = self.core.routes.members(f"group-{group}")
+            members = self.routes.members(f"group-{group}")
             return [f"Shared: configured group <b>{esc(group)}</b> with {_members(members)}"]
-        link = self.core.routes.link_of(key)
+        link = self.routes.link_of(key)
         if link is None:
             return []
         return [f"Shared: link <code>{esc(link.label)}</code> with {_members(link.members)}"]
@@ -83,9 +84,9 @@ class SharingCommands:
 
     def members_by_session(self) -> dict[str, list[str]]:
         shared: dict[str, list[str]] = {}
-        links: list[Link] = self.core.routes.links()
+        links: list[Link] = self.routes.links()
         for link in links:
             shared[link.session_name] = [str(m) for m in link.members]
-        for group, keys in self.core.settings.session_chat_groups.items():
+        for group, keys in self.routes.groups.items():
             shared[f"group-{group}"] = [str(k) for k in keys]
         return shared

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import html
 import time
+from collections.abc import Callable
 
 from bot.sessions.session import ClaudeSession
+from bot.turns.live import Activity
+from bot.util.text import ago, esc
+
+BUTTON_EXPIRED = "This button has expired."
 
 COMMANDS: list[tuple[str, str]] = [
     ("start", "What this bot is and this chat's directory"),
@@ -25,21 +29,6 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
-
-
-def ago(timestamp: float, now: float | None = None) -> str:
-    seconds = max(0, int((now or time.time()) - timestamp))
-    if seconds < 60:
-        return f"{seconds} s ago"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
-
-
 def short_id(session_id: str | None) -> str:
     return session_id[:8] if session_id else "none yet"
 
@@ -57,23 +46,25 @@ def help_text(session: ClaudeSession) -> str:
     return "\n".join(lines)
 
 
-def state_line(session: ClaudeSession, now: float | None = None) -> str:
-    if session.running_since is None:
+def state_line(activity: Activity, now: float | None = None) -> str:
+    if activity.running_since is None:
         return "idle"
-    elapsed = int((now or time.time()) - session.running_since)
-    tool = f" · {esc(session.current_tool)}" if session.current_tool else ""
+    elapsed = int((now or time.time()) - activity.running_since)
+    tool = f" · {esc(activity.current_tool)}" if activity.current_tool else ""
     return f"running for {elapsed} s{tool}"
 
 
-def status_text(key: object, session: ClaudeSession, sessions_held: int, extra: list[str] | None = None) -> str:
+def status_text(
+    key: object, session: ClaudeSession, activity: Activity, sessions_held: int, extra: list[str] | None = None
+) -> str:
     record = session.record
     totals = record.totals
     lines = [
         "<b>Status</b>",
         f"Chat: <code>{esc(key)}</code>",
         f"Session: <code>{esc(short_id(record.session_id))}</code>",
-        f"State: {state_line(session)}",
-        f"Queued: {len(session.queue)}" if session.queue else "",
+        f"State: {state_line(activity)}",
+        f"Queued: {activity.queued}" if activity.queued else "",
         f"Directory: <code>{esc(record.working_dir)}</code>",
         f"Last activity: {ago(record.last_activity)}",
         f"Totals: {totals.turns} turns · {totals.input_tokens:,} tokens in · {totals.output_tokens:,} out · ${totals.cost_usd:.4f}",
@@ -91,7 +82,12 @@ def status_text(key: object, session: ClaudeSession, sessions_held: int, extra: 
     return "\n".join(line for line in lines if line)
 
 
-def sessions_text(sessions: list[ClaudeSession], idle_limit_s: float, members: dict[str, list[str]] | None = None) -> str:
+def sessions_text(
+    sessions: list[ClaudeSession],
+    activity_of: Callable[[ClaudeSession], Activity],
+    idle_limit_s: float,
+    members: dict[str, list[str]] | None = None,
+) -> str:
     if not sessions:
         return "The bot holds no sessions yet."
     now = time.time()
@@ -102,12 +98,12 @@ def sessions_text(sessions: list[ClaudeSession], idle_limit_s: float, members: d
         label = record.title or session.name
         shared = (members or {}).get(session.name)
         lines.append(
-            f"• <b>{esc(label)}</b> (<code>{esc(session.name)}</code>) — {state_line(session, now)}\n"
+            f"• <b>{esc(label)}</b> (<code>{esc(session.name)}</code>) — {state_line(activity_of(session), now)}\n"
             f"  <code>{esc(record.working_dir)}</code> · {ago(record.last_activity, now)}"
             + (f"\n  shared by {esc(', '.join(shared))}" if shared else "")
         )
     if len(ordered) > 50:
         lines.append(f"… and {len(ordered) - 50} more")
-    idle = sum(1 for s in ordered if not s.is_running and s.idle_seconds(now) > idle_limit_s)
+    idle = sum(1 for s in ordered if activity_of(s).running_since is None and s.idle_seconds(now) > idle_limit_s)
     lines.append(f"\n{idle} idle longer than {idle_limit_s / 3600:g} h: /sessions cleanup removes them.")
     return "\n".join(lines)

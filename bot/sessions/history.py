@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from claude_agent_sdk import SDKSessionInfo, get_session_info, list_sessions
 
 from bot.sessions.session import ClaudeSession
-from bot.claude.tool_summary import shorten
+from bot.util.text import shorten
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,19 @@ session never waits for the CLI.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError
 
+from bot.errors import Refused, Unreadable
 from bot.sessions.keys import ChatKey
-from bot.sessions.store import ensure_private_dir
+from bot.util.files import ensure_private_dir, exclusive, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +34,11 @@ NAME_LIMIT = 64
 T = TypeVar("T")
 
 
-class LinkError(ValueError):
+class LinkError(Refused):
     """A refused change; the message is one sentence a user or operator can act on."""
 
 
-class LinksFileError(RuntimeError):
+class LinksFileError(Unreadable):
     """The links file cannot be read; it is left as it is."""
 
 
@@ -70,29 +69,6 @@ class Link(BaseModel):
 class LinksDocument(BaseModel):
     version: int = LINKS_VERSION
     links: list[Link] = Field(default_factory=list)
-
-
-def write_text_atomic(path: Path, data: str) -> None:
-    """Synchronous twin of bot.sessions.store.write_json_atomic: temporary file, fsync, rename; mode 0600."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        os.fchmod(fd, 0o600)  # a leftover temporary file may have had another mode
-        handle.write(data)
-        handle.flush()
-        os.fsync(fd)
-    os.replace(tmp, path)
-
-
-@contextmanager
-def exclusive(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive flock on `lock_path` (created 0600) for the block."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _clean_name(name: str | None) -> str | None:

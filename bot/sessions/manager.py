@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -133,12 +134,12 @@ class SessionManager:
                 return session
         return None
 
-    async def cleanup_idle(self, max_idle_seconds: float) -> int:
-        """Remove sessions idle longer than `max_idle_seconds` (memory and file); running ones stay."""
+    async def cleanup_idle(self, max_idle_seconds: float, busy: Callable[[ClaudeSession], bool]) -> int:
+        """Remove sessions idle longer than `max_idle_seconds` (memory and file); `busy` ones (running, queued) stay."""
         now = time.time()
         removed = 0
         for session in await self.load_all():
-            if session.is_running or session.queue or session.idle_seconds(now) <= max_idle_seconds:
+            if busy(session) or session.idle_seconds(now) <= max_idle_seconds:
                 continue
             if self._in_use_by_links(session):
                 continue
@@ -154,8 +155,6 @@ class SessionManager:
         return self.route.session_name(ChatKey(record.chat_id, record.thread_id)) != session.name
 
     async def remove(self, session: ClaudeSession) -> None:
-        if session.worker is not None:
-            session.worker.cancel()
         self._sessions.pop(session.name, None)
         self._known.discard(session.name)
         await self.store.delete(session.name)

@@ -13,15 +13,16 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.errors import Refused
 from bot.sessions.keys import ChatKey
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 8
 
 
-class PairingError(ValueError):
+class PairingError(Refused):
     """A refused code; the message is one sentence for the user."""
 
 
@@ -41,21 +42,14 @@ def normalize(code: str) -> str:
     return "".join(code.split()).replace("-", "").upper()
 
 
+@dataclass(kw_only=True)
 class Pairing:
-    def __init__(
-        self,
-        *,
-        ttl: float = 600,
-        max_failures: int = 5,
-        window: float = 600,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.ttl = ttl
-        self.max_failures = max_failures
-        self.window = window
-        self.clock = clock
-        self._codes: dict[str, _Issued] = {}  # sha256 of the code -> who made it, where
-        self._failures: dict[int, deque[float]] = {}
+    ttl: float = 600
+    max_failures: int = 5
+    window: float = 600
+    clock: Callable[[], float] = time.monotonic
+    _codes: dict[str, _Issued] = field(default_factory=dict, init=False)  # sha256 of the code -> who made it, where
+    _failures: dict[int, deque[float]] = field(default_factory=dict, init=False)
 
     def issue(self, user_id: int, key: ChatKey) -> str:
         """A new code for `user_id` in chat `key`; it replaces the user's earlier code."""

@@ -18,17 +18,17 @@ class PastSession(BaseModel):
     ended_at: float = Field(default_factory=time.time)
 
 
-class Totals(BaseModel):
+class Usage(BaseModel):
+    cost_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class Totals(Usage):
     turns: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
 
 
-class LastTurn(BaseModel):
-    cost_usd: float = 0.0
-    input_tokens: int = 0
-    output_tokens: int = 0
+class LastTurn(Usage):
     context_tokens: int = 0
     context_window: int = 0
     duration_ms: int = 0

@@ -1,10 +1,8 @@
-"""ClaudeSession: one conversation's state, persisted through the store, plus its live turn state."""
+"""ClaudeSession: one conversation's state, persisted through the store (live turn state is the scheduler's)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,13 +33,6 @@ class Turn:
 class ClaudeSession:
     record: SessionRecord
     store: SessionStore
-    # Live state, never persisted: a restart finds every session idle with an empty queue.
-    running_since: float | None = None
-    current_tool: str | None = None
-    current_turn: Turn | None = None
-    queue: deque[Turn] = field(default_factory=deque)
-    worker: asyncio.Task[None] | None = None
-    interrupt_requested: bool = False
     # Bumped by /new and /resume, so a turn that was running then cannot pull the chat back.
     conversation_epoch: int = 0
 
@@ -56,10 +47,6 @@ class ClaudeSession:
     @property
     def working_dir(self) -> Path:
         return Path(self.record.working_dir)
-
-    @property
-    def is_running(self) -> bool:
-        return self.running_since is not None
 
     def save(self) -> None:
         self.store.save_soon(self.record)
@@ -115,7 +102,8 @@ class ClaudeSession:
         *,
         session_id: str | None,
         cumulative_cost: float | None,
-        usage: dict | None,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
         context_tokens: int = 0,
         context_window: int = 0,
         duration_ms: int = 0,
@@ -127,11 +115,6 @@ class ClaudeSession:
                 self._remember_current()
             record.session_id = session_id
             record.session_cost_seen = 0.0
-        usage = usage or {}
-        input_tokens = int(usage.get("input_tokens") or 0) + int(usage.get("cache_read_input_tokens") or 0) + int(
-            usage.get("cache_creation_input_tokens") or 0
-        )
-        output_tokens = int(usage.get("output_tokens") or 0)
         # The CLI reports the session's running cost; a turn costs the difference.
         cost = 0.0
         if cumulative_cost is not None:

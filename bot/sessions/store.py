@@ -20,6 +20,7 @@ import aiofiles.os
 from pydantic import ValidationError
 
 from bot.sessions.records import SessionRecord
+from bot.util.files import ensure_private_dir, write_text_atomic_async
 
 log = logging.getLogger(__name__)
 
@@ -28,25 +29,6 @@ CORRUPT_SUFFIX = ".corrupt"
 # A chat key (`123`, `-100123_7`), a link (`link-<hex id>`) or a configured group (`group-<name>`);
 # anything else in the directory (the links file, a user's notes) is not a session.
 SESSION_NAME = re.compile(r"^(-?\d{1,20}(_\d{1,12})?|link-[0-9a-f]{1,32}|group-[A-Za-z0-9_.-]{1,64})$")
-
-
-def ensure_private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
-
-
-def _private_opener(path: str, flags: int) -> int:
-    return os.open(path, flags, 0o600)
-
-
-async def write_json_atomic(path: Path, data: str) -> None:
-    """Write `data` to `path` atomically with mode 0600."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    async with aiofiles.open(tmp, "w", encoding="utf-8", opener=_private_opener) as handle:
-        await handle.write(data)
-        await handle.flush()
-        await asyncio.to_thread(os.fsync, handle.fileno())
-    await aiofiles.os.replace(tmp, path)
 
 
 class SessionStore:
@@ -121,7 +103,7 @@ class SessionStore:
             return
         record.saved_at = time.time()
         try:
-            await write_json_atomic(self.path(name), record.model_dump_json(indent=1))
+            await write_text_atomic_async(self.path(name), record.model_dump_json(indent=1))
             self.writes += 1
         except OSError as exc:
             log.error("could not save session %s: %s (will retry)", name, exc)

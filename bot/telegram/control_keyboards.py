@@ -7,6 +7,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.claude.permissions import MODEL_CHOICES, PERMISSION_MODES
+from bot.util.text import clip
 
 BUTTON_TEXT = 40
 
@@ -25,15 +26,11 @@ class ModelCb(CallbackData, prefix="model"):
     value: str  # a model alias, or "default"
 
 
-def _label(text: str) -> str:
-    return text if len(text) <= BUTTON_TEXT else text[: BUTTON_TEXT - 1] + "…"
-
-
 def tool_keyboard(token: str, remember_label: str | None) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text="✅ Allow once", callback_data=ApprovalCb(token=token, action="once"))
     if remember_label:
-        builder.button(text=_label(remember_label), callback_data=ApprovalCb(token=token, action="always"))
+        builder.button(text=clip(remember_label, BUTTON_TEXT), callback_data=ApprovalCb(token=token, action="always"))
     builder.button(text="❌ Deny", callback_data=ApprovalCb(token=token, action="deny"))
     builder.adjust(1)
     return builder.as_markup()
@@ -50,7 +47,7 @@ def question_keyboard(token: str, labels: list[str], *, multi: bool, picked: lis
     builder = InlineKeyboardBuilder()
     for index, label in enumerate(labels):
         mark = "✅ " if label in picked else ""
-        builder.button(text=_label(mark + label), callback_data=ApprovalCb(token=token, action="pick", choice=index))
+        builder.button(text=clip(mark + label, BUTTON_TEXT), callback_data=ApprovalCb(token=token, action="pick", choice=index))
     if multi:
         builder.button(text="☑️ Done", callback_data=ApprovalCb(token=token, action="done"))
     builder.button(text="✖️ Dismiss", callback_data=ApprovalCb(token=token, action="dismiss"))

@@ -15,7 +15,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypedDict, TypeVar, Unpack
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -30,7 +30,8 @@ from aiogram.types import BufferedInputFile, MessageEntity, ReplyParameters
 from telegramify_markdown import utf16_len
 
 from bot.sessions.keys import ChatKey
-from bot.telegram.render import MAX_TEXT, Rendered, split_plain, split_rendered
+from bot.telegram.render import MAX_TEXT, Rendered, split_rendered
+from bot.util.text import split_text
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,15 @@ _EDIT_GONE = (
 )
 
 Sleep = Callable[[float], Awaitable[Any]]
+P = ParamSpec("P")
+
+
+class Formatting(TypedDict, total=False):
+    """How a text is shown: entities or a parse mode (never both), and buttons."""
+
+    entities: list[MessageEntity] | None
+    parse_mode: str | None
+    reply_markup: Any
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,11 @@ class _Content:
     entities: list[MessageEntity] | None
     parse_mode: str | None
     reply_markup: Any
+
+    @classmethod
+    def of(cls, text: str, formatting: Formatting) -> _Content:
+        entities, parse_mode, markup = formatting.get("entities"), formatting.get("parse_mode"), formatting.get("reply_markup")
+        return cls(text, entities or None, parse_mode, markup)
 
     @property
     def formatted(self) -> bool:
@@ -142,17 +157,10 @@ class Outbox:
     # -- public API -----------------------------------------------------------------
 
     async def send_text(
-        self,
-        key: ChatKey,
-        text: str,
-        *,
-        entities: list[MessageEntity] | None = None,
-        parse_mode: str | None = None,
-        reply_markup: Any = None,
-        reply_to: int | None = None,
+        self, key: ChatKey, text: str, *, reply_to: int | None = None, **formatting: Unpack[Formatting]
     ) -> int | None:
         """Send a message; returns its id (the last part's, if it had to be split), None if it failed."""
-        content = _Content(text, entities or None, parse_mode, reply_markup)
+        content = _Content.of(text, formatting)
         return await self._submit(_Op(lambda op: self._send(key, content, reply_to)))
 
     async def send_rendered(
@@ -160,18 +168,9 @@ class Outbox:
     ) -> int | None:
         return await self.send_text(key, part.text, entities=part.entities, reply_markup=reply_markup, reply_to=reply_to)
 
-    def edit_text(
-        self,
-        key: ChatKey,
-        message_id: int,
-        text: str,
-        *,
-        entities: list[MessageEntity] | None = None,
-        parse_mode: str | None = None,
-        reply_markup: Any = None,
-    ) -> None:
+    def edit_text(self, key: ChatKey, message_id: int, text: str, **formatting: Unpack[Formatting]) -> None:
         """Queue an edit; a still-pending edit of the same message just takes the new content."""
-        content = _Content(text, entities or None, parse_mode, reply_markup)
+        content = _Content.of(text, formatting)
         latest = next((op for op in reversed(self._queue) if op.message_id == message_id), None)
         if latest is not None and latest.future is None and latest.content is not None:
             latest.content = content
@@ -179,18 +178,9 @@ class Outbox:
         self._supersede(message_id, queued=False)
         self._push(_Op(lambda op: self._edit(key, message_id, op.content), message_id=message_id, content=content))
 
-    async def edit_text_now(
-        self,
-        key: ChatKey,
-        message_id: int,
-        text: str,
-        *,
-        entities: list[MessageEntity] | None = None,
-        parse_mode: str | None = None,
-        reply_markup: Any = None,
-    ) -> bool:
+    async def edit_text_now(self, key: ChatKey, message_id: int, text: str, **formatting: Unpack[Formatting]) -> bool:
         """Edit in queue order and wait; True if Telegram shows this content now (maybe as a new message)."""
-        content = _Content(text, entities or None, parse_mode, reply_markup)
+        content = _Content.of(text, formatting)
         self._supersede(message_id, queued=True)
         op = _Op(lambda op: self._edit(key, message_id, op.content), failed=False, message_id=message_id, content=content)
         return await self._submit(op)
@@ -370,7 +360,7 @@ class Outbox:
         self, key: ChatKey, filename: str, data: bytes, caption: str | None, reply_to: int | None
     ) -> int | None:
         if caption and utf16_len(caption) > MAX_CAPTION:
-            caption = split_plain(caption, MAX_CAPTION - 1)[0] + "…"
+            caption = split_text(caption, MAX_CAPTION - 1)[0] + "…"
         try:
             message = await self._request(
                 lambda: self._bot.send_document(
@@ -406,6 +396,14 @@ class Outbox:
         while message_id in self._moved:
             message_id = self._moved[message_id]
         return message_id
+
+
+def _per_chat(method: Callable[Concatenate[Outbox, ChatKey, P], T]) -> Callable[Concatenate[Outboxes, ChatKey, P], T]:
+    def forward(self: Outboxes, key: ChatKey, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return method(self.for_chat(key.chat_id), key, *args, **kwargs)
+
+    forward.__name__, forward.__doc__ = method.__name__, method.__doc__
+    return forward
 
 
 class Outboxes:
@@ -446,63 +444,14 @@ class Outboxes:
             )
         return box
 
-    async def send_text(
-        self,
-        key: ChatKey,
-        text: str,
-        *,
-        entities: list[MessageEntity] | None = None,
-        parse_mode: str | None = None,
-        reply_markup: Any = None,
-        reply_to: int | None = None,
-    ) -> int | None:
-        return await self.for_chat(key.chat_id).send_text(
-            key, text, entities=entities, parse_mode=parse_mode, reply_markup=reply_markup, reply_to=reply_to
-        )
-
-    async def send_rendered(
-        self, key: ChatKey, part: Rendered, *, reply_markup: Any = None, reply_to: int | None = None
-    ) -> int | None:
-        return await self.for_chat(key.chat_id).send_rendered(key, part, reply_markup=reply_markup, reply_to=reply_to)
-
-    def edit_text(
-        self,
-        key: ChatKey,
-        message_id: int,
-        text: str,
-        *,
-        entities: list[MessageEntity] | None = None,
-        parse_mode: str | None = None,
-        reply_markup: Any = None,
-    ) -> None:
-        self.for_chat(key.chat_id).edit_text(
-            key, message_id, text, entities=entities, parse_mode=parse_mode, reply_markup=reply_markup
-        )
-
-    async def edit_text_now(
-        self,
-        key: ChatKey,
-        message_id: int,
-        text: str,
-        *,
-        entities: list[MessageEntity] | None = None,
-        parse_mode: str | None = None,
-        reply_markup: Any = None,
-    ) -> bool:
-        return await self.for_chat(key.chat_id).edit_text_now(
-            key, message_id, text, entities=entities, parse_mode=parse_mode, reply_markup=reply_markup
-        )
-
-    def delete(self, key: ChatKey, message_id: int) -> None:
-        self.for_chat(key.chat_id).delete(key, message_id)
-
-    async def send_document(
-        self, key: ChatKey, filename: str, data: bytes, *, caption: str | None = None, reply_to: int | None = None
-    ) -> int | None:
-        return await self.for_chat(key.chat_id).send_document(key, filename, data, caption=caption, reply_to=reply_to)
-
-    def chat_action(self, key: ChatKey, action: str = "typing") -> None:
-        self.for_chat(key.chat_id).chat_action(key, action)
+    # The same calls as Outbox's, each handed to the chat's own Outbox.
+    send_text = _per_chat(Outbox.send_text)
+    send_rendered = _per_chat(Outbox.send_rendered)
+    edit_text = _per_chat(Outbox.edit_text)
+    edit_text_now = _per_chat(Outbox.edit_text_now)
+    delete = _per_chat(Outbox.delete)
+    send_document = _per_chat(Outbox.send_document)
+    chat_action = _per_chat(Outbox.chat_action)
 
     async def close(self) -> None:
         """Deliver everything queued (used at shutdown), then stop the workers."""

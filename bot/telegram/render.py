@@ -5,7 +5,6 @@ Pure functions, no I/O. Offsets and limits are in UTF-16 code units, as Telegram
 
 from __future__ import annotations
 
-import html
 import logging
 from bisect import bisect_right
 from collections import deque
@@ -49,21 +48,11 @@ class ReplyPlan:
     document: tuple[str, bytes] | None  # (filename, content) when the reply needs more than max_chunks messages
 
 
-def escape_html(text: str) -> str:
-    """Escape text for a handler-built HTML message (quotes need no escaping outside attributes)."""
-    return html.escape(text, quote=False)
-
-
 def render_markdown(md: str, limit: int = MAX_TEXT) -> list[Rendered]:
     """Render Markdown into messages of at most ``limit`` UTF-16 units; blank input gives []."""
     if not md.strip():
         return []
     return split_rendered(*_convert(md), limit)
-
-
-def split_plain(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split plain text on line boundaries (over-long lines are cut) into parts of ≤ ``limit`` UTF-16 units."""
-    return [part.text for part in split_rendered(text, [], limit)]
 
 
 def plan_reply(md: str, *, max_chunks: int = 4) -> ReplyPlan:

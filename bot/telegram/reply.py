@@ -13,6 +13,7 @@ from telegramify_markdown import utf16_len
 from bot.sessions.keys import ChatKey
 from bot.telegram.outbox import Outboxes
 from bot.telegram.render import MAX_TEXT, Rendered, plan_reply, render_markdown
+from bot.util.text import clip
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +219,7 @@ class StreamingReply:
 
 
 def _one_line(line: str) -> str:
-    line = " ".join(line.splitlines())
-    return line if len(line) <= LINE_LIMIT else line[: LINE_LIMIT - 1] + "…"
+    return clip(" ".join(line.splitlines()), LINE_LIMIT)
 
 
 def _tail(text: str, room: int) -> str:

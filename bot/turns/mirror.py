@@ -1,6 +1,6 @@
 """Mirrored messages: text sent to a chat from outside the bot (a cron job, a script).
 
-The sender delivers the text through the Bot API and appends it to
+The sender delivers the text (bot/telegram/notify.py sends it through the Bot API) and appends it to
 SESSION_DIR/mirror/<chat key>.jsonl; before the next Claude turn in that chat's session the
 bot drains the files of every member chat and prepends the text, so Claude knows what "it"
 said in the meantime. Writers and the drain hold an flock on the file itself, so a line is
@@ -15,25 +15,21 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
-from aiogram import Bot
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.config import DEFAULT_API_URL, Settings, default_session_dir
+from bot.config import DEFAULT_API_URL, OperatorSettings, Settings
 from bot.sessions.keys import ChatKey
-from bot.sessions.store import ensure_private_dir
-from bot.telegram import client as telegram_client
+from bot.util.files import ensure_private_dir
+from bot.util.text import split_text
 
 log = logging.getLogger(__name__)
 
 MIRROR_DIR = "mirror"
-MESSAGE_LIMIT = 4096  # Telegram's limit, in UTF-16 code units
 
 
 @dataclass(frozen=True)
@@ -54,31 +50,23 @@ class MirroredMessage:
         )
 
 
-class DeliverySettings(Protocol):
-    """What delivery needs; bot.config.Settings has it too."""
-
-    telegram_bot_token: str
-    telegram_api_url: str
-    session_dir: Path
-
-
-class MirrorSettings(BaseSettings):
+class MirrorSettings(OperatorSettings):
     """The settings `notify` reads: the token and API URL, and SESSION_DIR; nothing else is required."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
     telegram_bot_token: str = Field(min_length=1)
     telegram_api_url: str = DEFAULT_API_URL
-    session_dir: Path = Field(default_factory=default_session_dir)
 
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: str) -> str:
         return Settings._token_shape(value)  # the bot's own check, so both refuse the same tokens
 
-    @field_validator("session_dir")
-    @classmethod
-    def _resolve(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+
+class DeliveryFailed(RuntimeError):
+    """Telegram did not take the text; the message says why, in one line."""
+
+
+SendPart = Callable[[ChatKey, str], Awaitable[int]]  # sends one part, returns its message id
 
 
 def mirror_path(session_dir: Path, key: ChatKey) -> Path:
@@ -138,69 +126,27 @@ def format_mirrored(messages: list[MirroredMessage]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _utf16_prefix(text: str, limit: int) -> int:
-    """How many characters of `text` fit in `limit` UTF-16 code units."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
-def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Telegram-sized parts, broken at a newline (else a space) in the second half of a part."""
-    parts: list[str] = []
-    while text:
-        cut = _utf16_prefix(text, limit)
-        if cut == len(text):
-            parts.append(text)
-            break
-        window = text[: cut + 1]  # a separator right at the limit is dropped, not sent
-        gap = window.rfind("\n")
-        if gap <= cut // 2:
-            gap = window.rfind(" ")
-        if gap > cut // 2:
-            parts.append(text[:gap])
-            text = text[gap + 1 :]
-        else:
-            parts.append(text[:cut])
-            text = text[cut:]
-    return [part for part in parts if part.strip()]
-
-
-def make_bot(settings: DeliverySettings) -> Bot:
-    return telegram_client.make_bot(settings.telegram_bot_token, settings.telegram_api_url)
-
-
-async def mirror_to_session(
-    key: ChatKey,
-    text: str,
-    source: str,
-    *,
-    settings: DeliverySettings | None = None,
-    bot: Bot | None = None,
-) -> int:
-    """Send `text` to the chat as plain text and record it for the chat's next Claude turn.
-
-    Returns the id of the (first) message sent. Delivery errors propagate (aiogram's
-    TelegramAPIError); a failure to record is only logged, since the chat already has the text.
-    """
+def parts_to_send(text: str) -> list[str]:
+    """`text` in Telegram-sized parts; ValueError (a sentence) when there is nothing to send."""
     parts = split_text(text)
     if not parts:
         raise ValueError("The message text is empty.")
-    settings = settings or MirrorSettings()  # type: ignore[call-arg]
-    client = bot or make_bot(settings)
+    return parts
+
+
+async def deliver_and_record(session_dir: Path, key: ChatKey, parts: list[str], source: str, send: SendPart) -> int:
+    """Send the parts through `send` and record what the chat got for its next Claude turn.
+
+    Returns the id of the first message. Delivery errors propagate; a failure to record is
+    only logged, since the chat already has the text.
+    """
     sent: list[tuple[int, str]] = []  # (message id, part)
     try:
         for part in parts:
-            message = await client.send_message(key.chat_id, part, message_thread_id=key.thread_id, parse_mode=None)
-            sent.append((message.message_id, part))
+            sent.append((await send(key, part), part))
     finally:
-        if bot is None:
-            await client.session.close()
         if sent:  # even a partly delivered text is something the chat saw
-            await _record(settings.session_dir, key, "\n".join(part for _, part in sent), source)
+            await _record(session_dir, key, "\n".join(part for _, part in sent), source)
     return sent[0][0]
 
 

@@ -1,8 +1,9 @@
 """Turn scheduling: one turn at a time per session, at most N across the bot, nothing dropped.
 
-Each session has an in-memory queue and a worker task. A message that arrives while its
-session is busy is queued in order and the chat is told so; a global semaphore bounds the
-Claude turns running at once and a chat that has to wait for it is told that too.
+Each session has an in-memory queue and a worker task (its `LiveTurns`, owned here). A
+message that arrives while its session is busy is queued in order and the chat is told so;
+a global semaphore bounds the Claude turns running at once and a chat that has to wait for
+it is told that too. The chat is reached only through a `TurnsView`.
 """
 
 from __future__ import annotations
@@ -12,117 +13,136 @@ import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from bot.claude.runner import ClaudeRunner, TurnOutcome
+from bot.chat import LiveReply, TurnsView
+from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
 from bot.sessions.keys import ChatKey
 from bot.sessions.records import OpenReply
 from bot.sessions.session import ClaudeSession, Turn
-from bot.telegram.keyboards import queued_keyboard, stop_keyboard
-from bot.telegram.outbox import Outboxes
-from bot.telegram.reply import StreamingReply
+from bot.turns.live import Activity, LiveTurns
 
 log = logging.getLogger(__name__)
-
-RESTARTING_NOT_RUN = "The bot is restarting: this message was not sent to Claude; send it again in a moment."
-CRASHED_DURING_TURN = "⚠️ The bot restarted while working on this; the conversation is kept, but send your message again."
-
-PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingReply)
 
 PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable["str | AsyncIterator[dict[str, Any]]"]]
 
 
-class _StatusTracker:
-    """Forwards a turn's events to the chat and keeps the session's `current_tool` current."""
+class TurnRunner(Protocol):
+    """What the scheduler needs of bot.claude.runner.ClaudeRunner."""
 
-    def __init__(self, session: ClaudeSession, reply: StreamingReply) -> None:
-        self.session = session
-        self.reply = reply
+    async def run(
+        self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: Callable[[TurnEvent], None]
+    ) -> TurnOutcome: ...
 
-    def append_text(self, delta: str) -> None:
-        self.reply.append_text(delta)
-
-    def set_status(self, line: str) -> None:
-        self.session.current_tool = line.removeprefix("🔧 ")
-        self.reply.set_status(line)
+    async def interrupt(self, session: ClaudeSession) -> bool: ...
 
 
 class TurnScheduler:
     def __init__(
         self,
-        runner: ClaudeRunner,
-        outboxes: Outboxes,
+        runner: TurnRunner,
+        view: TurnsView,
         *,
         max_concurrent: int,
         build_prompt: PromptBuilder,
     ) -> None:
         self.runner = runner
-        self.outboxes = outboxes
+        self.view = view
         self.build_prompt = build_prompt
         self.max_concurrent = max_concurrent
         self._slots = asyncio.Semaphore(max_concurrent)
         self._running = 0
         self._ids = itertools.count(1)
         self._turns: dict[int, tuple[ClaudeSession, Turn]] = {}
+        self._live: dict[str, LiveTurns] = {}
         self._shutting_down = False
 
     @property
     def running(self) -> int:
         return self._running
 
+    # -- what a session is doing (read-only for everyone else) ----------------------
+
+    def is_running(self, session: ClaudeSession) -> bool:
+        live = self._live.get(session.name)
+        return live is not None and live.is_running
+
+    def is_busy(self, session: ClaudeSession) -> bool:
+        """Running or with turns queued."""
+        live = self._live.get(session.name)
+        return live is not None and live.busy
+
+    def activity(self, session: ClaudeSession) -> Activity:
+        live = self._live.get(session.name)
+        return live.activity() if live is not None else Activity()
+
+    def current_turn(self, session: ClaudeSession) -> Turn | None:
+        """The turn Claude is working on for this session: whom its requests and files go to."""
+        live = self._live.get(session.name)
+        return live.turn if live is not None else None
+
+    def _live_for(self, session: ClaudeSession) -> LiveTurns:
+        live = self._live.get(session.name)
+        if live is None or live.session is not session:
+            live = self._live[session.name] = LiveTurns(session)
+        return live
+
+    # -- queueing -------------------------------------------------------------------
+
     async def submit(self, session: ClaudeSession, turn: Turn) -> None:
         """Queue `turn`; tell the chat when it has to wait behind another turn."""
+        live = self._live_for(session)
         turn.id = next(self._ids)
         self._turns[turn.id] = (session, turn)
-        busy = session.is_running or bool(session.queue)
-        session.queue.append(turn)
+        busy = live.busy
+        live.queue.append(turn)
         session.touch()
         if busy:
-            position = len(session.queue)
-            turn.queued_message_id = await self.outboxes.send_text(
-                turn.key,
-                f"⏳ Queued (position {position}): I'll answer this after the current turn.",
-                reply_to=turn.reply_to,
-                reply_markup=queued_keyboard(turn.id),
-            )
-        if session.worker is None or session.worker.done():
-            session.worker = asyncio.create_task(self._work(session), name=f"turns-{session.name}")
+            turn.queued_message_id = await self.view.queued(turn, len(live.queue))
+        if live.worker is None or live.worker.done():
+            live.worker = asyncio.create_task(self._work(live), name=f"turns-{session.name}")
 
     def find_turn(self, turn_id: int) -> tuple[ClaudeSession, Turn] | None:
         return self._turns.get(turn_id)
 
+    def _queue_of(self, session: ClaudeSession) -> list[Turn]:
+        live = self._live.get(session.name)
+        return list(live.queue) if live is not None else []
+
     async def cancel(self, session: ClaudeSession, turn: Turn) -> bool:
         """Cancel a queued turn; False when it already ran or is running."""
-        if turn not in session.queue:
+        live = self._live.get(session.name)
+        if live is None or turn not in live.queue:
             return False
-        session.queue.remove(turn)
+        live.queue.remove(turn)
         turn.cancelled = True
         self._forget(turn)
-        if turn.queued_message_id:
-            self.outboxes.edit_text(turn.key, turn.queued_message_id, "✖️ Cancelled: this message will not be sent to Claude.")
+        self.view.cancelled(turn)
         return True
 
     async def run_now(self, session: ClaudeSession, turn: Turn) -> bool:
         """Move a queued turn to the front and interrupt the running one."""
-        if turn not in session.queue:
+        live = self._live.get(session.name)
+        if live is None or turn not in live.queue:
             return False
-        session.queue.remove(turn)
-        session.queue.appendleft(turn)
+        live.queue.remove(turn)
+        live.queue.appendleft(turn)
         await self.stop(session)
         return True
 
     async def stop(self, session: ClaudeSession) -> bool:
         """Interrupt this session's running turn (queued ones stay queued)."""
-        if not session.is_running:
+        live = self._live.get(session.name)
+        if live is None or not live.is_running:
             return False
-        session.interrupt_requested = True
+        live.stop_requested = True
         await self.runner.interrupt(session)
         return True
 
     async def stop_and_clear(self, session: ClaudeSession) -> int:
         """Interrupt the running turn and cancel every queued one (for /new); returns how many were cancelled."""
         cancelled = 0
-        for turn in list(session.queue):
+        for turn in self._queue_of(session):
             cancelled += await self.cancel(session, turn)
         await self.stop(session)
         return cancelled
@@ -130,63 +150,65 @@ class TurnScheduler:
     def _forget(self, turn: Turn) -> None:
         self._turns.pop(turn.id, None)
 
-    async def _work(self, session: ClaudeSession) -> None:
-        while session.queue:
-            turn = session.queue.popleft()
-            try:
-                await self._run_with_slot(session, turn)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("turn %s of session %s failed", turn.id, session.name)
-                await self.outboxes.send_text(
-                    turn.key, "Something went wrong while answering this message; please send it again.", reply_to=turn.reply_to
-                )
-            finally:
-                session.running_since = None
-                session.current_tool = None
-                session.current_turn = None
-                if session.record.open_reply is not None:
-                    self._mark_open(session, turn, None)
-                self._forget(turn)
+    # -- running --------------------------------------------------------------------
 
-    async def _run_with_slot(self, session: ClaudeSession, turn: Turn) -> None:
+    async def _work(self, live: LiveTurns) -> None:
+        session = live.session
+        try:
+            while live.queue:
+                turn = live.queue.popleft()
+                try:
+                    await self._run_with_slot(live, turn)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("turn %s of session %s failed", turn.id, session.name)
+                    await self.view.failed(turn)
+                finally:
+                    live.running_since = live.current_tool = live.turn = None
+                    if session.record.open_reply is not None:
+                        self._mark_open(session, turn, None)
+                    self._forget(turn)
+        finally:
+            if not live.queue and self._live.get(session.name) is live:
+                del self._live[session.name]  # idle: nothing live to keep
+
+    async def _run_with_slot(self, live: LiveTurns, turn: Turn) -> None:
         if self._slots.locked():
-            notice = await self.outboxes.send_text(
-                turn.key,
-                f"⏳ Waiting for a free slot: {self._running} chats are using Claude right now (limit {self.max_concurrent}).",
-                reply_to=turn.reply_to,
-            )
-            if turn.queued_message_id:
-                self.outboxes.delete(turn.key, turn.queued_message_id)
+            notice = await self.view.waiting_for_slot(turn, self._running, self.max_concurrent)
+            self.view.drop_notice(turn)
             turn.queued_message_id = notice
         async with self._slots:
             self._running += 1
             try:
-                await self._run(session, turn)
+                await self._run(live, turn)
             finally:
                 self._running -= 1
 
-    async def _run(self, session: ClaudeSession, turn: Turn) -> None:
-        if turn.queued_message_id:
-            self.outboxes.delete(turn.key, turn.queued_message_id)
-        session.running_since = time.time()
-        session.current_turn = turn
-        session.interrupt_requested = False
-        reply = StreamingReply(
-            self.outboxes,
-            turn.key,
-            reply_to=turn.reply_to,
-            stop_markup=stop_keyboard(session.name),
-            show_after=PROGRESS_AFTER,
-            on_shown=lambda message_id: self._mark_open(session, turn, message_id),
-        )
+    async def _run(self, live: LiveTurns, turn: Turn) -> None:
+        session = live.session
+        self.view.drop_notice(turn)
+        live.running_since = time.time()
+        live.turn = turn
+        live.stop_requested = False
+        reply = self.view.live_reply(turn, session.name, lambda message_id: self._mark_open(session, turn, message_id))
         await reply.start()
         epoch = session.conversation_epoch
         prompt = await self.build_prompt(session, turn)
-        outcome = await self.runner.run(session, turn, prompt, _StatusTracker(session, reply))
+        outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply))
         self._record(session, outcome, epoch)
-        await self._deliver(reply, outcome, session.interrupt_requested, self._shutting_down)
+        await self._deliver(reply, outcome, live.stop_requested, self._shutting_down)
+
+    @staticmethod
+    def _reporter(live: LiveTurns, reply: LiveReply) -> Callable[[TurnEvent], None]:
+        def report(event: TurnEvent) -> None:
+            if isinstance(event, TextDelta):
+                reply.text(event.text)
+            elif isinstance(event, ToolStarted):
+                live.current_tool = event.description
+                reply.tool_started(event.description)
+
+        return report
 
     @staticmethod
     def _mark_open(session: ClaudeSession, turn: Turn, message_id: int | None) -> None:
@@ -195,22 +217,21 @@ class TurnScheduler:
         )
         session.save()
 
-    async def shutdown(self, sessions: list[ClaudeSession], grace: float = 10.0) -> None:
+    # -- shutdown and recovery -------------------------------------------------------
+
+    async def shutdown(self, grace: float = 10.0) -> None:
         """On SIGTERM/SIGINT: queued turns are told they did not run, running ones are stopped and report."""
         self._shutting_down = True
         workers = []
-        for session in sessions:
-            for turn in list(session.queue):
-                session.queue.remove(turn)
+        for live in list(self._live.values()):
+            for turn in list(live.queue):
+                live.queue.remove(turn)
                 self._forget(turn)
-                if turn.queued_message_id:
-                    self.outboxes.edit_text(turn.key, turn.queued_message_id, RESTARTING_NOT_RUN)
-                else:
-                    await self.outboxes.send_text(turn.key, RESTARTING_NOT_RUN, reply_to=turn.reply_to)
-            if session.is_running:
-                await self.stop(session)
-            if session.worker is not None and not session.worker.done():
-                workers.append(session.worker)
+                await self.view.not_run(turn)
+            if live.is_running:
+                await self.stop(live.session)
+            if live.worker is not None and not live.worker.done():
+                workers.append(live.worker)
         if workers:
             await asyncio.wait(workers, timeout=grace)
 
@@ -218,12 +239,11 @@ class TurnScheduler:
         """After a crash: progress messages of turns that never finished say so instead of hanging."""
         for session in sessions:
             open_reply = session.record.open_reply
-            if open_reply is None or session.is_running:
+            if open_reply is None or self.is_running(session):
                 continue
             session.record.open_reply = None
             session.save()
-            key = ChatKey(open_reply.chat_id, open_reply.thread_id)
-            self.outboxes.edit_text(key, open_reply.message_id, CRASHED_DURING_TURN)
+            self.view.interrupted_by_crash(ChatKey(open_reply.chat_id, open_reply.thread_id), open_reply.message_id)
 
     @staticmethod
     def _record(session: ClaudeSession, outcome: TurnOutcome, epoch: int) -> None:
@@ -233,23 +253,21 @@ class TurnScheduler:
             if outcome.session_id and outcome.session_id != session.session_id:
                 session.remember(outcome.session_id)
             return
-        result = outcome.result
         session.record_result(
             session_id=outcome.session_id,
-            cumulative_cost=result.total_cost_usd if result else None,
-            usage=result.usage if result else None,
+            cumulative_cost=outcome.cumulative_cost,
+            input_tokens=outcome.input_tokens,
+            output_tokens=outcome.output_tokens,
             context_tokens=outcome.context_tokens,
             context_window=outcome.context_window,
-            duration_ms=result.duration_ms if result else 0,
+            duration_ms=outcome.duration_ms,
         )
 
     @staticmethod
-    async def _deliver(reply: StreamingReply, outcome: TurnOutcome, stopped: bool, restarting: bool) -> None:
+    async def _deliver(reply: LiveReply, outcome: TurnOutcome, stopped: bool, restarting: bool) -> None:
         if outcome.error:
             await reply.fail(outcome.error, outcome.text)
-        elif outcome.interrupted or stopped:
-            text = outcome.text.rstrip()
-            note = "⏹ Stopped: the bot is restarting; send your message again in a moment." if restarting else "⏹ Stopped."
-            await reply.finish((text + "\n\n" if text else "") + note)
+        elif stopped:
+            await reply.stopped(outcome.text, restarting=restarting)
         else:
             await reply.finish(outcome.text)

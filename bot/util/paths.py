@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
+
+from bot.errors import Refused
 
 MAX_PATH_ARG = 1024
 
 
-class PathRefused(ValueError):
+class PathRefused(Refused):
     """A path the user may not use; the message is one sentence for the chat."""
 
 
@@ -36,13 +39,18 @@ def resolve_user_path(current: Path, argument: str, roots: list[Path]) -> Path:
     return resolved
 
 
+def require(path: Path, kind: Literal["file", "directory"]) -> None:
+    """PathRefused unless `path` exists and is a file or a directory (OSError passes through)."""
+    if not path.exists():
+        raise PathRefused(f"{path} does not exist.")
+    if not (path.is_file() if kind == "file" else path.is_dir()):
+        raise PathRefused(f"{path} is not a {kind}.")
+
+
 def resolve_directory(current: Path, argument: str, roots: list[Path]) -> Path:
     path = resolve_user_path(current, argument, roots)
     try:
-        if not path.exists():
-            raise PathRefused(f"{path} does not exist.")
-        if not path.is_dir():
-            raise PathRefused(f"{path} is not a directory.")
+        require(path, "directory")
     except OSError:
         raise PathRefused(f"{path} cannot be read.") from None
     return path

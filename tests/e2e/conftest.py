@@ -12,18 +12,14 @@ from tests.standins.telegram_api import TelegramStandin
 
 @pytest.fixture()
 async def telegram() -> AsyncIterator[TelegramStandin]:
-    standin = TelegramStandin()
-    await standin.start()
-    yield standin
-    await standin.stop()
+    async with TelegramStandin() as standin:
+        yield standin
 
 
 @pytest.fixture()
 async def claude_api() -> AsyncIterator[MessagesStandin]:
-    standin = MessagesStandin()
-    await standin.start()
-    yield standin
-    await standin.stop()
+    async with MessagesStandin() as standin:
+        yield standin
 
 
 @pytest.fixture()

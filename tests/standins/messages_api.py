@@ -124,6 +124,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.standins.served import Served
+
 __all__ = [
     "DIRECTIVE_RE",
     "END_MARKER",
@@ -492,7 +494,7 @@ ScriptFn = Callable[..., "Reply | None | Awaitable[Reply | None]"]
 # --------------------------------------------------------------------------- server
 
 
-class MessagesStandin:
+class MessagesStandin(Served):
     """In-process Messages API stand-in.  ``await start()`` / ``await stop()``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, chunk_size: int = 400) -> None:
@@ -510,7 +512,6 @@ class MessagesStandin:
         self._tool_kinds: dict[str, str] = {}
         self._stale_prompts: set[str] = set()
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
         self._cond: asyncio.Condition | None = None
 
     # ---------------------------------------------------------------- lifecycle
@@ -518,26 +519,8 @@ class MessagesStandin:
         self._cond = asyncio.Condition()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        server = site._server  # noqa: SLF001 - the only way to learn the bound port
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
-        self.base_url = f"http://{self.host}:{self.port}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> MessagesStandin:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        self.base_url = await self._serve(app, self.host, self.port, handle_signals=False, shutdown_timeout=2.0)
+        self.port = int(self.base_url.rsplit(":", 1)[1])
 
     # ---------------------------------------------------------------- control
     def fail_next(self, status: int, count: int = 1) -> None:

@@ -35,6 +35,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from tests.standins.served import Served
+
 T = TypeVar("T")
 
 __all__ = [
@@ -112,6 +114,24 @@ _TD_TO_BOTAPI = {
 }
 
 _LF, _CR, _BS = 0x0A, 0x0D, 0x5C
+
+
+def _pre_start(t: _Bytes, i: int) -> tuple[str, int]:
+    """After the ``` of a code block: its language ("" if none) and where its text starts
+    (one new line at the beginning of the block is skipped)."""
+    language = ""
+    language_end = i
+    while not _is_space(t[language_end]) and t[language_end] != ord("`"):
+        language_end += 1
+    if i != language_end and language_end < t.n and t[language_end] != ord("`"):
+        language = t.b[i:language_end].decode("utf-8", "replace")
+        i = language_end
+    if t[i] in (_LF, _CR):
+        if t[i + 1] in (_LF, _CR) and t[i] != t[i + 1]:
+            i += 2
+        else:
+            i += 1
+    return language, i
 
 
 def _is_space(b: int) -> bool:
@@ -456,10 +476,7 @@ def parse_markdown_v2(text: str) -> tuple[str, list[Entity]]:
     have_blockquote = False
     can_start_blockquote = True
     i = -1
-    while True:
-        i += 1
-        if i >= t.n:
-            break
+    while (i := i + 1) < t.n:
         c = t.b[i]
         if c == _BS and 0 < t[i + 1] <= 126:
             i += 1
@@ -516,38 +533,20 @@ def parse_markdown_v2(text: str) -> tuple[str, list[Entity]]:
                 kind = "Bold"
             elif c == ord("~"):
                 kind = "Strikethrough"
-            elif c == ord("|"):
-                if t[i + 1] != ord("|"):
+            elif c in (ord("|"), ord("!")):  # "||" opens a spoiler, "![" a custom emoji
+                if t[i + 1] != (ord("|") if c == ord("|") else ord("[")):
                     raise _reserved(c)
                 i += 1
-                kind = "Spoiler"
+                kind = "Spoiler" if c == ord("|") else "CustomEmoji"
             elif c == ord("["):
                 kind = "TextUrl"
             elif c == ord("`"):
                 if t[i + 1] == ord("`") and t[i + 2] == ord("`"):
-                    i += 3
-                    kind = "Pre"
-                    language_end = i
-                    while not _is_space(t[language_end]) and t[language_end] != ord("`"):
-                        language_end += 1
-                    if i != language_end and language_end < t.n and t[language_end] != ord("`"):
-                        kind = "PreCode"
-                        argument = t.b[i:language_end].decode("utf-8", "replace")
-                        i = language_end
-                    # skip one new line at the beginning of the block
-                    if t[i] in (_LF, _CR):
-                        if t[i + 1] in (_LF, _CR) and t[i] != t[i + 1]:
-                            i += 2
-                        else:
-                            i += 1
+                    argument, i = _pre_start(t, i + 3)
+                    kind = "PreCode" if argument else "Pre"
                     i -= 1
                 else:
                     kind = "Code"
-            elif c == ord("!"):
-                if t[i + 1] != ord("["):
-                    raise _reserved(c)
-                i += 1
-                kind = "CustomEmoji"
             elif c == _LF:
                 utf16 += 1
                 out.append(_LF)
@@ -655,10 +654,7 @@ def parse_markdown_legacy(text: str) -> tuple[str, list[Entity]]:
     entities: list[Entity] = []
     utf16 = 0
     i = -1
-    while True:
-        i += 1
-        if i >= t.n:
-            break
+    while (i := i + 1) < t.n:
         c = t.b[i]
         if c == _BS and t[i + 1] in b"_*`[" and t[i + 1]:
             i += 1
@@ -675,19 +671,8 @@ def parse_markdown_legacy(text: str) -> tuple[str, list[Entity]]:
         i += 1
         language = ""
         if c == ord("`") and t[i] == ord("`") and t[i + 1] == ord("`"):
-            i += 2
             is_pre = True
-            language_end = i
-            while not _is_space(t[language_end]) and t[language_end] != ord("`"):
-                language_end += 1
-            if i != language_end and language_end < t.n and t[language_end] != ord("`"):
-                language = t.b[i:language_end].decode("utf-8", "replace")
-                i = language_end
-            if t[i] in (_LF, _CR):
-                if t[i + 1] in (_LF, _CR) and t[i] != t[i + 1]:
-                    i += 2
-                else:
-                    i += 1
+            language, i = _pre_start(t, i + 2)
         entity_offset = utf16
         while i < t.n and (
             t[i] != end_char or (is_pre and not (t[i + 1] == ord("`") and t[i + 2] == ord("`")))
@@ -937,6 +922,13 @@ class _StoredFile:
     file_name: str | None = None
     mime_type: str | None = None
 
+    def as_json(self, **fields: Any) -> dict[str, Any]:
+        """The file as the Bot API shows it; a Document, PhotoSize or File adds its own fields."""
+        return {"file_id": self.file_id, "file_unique_id": self.file_unique_id, "file_size": len(self.content), **fields}
+
+    def document_json(self) -> dict[str, Any]:
+        return self.as_json(file_name=self.file_name, mime_type=self.mime_type)
+
 
 @dataclass
 class _Chat:
@@ -1166,7 +1158,7 @@ def _is_image(data: bytes) -> bool:
     return data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
 
 
-class TelegramStandin:
+class TelegramStandin(Served):
     """The Bot API over HTTP on 127.0.0.1, plus helpers to play users and inspect what the bot did."""
 
     def __init__(
@@ -1214,7 +1206,6 @@ class TelegramStandin:
 
         self._changed = asyncio.Event()
         self._stopping = False
-        self._runner: web.AppRunner | None = None
         self._methods: dict[str, tuple[str, Callable[[_Params], Any] | None]] = {}
         for name, handler in (
             ("getMe", self._get_me),
@@ -1252,26 +1243,12 @@ class TelegramStandin:
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._handle_file)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         # A short shutdown_timeout: hung "timeout"-mode requests must not stall stop().
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
+        self.base_url = await self._serve(app, "127.0.0.1", 0, shutdown_timeout=0.5)
 
     async def stop(self) -> None:
         self._stopping = True
         self._notify()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> TelegramStandin:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        await super().stop()
 
     # --- change notification ---------------------------------------------------
 
@@ -1462,19 +1439,7 @@ class TelegramStandin:
         self._chat(chat_id).threads.discard(thread_id)
 
     def user_message(
-        self,
-        chat_id: int,
-        user_id: int,
-        text: str,
-        *,
-        chat_type: str = "private",
-        thread_id: int | None = None,
-        is_forum: bool = False,
-        chat_title: str | None = None,
-        first_name: str = "Tester",
-        username: str | None = None,
-        reply_to_message_id: int | None = None,
-        entities: list[dict[str, Any]] | None = None,
+        self, chat_id: int, user_id: int, text: str, *, entities: list[dict[str, Any]] | None = None, **chat_kwargs: Any
     ) -> dict[str, Any]:
         """Push a text message from a user; returns the update."""
         content: dict[str, Any] = {"text": text}
@@ -1484,76 +1449,37 @@ class TelegramStandin:
             m = re.match(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_])", text)
             if m:
                 content["entities"] = [{"offset": 0, "length": utf16_len(m.group(0)), "type": "bot_command"}]
-        return self._push_user_message(
-            chat_id, user_id, content, chat_type=chat_type, thread_id=thread_id, is_forum=is_forum,
-            chat_title=chat_title, first_name=first_name, username=username,
-            reply_to_message_id=reply_to_message_id,
-        )
+        return self._push_user_message(chat_id, user_id, content, **chat_kwargs)
 
     def user_document(
-        self,
-        chat_id: int,
-        user_id: int,
-        filename: str,
-        content: bytes,
-        *,
-        caption: str | None = None,
-        mime_type: str = "application/octet-stream",
-        **chat_kwargs: Any,
+        self, chat_id: int, user_id: int, filename: str, content: bytes, *, caption: str | None = None,
+        mime_type: str = "application/octet-stream", **chat_kwargs: Any,
     ) -> dict[str, Any]:
         """Push a document from a user; getFile + the file URL serve `content`."""
         stored = self._store_file("documents", content, filename, mime_type)
-        document = {
-            "file_name": filename,
-            "mime_type": mime_type,
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": len(content),
-        }
-        message: dict[str, Any] = {"document": document}
-        if caption is not None:
-            message["caption"] = caption
-        return self._push_user_message(chat_id, user_id, message, **chat_kwargs)
+        return self._push_media(chat_id, user_id, {"document": stored.document_json()}, caption, chat_kwargs)
 
     def user_photo(
-        self,
-        chat_id: int,
-        user_id: int,
-        content: bytes,
-        *,
-        caption: str | None = None,
-        **chat_kwargs: Any,
+        self, chat_id: int, user_id: int, content: bytes, *, caption: str | None = None, **chat_kwargs: Any
     ) -> dict[str, Any]:
         """Push a photo from a user (two sizes, both serving `content`; the last is the largest)."""
         width, height = _image_size(content) or (1280, 960)
         sizes = []
         for scale in (4, 1):
             stored = self._store_file("photos", content, None, "image/jpeg", ext=".jpg")
-            sizes.append(
-                {
-                    "file_id": stored.file_id,
-                    "file_unique_id": stored.file_unique_id,
-                    "file_size": len(content),
-                    "width": max(1, width // scale),
-                    "height": max(1, height // scale),
-                }
-            )
-        message: dict[str, Any] = {"photo": sizes}
+            sizes.append(stored.as_json(width=max(1, width // scale), height=max(1, height // scale)))
+        return self._push_media(chat_id, user_id, {"photo": sizes}, caption, chat_kwargs)
+
+    def _push_media(
+        self, chat_id: int, user_id: int, message: dict[str, Any], caption: str | None, chat_kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
         if caption is not None:
             message["caption"] = caption
         return self._push_user_message(chat_id, user_id, message, **chat_kwargs)
 
     def press_button(
-        self,
-        chat_id: int,
-        user_id: int,
-        message_id: int,
-        data: str,
-        *,
-        thread_id: int | None = None,
-        first_name: str = "Tester",
-        username: str | None = None,
-        force: bool = False,
+        self, chat_id: int, user_id: int, message_id: int, data: str, *, thread_id: int | None = None,
+        first_name: str = "Tester", username: str | None = None, force: bool = False,
     ) -> str:
         """Push a callback_query for a button of a bot message; returns the query id.
 
@@ -2175,26 +2101,11 @@ class TelegramStandin:
             if m.entities:
                 out["entities"] = [e.to_json() for e in m.entities]
         if m.document is not None:
-            stored = self._files[m.file_id or ""]
-            out["document"] = {
-                "file_name": stored.file_name,
-                "mime_type": stored.mime_type,
-                "file_id": stored.file_id,
-                "file_unique_id": stored.file_unique_id,
-                "file_size": len(stored.content),
-            }
+            out["document"] = self._files[m.file_id or ""].document_json()
         if m.photo is not None:
             stored = self._files[m.file_id or ""]
             width, height = _image_size(m.photo) or (1280, 960)
-            out["photo"] = [
-                {
-                    "file_id": stored.file_id,
-                    "file_unique_id": stored.file_unique_id,
-                    "file_size": len(m.photo),
-                    "width": width,
-                    "height": height,
-                }
-            ]
+            out["photo"] = [stored.as_json(file_size=len(m.photo), width=width, height=height)]
         if m.caption is not None:
             out["caption"] = m.caption
             if m.caption_entities:
@@ -2259,23 +2170,21 @@ class TelegramStandin:
         raise bad_request("wrong file identifier/HTTP URL specified")
 
     def _send_document(self, p: _Params) -> dict[str, Any]:
-        chat = self._target_chat(p)
-        caption, caption_entities = self._caption(p)
-        stored = self._upload_or_file(p, "document", "documents", "document")
-        message = self._new_bot_message(
-            chat, p, text=None, raw_text=p.get_str("caption"), parse_mode=p.get_str("parse_mode"), entities=[],
-            document=(stored.file_name or "file", stored.content), caption=caption,
-            caption_entities=caption_entities, file_id=stored.file_id,
-        )
-        return self._message_json(message)
+        return self._send_file(p, "document", "documents")
 
     def _send_photo(self, p: _Params) -> dict[str, Any]:
+        return self._send_file(p, "photo", "photos")
+
+    def _send_file(self, p: _Params, field_name: str, folder: str) -> dict[str, Any]:
         chat = self._target_chat(p)
         caption, caption_entities = self._caption(p)
-        stored = self._upload_or_file(p, "photo", "photos", "photo")
+        stored = self._upload_or_file(p, field_name, folder, field_name)
+        sent: dict[str, Any] = (
+            {"document": (stored.file_name or "file", stored.content)} if field_name == "document" else {"photo": stored.content}
+        )
         message = self._new_bot_message(
             chat, p, text=None, raw_text=p.get_str("caption"), parse_mode=p.get_str("parse_mode"), entities=[],
-            photo=stored.content, caption=caption, caption_entities=caption_entities, file_id=stored.file_id,
+            caption=caption, caption_entities=caption_entities, file_id=stored.file_id, **sent,
         )
         return self._message_json(message)
 
@@ -2330,28 +2239,26 @@ class TelegramStandin:
         return self._message_json(message)
 
     def _edit_message_text(self, p: _Params) -> dict[str, Any]:
-        message = self._editable(p)
-        if message.text is None:
-            raise bad_request("there is no text in the message to edit")
-        text, entities = self._text(p)
-        markup = self._reply_markup(p, inline_only=True)  # omitted = the keyboard is removed
-        p.get_json("link_preview_options")
-        if text == message.text and entities == message.entities and markup == message.reply_markup:
-            raise self._not_modified()
-        message.text, message.entities, message.reply_markup = text, entities, markup
-        message.raw_text, message.parse_mode = p.get_str("text"), p.get_str("parse_mode")
-        return self._apply_edit(message)
+        return self._edit_words(p, "text", "entities")
 
     def _edit_message_caption(self, p: _Params) -> dict[str, Any]:
+        return self._edit_words(p, "caption", "caption_entities")
+
+    def _edit_words(self, p: _Params, field: str, entities_field: str) -> dict[str, Any]:
+        """editMessageText (a text message's words) or editMessageCaption (a media message's)."""
         message = self._editable(p)
-        if message.text is not None:
-            raise bad_request("there is no caption in the message to edit")
-        caption, entities = self._caption(p)
-        markup = self._reply_markup(p, inline_only=True)
-        if caption == message.caption and entities == message.caption_entities and markup == message.reply_markup:
+        if (message.text is None) == (field == "text"):
+            raise bad_request(f"there is no {field} in the message to edit")
+        words, entities = self._text(p) if field == "text" else self._caption(p)
+        markup = self._reply_markup(p, inline_only=True)  # omitted = the keyboard is removed
+        if field == "text":
+            p.get_json("link_preview_options")
+        if (words, entities, markup) == (getattr(message, field), getattr(message, entities_field), message.reply_markup):
             raise self._not_modified()
-        message.caption, message.caption_entities, message.reply_markup = caption, entities, markup
-        message.raw_text, message.parse_mode = p.get_str("caption"), p.get_str("parse_mode")
+        setattr(message, field, words)
+        setattr(message, entities_field, entities)
+        message.reply_markup = markup
+        message.raw_text, message.parse_mode = p.get_str(field), p.get_str("parse_mode")
         return self._apply_edit(message)
 
     def _edit_message_reply_markup(self, p: _Params) -> dict[str, Any]:
@@ -2413,12 +2320,7 @@ class TelegramStandin:
             raise bad_request("wrong file_id or the file is temporarily unavailable")
         if len(stored.content) > MAX_DOWNLOAD:
             raise bad_request("file is too big")
-        return {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": len(stored.content),
-            "file_path": stored.file_path,
-        }
+        return stored.as_json(file_path=stored.file_path)
 
     def _get_chat(self, p: _Params) -> dict[str, Any]:
         chat = self._target_chat(p)

@@ -11,7 +11,7 @@ from bot.cli import main
 from bot.sessions.keys import ChatKey
 from bot.sessions.links import LINKS_FILE, LinkStore
 from bot.turns.mirror import drain_mirrored
-from tests.unit.test_mirror import BotApi, bot_api  # noqa: F401  (the Bot API stand-in fixture)
+from tests.unit.conftest import BotApi
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -147,7 +147,7 @@ async def _notify(tmp_path: Path, url: str, *args: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_notify_delivers_and_records(tmp_path: Path, bot_api: BotApi) -> None:  # noqa: F811
+async def test_notify_delivers_and_records(tmp_path: Path, bot_api: BotApi) -> None:
     settings, calls = bot_api
     status, out, err = await _notify(
         tmp_path, settings.telegram_api_url, "--chat", "-100_7", "--source", "nightly backup", "done: 3 GB"
@@ -158,7 +158,7 @@ async def test_notify_delivers_and_records(tmp_path: Path, bot_api: BotApi) -> N
     assert (message.text, message.source) == ("done: 3 GB", "nightly backup")
 
 
-async def test_notify_failed_delivery_exits_1_with_one_line(tmp_path: Path, bot_api: BotApi) -> None:  # noqa: F811
+async def test_notify_failed_delivery_exits_1_with_one_line(tmp_path: Path, bot_api: BotApi) -> None:
     settings, _ = bot_api
     status, out, err = await _notify(tmp_path, settings.telegram_api_url, "--chat", "42", "fail")
     assert status == 1 and out == ""

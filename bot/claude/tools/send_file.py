@@ -14,10 +14,10 @@ from typing import Any
 
 from claude_agent_sdk import McpSdkServerConfig, SdkMcpTool, create_sdk_mcp_server, tool
 
+from bot.chat import ChatOutbox
 from bot.features.files import MAX_SEND_BYTES, read_for_sending
+from bot.sessions.session import ClaudeSession, Turn
 from bot.util.paths import PathRefused
-from bot.sessions.session import ClaudeSession
-from bot.telegram.outbox import Outboxes
 
 SERVER_NAME = "bot"
 
@@ -42,7 +42,9 @@ SEND_FILE_SCHEMA = {
 }
 
 
-def send_file_tool(outboxes: Outboxes, max_bytes: int = MAX_SEND_BYTES) -> ToolFactory:
+def send_file_tool(
+    outboxes: ChatOutbox, current_turn: Callable[[ClaudeSession], Turn | None], max_bytes: int = MAX_SEND_BYTES
+) -> ToolFactory:
     def make(session: ClaudeSession) -> SdkMcpTool[Any]:
         @tool(
             "send_file",
@@ -51,7 +53,7 @@ def send_file_tool(outboxes: Outboxes, max_bytes: int = MAX_SEND_BYTES) -> ToolF
             SEND_FILE_SCHEMA,
         )
         async def send_file(args: dict[str, Any]) -> dict[str, Any]:
-            turn = session.current_turn
+            turn = current_turn(session)
             if turn is None:
                 return text_result("No chat is waiting on this turn, so there is nobody to send the file to.", error=True)
             root = session.working_dir

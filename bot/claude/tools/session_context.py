@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from claude_agent_sdk import SdkMcpTool, tool
 
 from bot.sessions.links import SessionRoutes
-from bot.sessions.session import ClaudeSession
+from bot.sessions.session import ClaudeSession, Turn
 
 TOOL_NAME = "session_context"
 
 
-def context_of(session: ClaudeSession, routes: SessionRoutes) -> dict[str, Any]:
-    turn = session.current_turn
+def context_of(session: ClaudeSession, routes: SessionRoutes, turn: Turn | None) -> dict[str, Any]:
     members = routes.members(session.name)
     return {
         "platform": "telegram",
@@ -30,7 +30,9 @@ def context_of(session: ClaudeSession, routes: SessionRoutes) -> dict[str, Any]:
     }
 
 
-def session_context_tool(session: ClaudeSession, routes: SessionRoutes) -> SdkMcpTool[Any]:
+def session_context_tool(
+    session: ClaudeSession, routes: SessionRoutes, current_turn: Callable[[ClaudeSession], Turn | None]
+) -> SdkMcpTool[Any]:
     @tool(
         TOOL_NAME,
         "Who is speaking to you right now: platform, chat id and title, forum topic id, the user's id "
@@ -38,6 +40,6 @@ def session_context_tool(session: ClaudeSession, routes: SessionRoutes) -> SdkMc
         {},
     )
     async def session_context(_: dict[str, Any]) -> dict[str, Any]:
-        return {"content": [{"type": "text", "text": json.dumps(context_of(session, routes))}]}
+        return {"content": [{"type": "text", "text": json.dumps(context_of(session, routes, current_turn(session)))}]}
 
     return session_context

@@ -1,17 +1,17 @@
-"""Chat commands: translate the Telegram message, call bot.features.conversation, send the text back."""
+"""The conversation: /start /help /status /new /stop /cd /sessions /resume, with their buttons and the queue's."""
 
 from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.app import Core
 from bot.features.conversation import ChatCommands
-from bot.telegram.keyboards import cleanup_keyboard, resume_keyboard
-from handlers.context import chat_title, key_of
+from bot.telegram.keyboards import CleanupCb, QueueCb, ResumeCb, StopCb, cleanup_keyboard, resume_keyboard
+from handlers.context import BUTTON_EXPIRED, button_message, chat_title, key_of, message_of
 
-router = Router(name="commands")
+router = Router(name="conversation")
 
 
 async def _answer(core: Core, message: Message, text: str, **kwargs: object) -> None:
@@ -39,6 +39,36 @@ async def stop(message: Message, core: Core, commands: ChatCommands) -> None:
     await _answer(core, message, await commands.stop(key_of(message)))
 
 
+@router.callback_query(StopCb.filter())
+async def stop_button(query: CallbackQuery, callback_data: StopCb, commands: ChatCommands) -> None:
+    if (message := await button_message(query)) is not None:
+        await query.answer(await commands.stop_session(key_of(message), callback_data.session))
+
+
+@router.callback_query(QueueCb.filter())
+async def queued_button(query: CallbackQuery, callback_data: QueueCb, core: Core) -> None:
+    message = message_of(query)
+    found = core.scheduler.find_turn(callback_data.turn)
+    # Turn ids restart with the bot: a button is only good on the very message it was sent with.
+    if (
+        message is None
+        or found is None
+        or found[1].key != key_of(message)
+        or found[1].queued_message_id != message.message_id
+    ):
+        await query.answer(BUTTON_EXPIRED)
+        return
+    session, turn = found
+    if callback_data.action == "cancel":
+        done = await core.scheduler.cancel(session, turn)
+        await query.answer("Cancelled." if done else "Too late: it is already running.")
+    elif callback_data.action == "now":
+        done = await core.scheduler.run_now(session, turn)
+        await query.answer("Running it next." if done else "It is already running.")
+    else:
+        await query.answer(BUTTON_EXPIRED)
+
+
 @router.message(Command("cd"))
 async def cd(message: Message, command: CommandObject, core: Core, commands: ChatCommands) -> None:
     await _answer(core, message, await commands.change_dir(key_of(message), command.args or ""))
@@ -55,6 +85,15 @@ async def sessions(message: Message, command: CommandObject, core: Core, command
         await _answer(core, message, await commands.sessions(), reply_markup=cleanup_keyboard())
 
 
+@router.callback_query(CleanupCb.filter())
+async def cleanup_button(query: CallbackQuery, core: Core, commands: ChatCommands) -> None:
+    message = message_of(query)
+    text = await commands.cleanup()
+    await query.answer(text)
+    if message is not None:
+        await core.outboxes.send_text(key_of(message), text)
+
+
 @router.message(Command("resume"))
 async def resume(message: Message, core: Core, commands: ChatCommands) -> None:
     choices = await commands.resume_options(key_of(message))
@@ -63,3 +102,13 @@ async def resume(message: Message, core: Core, commands: ChatCommands) -> None:
         return
     keyboard = resume_keyboard([(choice.session_id, choice.label) for choice in choices])
     await _answer(core, message, "Pick a conversation to continue (newest first):", reply_markup=keyboard)
+
+
+@router.callback_query(ResumeCb.filter())
+async def resume_button(query: CallbackQuery, callback_data: ResumeCb, core: Core, commands: ChatCommands) -> None:
+    if (message := await button_message(query)) is None:
+        return
+    key = key_of(message)
+    text = await commands.resume(key, callback_data.session_id)
+    await query.answer()
+    await core.outboxes.send_text(key, text, parse_mode="HTML")

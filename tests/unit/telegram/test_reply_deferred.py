@@ -8,7 +8,7 @@ import pytest
 
 from bot.telegram.outbox import Outboxes
 from bot.telegram.reply import StreamingReply
-from tests.unit.test_reply import KEY, MARKUP, FakeClock, FakeSession, settle
+from tests.unit.telegram.test_reply import KEY, MARKUP, FakeClock, FakeSession, settle
 
 SHOW_AFTER = 1.0
 

@@ -233,12 +233,17 @@ async def _turn(client: ClaudeSDKClient, prompt: str) -> tuple[str, ResultMessag
     return "".join(texts), result
 
 
+async def _timed_turn(client: ClaudeSDKClient, prompt: str) -> tuple[str, ResultMessage, float]:
+    """The turn's text and result, and how many seconds it took."""
+    started = time.monotonic()
+    text, result = await _turn(client, prompt)
+    return text, result, time.monotonic() - started
+
+
 @needs_cli
 async def test_cli_echo_with_usage_and_cost(standin: MessagesStandin, tmp_path: Path) -> None:
     async with ClaudeSDKClient(_options(standin, tmp_path)) as client:
-        started = time.monotonic()
-        text, result = await _turn(client, "hello stand-in")
-        elapsed = time.monotonic() - started
+        text, result, elapsed = await _timed_turn(client, "hello stand-in")
     assert text == "echo: hello stand-in" and result.result == "echo: hello stand-in"
     assert not result.is_error and result.usage and result.usage["input_tokens"] > 0
     assert result.total_cost_usd and result.total_cost_usd > 0
@@ -283,9 +288,7 @@ async def test_cli_long_reply_arrives_whole(standin: MessagesStandin, tmp_path: 
 @needs_cli
 async def test_cli_error_is_bounded_and_next_turn_works(standin: MessagesStandin, tmp_path: Path) -> None:
     async with ClaudeSDKClient(_options(standin, tmp_path)) as client:
-        started = time.monotonic()
-        text, result = await _turn(client, "#error 500")
-        elapsed = time.monotonic() - started
+        text, result, elapsed = await _timed_turn(client, "#error 500")
         assert result.is_error and result.api_error_status == 500, result
         assert "500" in text
         assert elapsed < 20

@@ -66,17 +66,6 @@ class FakeCLI:
         FakeCLI.alive -= 1
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.text = ""
-
-    def append_text(self, delta: str) -> None:
-        self.text += delta
-
-    def set_status(self, line: str) -> None:
-        pass
-
-
 @pytest.fixture(autouse=True)
 def fake_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     FakeCLI.alive = FakeCLI.peak = 0
@@ -95,7 +84,7 @@ def make_session(store: SessionStore, name: str) -> ClaudeSession:
 
 
 async def turn(runner: ClaudeRunner, session: ClaudeSession, text: str) -> claude.TurnOutcome:
-    outcome = await runner.run(session, Turn(key=ChatKey(1), prompt=text), text, Sink())
+    outcome = await runner.run(session, Turn(key=ChatKey(1), prompt=text), text, lambda event: None)
     if outcome.session_id:
         session.record.session_id = outcome.session_id
     return outcome

@@ -6,20 +6,16 @@ import difflib
 import json
 from typing import Any
 
-from bot.features.texts import esc
-from bot.claude.tool_summary import describe_tool, shorten
+from bot.claude.tool_summary import describe_tool
+from bot.util.text import clip, duration, esc, shorten
 
 BLOCK_LIMIT = 1500  # characters of a command, diff or file shown, so a request stays far below 4096
 PLAN_LIMIT = 3000
 DIFF_LINES = 30
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _pre(text: str, language: str = "") -> str:
-    text = _clip(text, BLOCK_LIMIT)
+    text = clip(text, BLOCK_LIMIT)
     if language:
         return f'<pre><code class="language-{language}">{esc(text)}</code></pre>'
     return f"<pre>{esc(text)}</pre>"
@@ -70,7 +66,7 @@ def tool_body(tool_name: str, tool_input: dict[str, Any], title: str | None) -> 
 
 def plan_body(plan: str) -> str:
     plan = plan.strip() or "(The plan is not attached; it is in Claude's messages above.)"
-    return f"📋 <b>Claude's plan</b>\n\n{esc(_clip(plan, PLAN_LIMIT))}"
+    return f"📋 <b>Claude's plan</b>\n\n{esc(clip(plan, PLAN_LIMIT))}"
 
 
 def question_body(question: dict[str, Any], index: int, total: int, picked: list[str]) -> str:
@@ -99,12 +95,3 @@ def plan_hint(timeout_s: float) -> str:
 def question_hint(timeout_s: float, *, multi: bool) -> str:
     pick = "Pick any, then press Done" if multi else "Pick one"
     return f"<i>{pick}, or reply to this message with your own answer. Unanswered, it is dismissed in {duration(timeout_s)}.</i>"
-
-
-def duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h"

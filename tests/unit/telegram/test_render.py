@@ -6,10 +6,8 @@ from telegramify_markdown import convert, utf16_len
 from bot.telegram.render import (
     MAX_TEXT,
     Rendered,
-    escape_html,
     plan_reply,
     render_markdown,
-    split_plain,
 )
 
 
@@ -140,25 +138,6 @@ def test_limit_parameter():
     assert_valid(parts, 500)
 
 
-def test_split_plain_lines_and_overlong_lines():
-    text = "\n".join(f"row {i}" for i in range(2000)) + "\n" + "z" * 9000
-    parts = split_plain(text)
-    assert all(0 < utf16_len(p) <= MAX_TEXT for p in parts)
-    assert squash("".join(parts)) == squash(text)
-    # Lines are never cut, only the over-long one is.
-    for part in parts:
-        for line in part.split("\n"):
-            assert line.startswith("row ") or set(line) == {"z"}
-    assert split_plain("") == []
-    assert split_plain("short") == ["short"]
-
-
-def test_split_plain_counts_astral_characters_twice():
-    parts = split_plain("a🎉" * 3000, limit=100)
-    assert all(utf16_len(p) <= 100 for p in parts)
-    assert "".join(parts) == "a🎉" * 3000
-
-
 def test_short_reply_plan_has_messages_only():
     plan = plan_reply("Hello **there**")
     assert plan.document is None
@@ -189,7 +168,3 @@ def test_reply_fitting_max_chunks_is_not_a_document():
 def test_blank_plan():
     plan = plan_reply(" \n")
     assert plan.messages == [] and plan.document is None
-
-
-def test_escape_html():
-    assert escape_html('<a href="x">&</a>') == '&lt;a href="x"&gt;&amp;&lt;/a&gt;'

@@ -64,7 +64,7 @@ async def test_manager_loads_lazily_and_cleans_up_idle(tmp_path: Path) -> None:
     assert manager.restore() == 3
     assert manager.loaded() == []  # nothing parsed at start
     assert manager.count == 3
-    removed = await manager.cleanup_idle(5_000)
+    removed = await manager.cleanup_idle(5_000, lambda session: False)  # none running
     assert removed == 2
     await store.flush()
     assert sorted(p.name for p in tmp_path.glob("*.json")) == ["1.json"]
@@ -74,8 +74,8 @@ async def test_new_conversation_keeps_the_old_one_in_history(tmp_path: Path) -> 
     manager = SessionManager(SessionStore(tmp_path, debounce=0.01), tmp_path)
     manager.restore()
     session = await manager.for_chat(ChatKey(9))
-    session.record_result(session_id="s1", cumulative_cost=0.5, usage={"input_tokens": 3, "output_tokens": 4})
-    session.record_result(session_id="s1", cumulative_cost=0.75, usage={"input_tokens": 3, "output_tokens": 4})
+    session.record_result(session_id="s1", cumulative_cost=0.5, input_tokens=3, output_tokens=4)
+    session.record_result(session_id="s1", cumulative_cost=0.75, input_tokens=3, output_tokens=4)
     assert session.record.totals.turns == 2
     assert session.record.totals.cost_usd == pytest.approx(0.75)
     assert session.record.last_turn is not None and session.record.last_turn.cost_usd == pytest.approx(0.25)

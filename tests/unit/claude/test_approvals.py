@@ -11,6 +11,7 @@ from bot.sessions.keys import ChatKey
 from bot.sessions.records import SessionRecord
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
+from bot.telegram.views.requests import TelegramRequests
 
 OWNER = 1
 STRANGER = 99
@@ -41,12 +42,22 @@ def outboxes() -> FakeOutboxes:
 @pytest.fixture()
 def session(tmp_path: Path) -> ClaudeSession:
     session = ClaudeSession(record=SessionRecord(name="s", working_dir=str(tmp_path)), store=SessionStore(tmp_path, debounce=60))
-    session.current_turn = Turn(key=CHAT, prompt="hi")
+    RUNNING.clear()
+    RUNNING[session.name] = Turn(key=CHAT, prompt="hi")
     return session
 
 
+RUNNING: dict[str, Turn] = {}  # the scheduler's current turn of each session
+
+
 def approvals_for(outboxes: FakeOutboxes, timeout: float = 30, default_mode: str = "default") -> Approvals:
-    return Approvals(outboxes, timeout=timeout, allowed_users=[OWNER], default_mode=default_mode)  # type: ignore[arg-type]
+    return Approvals(
+        TelegramRequests(outboxes, timeout),  # type: ignore[arg-type]
+        current_turn=lambda session: RUNNING.get(session.name),
+        timeout=timeout,
+        allowed_users=[OWNER],
+        default_mode=default_mode,
+    )
 
 
 async def shown(approvals: Approvals, outboxes: FakeOutboxes, session: ClaudeSession, tool: str, tool_input: dict, **context: Any):
@@ -170,6 +181,6 @@ async def test_the_bots_own_tools_and_turnless_requests_never_wait(outboxes, ses
     approvals = approvals_for(outboxes)
     callback = approvals.callback_for(session)
     assert isinstance(await callback("mcp__bot__send_file", {"path": "x"}, ToolPermissionContext()), PermissionResultAllow)
-    session.current_turn = None
+    RUNNING.clear()  # no turn running
     assert isinstance(await callback("Bash", {"command": "ls"}, ToolPermissionContext()), PermissionResultDeny)
     assert outboxes.sent == []

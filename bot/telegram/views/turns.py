@@ -1,0 +1,101 @@
+"""Turns in Telegram: queue notices with their buttons, and each turn's streaming reply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.sessions.keys import ChatKey
+from bot.sessions.session import Turn
+from bot.telegram.keyboards import queued_keyboard, stop_keyboard
+from bot.telegram.outbox import Outboxes
+from bot.telegram.reply import StreamingReply
+
+RESTARTING_NOT_RUN = "The bot is restarting: this message was not sent to Claude; send it again in a moment."
+CRASHED_DURING_TURN = "⚠️ The bot restarted while working on this; the conversation is kept, but send your message again."
+FAILED = "Something went wrong while answering this message; please send it again."
+CANCELLED = "✖️ Cancelled: this message will not be sent to Claude."
+STOPPED = "⏹ Stopped."
+STOPPED_RESTARTING = "⏹ Stopped: the bot is restarting; send your message again in a moment."
+TOOL = "🔧 "
+
+PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingReply)
+
+
+class TelegramReply:
+    """A LiveReply: the turn's StreamingReply (progress message with a Stop button, then the answer)."""
+
+    def __init__(self, reply: StreamingReply) -> None:
+        self._reply = reply
+
+    async def start(self) -> None:
+        await self._reply.start()
+
+    def text(self, delta: str) -> None:
+        self._reply.append_text(delta)
+
+    def tool_started(self, description: str) -> None:
+        self._reply.set_status(TOOL + description)
+
+    async def finish(self, text: str) -> None:
+        await self._reply.finish(text)
+
+    async def stopped(self, partial: str, *, restarting: bool) -> None:
+        text = partial.rstrip()
+        await self._reply.finish((text + "\n\n" if text else "") + (STOPPED_RESTARTING if restarting else STOPPED))
+
+    async def fail(self, sentence: str, partial: str) -> None:
+        await self._reply.fail(sentence, partial)
+
+
+class TelegramTurns:
+    """The scheduler's TurnsView."""
+
+    def __init__(self, outboxes: Outboxes) -> None:
+        self.outboxes = outboxes
+
+    def live_reply(self, turn: Turn, session_name: str, on_shown: Callable[[int], None]) -> TelegramReply:
+        return TelegramReply(
+            StreamingReply(
+                self.outboxes,
+                turn.key,
+                reply_to=turn.reply_to,
+                stop_markup=stop_keyboard(session_name),
+                show_after=PROGRESS_AFTER,
+                on_shown=on_shown,
+            )
+        )
+
+    async def queued(self, turn: Turn, position: int) -> int | None:
+        return await self.outboxes.send_text(
+            turn.key,
+            f"⏳ Queued (position {position}): I'll answer this after the current turn.",
+            reply_to=turn.reply_to,
+            reply_markup=queued_keyboard(turn.id),
+        )
+
+    async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None:
+        return await self.outboxes.send_text(
+            turn.key,
+            f"⏳ Waiting for a free slot: {running} chats are using Claude right now (limit {limit}).",
+            reply_to=turn.reply_to,
+        )
+
+    def cancelled(self, turn: Turn) -> None:
+        if turn.queued_message_id:
+            self.outboxes.edit_text(turn.key, turn.queued_message_id, CANCELLED)
+
+    async def not_run(self, turn: Turn) -> None:
+        if turn.queued_message_id:
+            self.outboxes.edit_text(turn.key, turn.queued_message_id, RESTARTING_NOT_RUN)
+        else:
+            await self.outboxes.send_text(turn.key, RESTARTING_NOT_RUN, reply_to=turn.reply_to)
+
+    def drop_notice(self, turn: Turn) -> None:
+        if turn.queued_message_id:
+            self.outboxes.delete(turn.key, turn.queued_message_id)
+
+    async def failed(self, turn: Turn) -> None:
+        await self.outboxes.send_text(turn.key, FAILED, reply_to=turn.reply_to)
+
+    def interrupted_by_crash(self, key: ChatKey, message_id: int) -> None:
+        self.outboxes.edit_text(key, message_id, CRASHED_DURING_TURN)

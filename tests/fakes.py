@@ -1,0 +1,138 @@
+"""Fakes for driving the core without Telegram or Claude: a scripted runner and a chat view that records."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.claude.events import TurnEvent, TurnOutcome
+from bot.sessions.keys import ChatKey
+from bot.sessions.session import ClaudeSession, Turn
+
+
+@dataclass
+class Script:
+    """What the runner does for one prompt: report `events`, wait for `gate` (if any), then end."""
+
+    events: list[TurnEvent] = field(default_factory=list)
+    outcome: TurnOutcome = field(default_factory=TurnOutcome)
+    gate: asyncio.Event | None = None
+    raises: Exception | None = None
+
+
+class ScriptedRunner:
+    """Stands in for ClaudeRunner: each turn follows the script of its prompt (default: answer at once)."""
+
+    def __init__(self) -> None:
+        self.scripts: dict[str, Script] = {}
+        self.started: list[str] = []  # prompts, in the order their turns reached the runner
+        self.interrupted: list[str] = []  # prompts of the turns interrupt() stopped
+        self.running: dict[str, str] = {}  # session name -> prompt of its turn running now
+        self.peak = 0
+
+    def gated(self, prompt: str, *events: TurnEvent, text: str = "") -> asyncio.Event:
+        """Script `prompt` to report `events`, then hold until the returned gate opens (or it is interrupted)."""
+        gate = asyncio.Event()
+        self.scripts[prompt] = Script(list(events), TurnOutcome(text=text, finished=True), gate)
+        return gate
+
+    async def run(
+        self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: Callable[[TurnEvent], None]
+    ) -> TurnOutcome:
+        assert isinstance(prompt, str)
+        script = self.scripts.get(prompt) or Script(outcome=TurnOutcome(text=f"echo: {prompt}", finished=True))
+        self.started.append(prompt)
+        self.running[session.name] = prompt
+        self.peak = max(self.peak, len(self.running))
+        try:
+            for event in script.events:
+                report(event)
+            if script.gate is not None:
+                await script.gate.wait()
+            if script.raises is not None:
+                raise script.raises
+            return script.outcome
+        finally:
+            del self.running[session.name]
+
+    async def interrupt(self, session: ClaudeSession) -> bool:
+        prompt = self.running.get(session.name)
+        if prompt is None:
+            return False
+        self.interrupted.append(prompt)
+        gate = self.scripts[prompt].gate
+        if gate is not None:
+            gate.set()
+        return True
+
+
+class FakeReply:
+    """A LiveReply that records what the chat would see."""
+
+    def __init__(self, view: FakeTurnsView, turn: Turn) -> None:
+        self.view = view
+        self.turn = turn
+        self.texts: list[str] = []
+        self.tools: list[str] = []
+        self.ending: tuple[Any, ...] | None = None
+
+    async def start(self) -> None:
+        self.view.shown.append(("started", self.turn.prompt))
+
+    def text(self, delta: str) -> None:
+        self.texts.append(delta)
+
+    def tool_started(self, description: str) -> None:
+        self.tools.append(description)
+
+    async def finish(self, text: str) -> None:
+        self.ending = ("finish", text)
+
+    async def stopped(self, partial: str, *, restarting: bool) -> None:
+        self.ending = ("stopped", partial, restarting)
+
+    async def fail(self, sentence: str, partial: str) -> None:
+        self.ending = ("fail", sentence, partial)
+
+
+class FakeTurnsView:
+    """A TurnsView that records every notice by the turn's prompt; message ids count up from 100."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[Any, ...]] = []
+        self.replies: dict[str, FakeReply] = {}
+        self._ids = 100
+
+    def _next_id(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    def live_reply(self, turn: Turn, session_name: str, on_shown: Callable[[int], None]) -> FakeReply:
+        reply = self.replies[turn.prompt] = FakeReply(self, turn)
+        return reply
+
+    async def queued(self, turn: Turn, position: int) -> int | None:
+        self.shown.append(("queued", turn.prompt, position))
+        return self._next_id()
+
+    async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None:
+        self.shown.append(("waiting", turn.prompt, running, limit))
+        return self._next_id()
+
+    def cancelled(self, turn: Turn) -> None:
+        self.shown.append(("cancelled", turn.prompt))
+
+    async def not_run(self, turn: Turn) -> None:
+        self.shown.append(("not run", turn.prompt))
+
+    def drop_notice(self, turn: Turn) -> None:
+        if turn.queued_message_id:
+            self.shown.append(("dropped", turn.prompt))
+
+    async def failed(self, turn: Turn) -> None:
+        self.shown.append(("failed", turn.prompt))
+
+    def interrupted_by_crash(self, key: ChatKey, message_id: int) -> None:
+        self.shown.append(("crashed", key, message_id))

@@ -1,0 +1,38 @@
+"""How a turn's events look in Telegram: the tool line and the stopped note are the view's, not the core's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.telegram.views.turns import STOPPED_RESTARTING, TelegramReply
+
+
+class RecordingReply:
+    """Stands in for StreamingReply: records what the view asks of it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def set_status(self, line: str) -> None:
+        self.calls.append(("status", line))
+
+    def append_text(self, delta: str) -> None:
+        self.calls.append(("text", delta))
+
+    async def finish(self, final_markdown: str) -> None:
+        self.calls.append(("finish", final_markdown))
+
+
+async def test_a_tool_line_gets_its_icon_and_a_stopped_turn_keeps_what_was_said() -> None:
+    streaming = RecordingReply()
+    reply = TelegramReply(streaming)  # type: ignore[arg-type]
+    reply.tool_started("Bash: ls")
+    reply.text("half ")
+    await reply.stopped("half an answer \n", restarting=False)
+    assert streaming.calls == [("status", "🔧 Bash: ls"), ("text", "half "), ("finish", "half an answer\n\n⏹ Stopped.")]
+
+
+async def test_a_turn_stopped_by_a_restart_says_so() -> None:
+    streaming = RecordingReply()
+    await TelegramReply(streaming).stopped("", restarting=True)  # type: ignore[arg-type]
+    assert streaming.calls == [("finish", STOPPED_RESTARTING)]

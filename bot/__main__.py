@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from bot.app import Core
     from bot.config import Settings
+    from bot.telegram.intake import GatedDispatcher
 
 log = logging.getLogger("bot")
 
@@ -37,7 +38,22 @@ async def _restore_in_background(core: Core) -> None:
     # and a large SESSION_DIR does not delay the first answer.
     sessions = await core.manager.load_all()
     log.info("restored %d sessions from %s", len(sessions), core.settings.session_dir)
-    await core.scheduler.correct_open_replies(sessions)
+
+
+async def _carry_on(core: Core, dispatcher: GatedDispatcher, bot: Bot) -> None:
+    """Handle again, in their order, the messages accepted before the last stop and not yet answered."""
+    from aiogram.types import Update
+
+    pending = await asyncio.to_thread(core.inbox.load)
+    if pending:
+        log.info("carrying on %d accepted messages from before the restart", len(pending))
+    for accepted in pending:
+        try:
+            update = Update.model_validate(accepted.update, context={"bot": bot})
+            await dispatcher.feed_update(bot, update, replayed=accepted)
+        except Exception:  # one bad entry must not keep the others (or the bot) from going on
+            log.exception("could not carry on update %s", accepted.update_id)
+            await core.inbox.settle(accepted)
 
 
 async def run(settings: Settings) -> None:
@@ -52,6 +68,7 @@ async def run(settings: Settings) -> None:
     log.info("%d stored sessions in %s", indexed, settings.session_dir)
     dispatcher = build_dispatcher(core)
     core.runner.start()
+    await _carry_on(core, dispatcher, bot)  # before polling, so they keep their place ahead of new messages
     restore = asyncio.create_task(_restore_in_background(core))
     await _register_commands(bot)
     try:
@@ -62,7 +79,7 @@ async def run(settings: Settings) -> None:
         log.info("shutting down: saving sessions")
         restore.cancel()
         await core.store.flush()
-        await core.scheduler.shutdown()
+        await core.scheduler.shutdown(settings.shutdown_grace_seconds)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(core.outboxes.close(), timeout=SHUTDOWN_FLUSH_SECONDS)
         await core.runner.close_all()

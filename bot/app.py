@@ -19,6 +19,7 @@ from bot.features.conversation import ChatCommands
 from bot.features.files import FileTransfers
 from bot.features.settings import ChatSettings
 from bot.features.sharing import SharingCommands
+from bot.sessions.inbox import Inbox
 from bot.sessions.links import LinkStore, SessionRoutes
 from bot.sessions.manager import SessionManager
 from bot.sessions.pairing import Pairing
@@ -51,6 +52,7 @@ class Core:
     chat_settings: ChatSettings
     sharing: SharingCommands
     commands: ChatCommands
+    inbox: Inbox
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -62,6 +64,7 @@ def _cli_stderr(line: str) -> None:
 
 def build_core(settings: Settings, bot: Bot) -> Core:
     store = SessionStore(settings.session_dir)
+    inbox = Inbox(settings.session_dir)
     links = LinkStore(settings.session_dir, settings.session_chat_groups)
     routes = SessionRoutes(links, settings.session_chat_groups)
     manager = SessionManager(store, settings.claude_working_dir, routes)
@@ -98,6 +101,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         TelegramTurns(outboxes),
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
+        inbox=inbox,
     )
     approvals = Approvals(
         TelegramRequests(outboxes, settings.approval_timeout_seconds),
@@ -120,5 +124,5 @@ def build_core(settings: Settings, bot: Bot) -> Core:
     files = FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024)
     return Core(
         settings, store, manager, runner, scheduler, outboxes, links, routes, pairing, approvals, files,
-        chat_settings, sharing, commands,
+        chat_settings, sharing, commands, inbox,
     )

@@ -45,40 +45,48 @@ class LiveReply(Protocol):
 
     async def finish(self, text: str) -> None: ...
 
-    async def stopped(self, partial: str, *, restarting: bool) -> None:
-        """The turn was stopped (by the user, or because the bot is shutting down)."""
+    async def stopped(self, partial: str) -> None:
+        """The user stopped the turn."""
         ...
 
     async def fail(self, sentence: str, partial: str) -> None: ...
+
+    async def interrupted(self) -> None:
+        """The bot is shutting down mid-turn: the turn goes on after the next start."""
+        ...
 
 
 class TurnsView(Protocol):
     """How the scheduler shows turns: queue notices (each returns its message id) and live replies."""
 
-    def live_reply(self, turn: Turn, session_name: str, on_shown: Callable[[int], None]) -> LiveReply:
-        """``on_shown`` is told the progress message's id once it is in the chat (crash recovery)."""
+    def live_reply(
+        self, turn: Turn, session_name: str, on_shown: Callable[[int], None], *, resumed_in: int | None = None
+    ) -> LiveReply:
+        """``on_shown`` is told the progress message's id once it is in the chat; ``resumed_in``: the
+        progress message of the same turn before a restart, which the carried-on turn continues in."""
         ...
 
     async def queued(self, turn: Turn, position: int) -> int | None:
-        """The turn waits behind others; the notice offers to cancel it or run it now."""
+        """The turn waits behind others; the notice (its existing one, after a restart) offers to
+        cancel it or run it now."""
         ...
 
     async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None: ...
 
     def cancelled(self, turn: Turn) -> None: ...
 
-    async def not_run(self, turn: Turn) -> None:
-        """The bot is shutting down before the turn ran."""
+    def after_restart(self, turn: Turn) -> None:
+        """The bot is shutting down before the turn ran: it runs after the next start."""
+        ...
+
+    async def gave_up(self, turn: Turn, progress_id: int | None) -> None:
+        """The turn was cut short by restarts too often to try again."""
         ...
 
     def drop_notice(self, turn: Turn) -> None: ...
 
     async def failed(self, turn: Turn) -> None:
         """The bot itself failed while answering (a Claude-side failure is a LiveReply.fail)."""
-        ...
-
-    def interrupted_by_crash(self, key: ChatKey, message_id: int) -> None:
-        """After a crash: the progress message of a turn that never finished."""
         ...
 
 

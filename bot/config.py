@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     claude_model: str | None = None
     approval_timeout_seconds: float = Field(default=600, gt=0)
     max_update_age_seconds: float = Field(default=3600, gt=0)
+    # On SIGTERM, running turns get this long to finish before they are cut short (and carried on after the start).
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     max_upload_mb: int = Field(default=20, ge=1, le=2000)
     # Shared sessions declared by the operator: group name -> chat keys.
     session_chat_groups: Annotated[dict[str, list[ChatKey]], NoDecode] = Field(default_factory=dict)

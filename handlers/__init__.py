@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from aiogram import Dispatcher
 from aiogram.filters import ExceptionTypeFilter
 
 from bot.app import Core
 from bot.errors import SAID_IN_CHAT
 from handlers import approvals, conversation, files, messages, settings, sharing
+from bot.telegram.intake import GatedDispatcher
 from handlers.context import say_refusal
+from handlers.intake import ConfirmMiddleware, InboxMiddleware
 from handlers.middlewares import AccessMiddleware, StaleUpdateMiddleware
 
 
-def build_dispatcher(core: Core) -> Dispatcher:
-    dispatcher = Dispatcher(core=core, commands=core.commands, sharing=core.sharing)
+def build_dispatcher(core: Core) -> GatedDispatcher:
+    dispatcher = GatedDispatcher(core=core, commands=core.commands, sharing=core.sharing)
+    # Outermost first: polling confirms an update only once it is recorded or handled.
+    dispatcher.update.outer_middleware(ConfirmMiddleware(dispatcher))
     dispatcher.update.outer_middleware(AccessMiddleware(core))
     dispatcher.update.outer_middleware(StaleUpdateMiddleware(core))
+    dispatcher.update.outer_middleware(InboxMiddleware(core))
     dispatcher.errors.register(say_refusal, ExceptionTypeFilter(*SAID_IN_CHAT))
     # Order matters: a text reply to one of Claude's requests is an answer even when it looks like
     # /mode or /file (approvals before settings and files), and messages.py holds the catch-alls.

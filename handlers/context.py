@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Chat, ErrorEvent, Message, User
 
 from bot.app import Core
 from bot.features.texts import BUTTON_EXPIRED
+from bot.sessions.inbox import Accepted
 from bot.sessions.keys import ChatKey
 from bot.sessions.session import Turn
 
@@ -33,8 +34,8 @@ def user_name(user: User | None) -> str:
     return f"{name} (@{user.username})" if user.username else name
 
 
-def turn_from(message: Message, prompt: str) -> Turn:
-    """A Claude turn for `message`, answered in its chat (and topic)."""
+def turn_from(message: Message, prompt: str, accepted: Accepted | None = None) -> Turn:
+    """A Claude turn for `message`, answered in its chat (and topic); `accepted`: its inbox entry."""
     return Turn(
         key=key_of(message),
         prompt=prompt,
@@ -42,6 +43,8 @@ def turn_from(message: Message, prompt: str) -> Turn:
         user_id=message.from_user.id if message.from_user else None,
         user_name=user_name(message.from_user),
         chat_title=chat_title(message.chat),
+        queued_message_id=accepted.notice_id if accepted else None,
+        inbox=[accepted] if accepted else [],
     )
 
 

@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.app import Core
+from bot.sessions.inbox import Accepted
 from bot.telegram.files import upload_of
 from handlers.context import key_of, turn_from
 
@@ -14,10 +15,10 @@ router = Router(name="files")
 
 
 @router.message(F.document | F.photo)
-async def received(message: Message, core: Core, bot: Bot) -> None:
+async def received(message: Message, core: Core, bot: Bot, accepted: Accepted | None = None) -> None:
     upload = upload_of(bot, message)
     assert upload is not None  # the filter guarantees a document or a photo
-    await core.files.receive(turn_from(message, (message.caption or "").strip()), upload)
+    await core.files.receive(turn_from(message, (message.caption or "").strip(), accepted), upload)
 
 
 @router.message(Command("file"))

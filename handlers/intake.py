@@ -1,6 +1,7 @@
 """Every message an allowed user sends is in the inbox before Telegram is told it arrived.
 
-`GateMiddleware` (outermost) opens the update's gate when its handling ends, whatever happened;
+`ConfirmMiddleware` (outermost) opens the update's gate when its handling ends, whatever happened,
+and hands the handlers `confirm` to open it early (an update turned away is not recorded);
 `InboxMiddleware` (after access control and the staleness check) records a message durably and
 opens the gate at once, so polling moves on while the handler runs. A message whose handler
 did not hand it to a turn is settled when the handler returns; a turn settles its own once it
@@ -19,7 +20,7 @@ from aiogram.types import Message, TelegramObject, Update
 
 from bot.app import Core
 from bot.telegram.intake import GatedDispatcher
-from bot.turns.inbox import Accepted, InboxWriteFailed
+from bot.sessions.inbox import Accepted, InboxWriteFailed
 from handlers.context import key_of
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,20 @@ NOT_RECORDED = "I could not record this message (the bot's disk refused the writ
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class GateMiddleware(BaseMiddleware):
+def _nothing() -> None:
+    return None
+
+
+class ConfirmMiddleware(BaseMiddleware):
     def __init__(self, dispatcher: GatedDispatcher) -> None:
         self.dispatcher = dispatcher
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
+        if "replayed" in data:  # carried on after a restart: Telegram confirmed it long ago
+            data["confirm"] = _nothing
+            return await handler(event, data)
+        data["confirm"] = self.dispatcher.gate(event.update_id).set
         try:
             return await handler(event, data)
         finally:
@@ -42,9 +51,8 @@ class GateMiddleware(BaseMiddleware):
 
 
 class InboxMiddleware(BaseMiddleware):
-    def __init__(self, core: Core, dispatcher: GatedDispatcher) -> None:
+    def __init__(self, core: Core) -> None:
         self.core = core
-        self.dispatcher = dispatcher
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -56,7 +64,7 @@ class InboxMiddleware(BaseMiddleware):
             entry = await self._record(event, message)
             if entry is None:
                 return None
-        self.dispatcher.gate(event.update_id).set()
+        data["confirm"]()
         data["accepted"] = entry
         try:
             return await handler(event, data)

@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.app import Core
+from bot.sessions.inbox import Accepted
 from handlers.context import BUTTON_EXPIRED, key_of, turn_from
 
 router = Router(name="messages")
@@ -23,8 +24,8 @@ async def unknown_command(message: Message, core: Core) -> None:
 
 
 @router.message(F.text)
-async def text(message: Message, core: Core) -> None:
-    turn = turn_from(message, (message.text or "").strip())
+async def text(message: Message, core: Core, accepted: Accepted | None = None) -> None:
+    turn = turn_from(message, (message.text or "").strip(), accepted)
     if not turn.prompt:
         await core.outboxes.send_text(turn.key, "That message is empty; send some text for Claude.", reply_to=turn.reply_to)
         return

@@ -36,6 +36,7 @@ class _Gate(BaseMiddleware):
         assert isinstance(event, Update)
         if self.lets_through(event, data):
             return await handler(event, data)
+        data["confirm"]()  # nothing to record: polling need not wait for the answer
         await self.turn_away(event, data)
         return None
 
@@ -75,7 +76,9 @@ class StaleUpdateMiddleware(_Gate):
 
     def lets_through(self, update: Update, data: dict[str, Any]) -> bool:
         message = update.message
-        return message is None or time.time() - message.date.timestamp() <= self.core.settings.max_update_age_seconds
+        if message is None or data.get("replayed") is not None:  # accepted in time before a restart
+            return True
+        return time.time() - message.date.timestamp() <= self.core.settings.max_update_age_seconds
 
     async def turn_away(self, update: Update, data: dict[str, Any]) -> None:
         message = update.message

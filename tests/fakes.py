@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.claude.events import TurnEvent, TurnOutcome
-from bot.sessions.keys import ChatKey
 from bot.sessions.session import ClaudeSession, Turn
 
 
@@ -77,6 +76,7 @@ class FakeReply:
         self.texts: list[str] = []
         self.tools: list[str] = []
         self.ending: tuple[Any, ...] | None = None
+        self.resumed_in: int | None = None
 
     async def start(self) -> None:
         self.view.shown.append(("started", self.turn.prompt))
@@ -90,11 +90,14 @@ class FakeReply:
     async def finish(self, text: str) -> None:
         self.ending = ("finish", text)
 
-    async def stopped(self, partial: str, *, restarting: bool) -> None:
-        self.ending = ("stopped", partial, restarting)
+    async def stopped(self, partial: str) -> None:
+        self.ending = ("stopped", partial)
 
     async def fail(self, sentence: str, partial: str) -> None:
         self.ending = ("fail", sentence, partial)
+
+    async def interrupted(self) -> None:
+        self.ending = ("interrupted",)
 
 
 class FakeTurnsView:
@@ -109,8 +112,12 @@ class FakeTurnsView:
         self._ids += 1
         return self._ids
 
-    def live_reply(self, turn: Turn, session_name: str, on_shown: Callable[[int], None]) -> FakeReply:
+    def live_reply(
+        self, turn: Turn, session_name: str, on_shown: Callable[[int], None], *, resumed_in: int | None = None
+    ) -> FakeReply:
         reply = self.replies[turn.prompt] = FakeReply(self, turn)
+        reply.resumed_in = resumed_in
+        on_shown(self._next_id())  # as if the progress message was shown at once
         return reply
 
     async def queued(self, turn: Turn, position: int) -> int | None:
@@ -124,8 +131,11 @@ class FakeTurnsView:
     def cancelled(self, turn: Turn) -> None:
         self.shown.append(("cancelled", turn.prompt))
 
-    async def not_run(self, turn: Turn) -> None:
-        self.shown.append(("not run", turn.prompt))
+    def after_restart(self, turn: Turn) -> None:
+        self.shown.append(("after restart", turn.prompt))
+
+    async def gave_up(self, turn: Turn, progress_id: int | None) -> None:
+        self.shown.append(("gave up", turn.prompt, progress_id))
 
     def drop_notice(self, turn: Turn) -> None:
         if turn.queued_message_id:
@@ -134,5 +144,3 @@ class FakeTurnsView:
     async def failed(self, turn: Turn) -> None:
         self.shown.append(("failed", turn.prompt))
 
-    def interrupted_by_crash(self, key: ChatKey, message_id: int) -> None:
-        self.shown.append(("crashed", key, message_id))

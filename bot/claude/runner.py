@@ -60,6 +60,11 @@ class ClaudeRunner:
         self.max_live = max_live
         self.idle_seconds = idle_seconds
         self._live: dict[str, _Live] = {}
+        # The client that last drove each conversation: any other client holding it is stale
+        # (its CLI remembers the conversation as it was before), so it never writes to it again.
+        self._writer: dict[str, _Live] = {}
+        self._connecting: set[str] = set()  # sessions whose turn waits for its client
+        self._stop_pending: set[str] = set()  # ...and was stopped meanwhile
         self._starting = 0  # clients connecting: not in _live yet, but their CLI runs
         self._closing: set[asyncio.Task[None]] = set()  # disconnects in progress
         self._slots = asyncio.Condition()
@@ -106,17 +111,29 @@ class ClaudeRunner:
     async def _client_for(self, session: ClaudeSession, turn: Turn) -> _Live:
         live = self._live.get(session.name)
         fingerprint = self._fingerprint(session)
-        if live is not None and (live.fingerprint != fingerprint or live.session_id != session.session_id):
-            # /cd, /new, /resume, /mode or /model changed what the CLI was started with.
+        conversation = session.session_id
+        if live is not None and (
+            live.fingerprint != fingerprint
+            or live.session_id != conversation
+            or (conversation is not None and self._writer.get(conversation, live) is not live)
+        ):
+            # /cd, /new, /resume, /mode or /model changed what the CLI was started with, or
+            # another client (a link's, another chat's) has written to the conversation since.
             self._discard(session.name)
             live = None
         if live is None:
+            if conversation is not None:
+                # One process per conversation: whoever else holds it is closed before it is resumed.
+                for name in [n for n, other in self._live.items() if other.session_id == conversation]:
+                    await self._close(name)
             await self._make_room()
             try:
                 client = ClaudeSDKClient(self._options(session, turn))
                 await client.connect()  # on failure it shuts its CLI down itself
-                live = _Live(client=client, fingerprint=fingerprint, session_id=session.session_id)
+                live = _Live(client=client, fingerprint=fingerprint, session_id=conversation)
                 self._live[session.name] = live
+                if conversation is not None:
+                    self._writer[conversation] = live
             finally:
                 self._starting -= 1
                 if live is None:  # the place reserved for it is free again
@@ -147,6 +164,8 @@ class ClaudeRunner:
         live = self._live.pop(name, None)
         if live is None:
             return None
+        if live.session_id is not None and self._writer.get(live.session_id) is live:
+            del self._writer[live.session_id]
         task = asyncio.create_task(self._disconnect(live), name=f"claude-close-{name}")
         self._closing.add(task)
         return task
@@ -181,6 +200,9 @@ class ClaudeRunner:
     async def interrupt(self, session: ClaudeSession) -> bool:
         live = self._live.get(session.name)
         if live is None or not live.busy:
+            if session.name in self._connecting:  # its CLI is still starting: the turn ends as soon as it is up
+                self._stop_pending.add(session.name)
+                return True
             return False
         try:
             await asyncio.wait_for(live.client.interrupt(), timeout=10)
@@ -191,6 +213,7 @@ class ClaudeRunner:
 
     async def run(self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: EventSink) -> TurnOutcome:
         """Run one turn to its end. Never raises for Claude-side failures: they come back as `error`."""
+        self._stop_pending.discard(session.name)
         try:
             return await self._run_once(session, turn, prompt, report)
         except _ExitedWhileIdle as exc:
@@ -206,11 +229,18 @@ class ClaudeRunner:
     async def _run_once(
         self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: EventSink
     ) -> TurnOutcome:
+        self._connecting.add(session.name)
         try:
             live = await self._client_for(session, turn)
         except ClaudeSDKError as exc:
             log.error("could not start Claude Code for %s: %s", session.name, exc)
             return TurnOutcome(error="Claude Code could not be started; the operator should check the bot's log.")
+        finally:
+            self._connecting.discard(session.name)
+        if session.name in self._stop_pending:  # stopped while its CLI started: nothing is asked
+            self._stop_pending.discard(session.name)
+            await self._release(live)
+            return TurnOutcome(session_id=live.session_id, finished=True)
         try:
             try:
                 await live.client.query(prompt)
@@ -235,7 +265,10 @@ class ClaudeRunner:
             log.error("Claude Code for %s exited during a turn without a result", session.name)
             outcome.error = _DIED
         if outcome.session_id:
+            if live.session_id != outcome.session_id and self._writer.get(live.session_id or "") is live:
+                del self._writer[live.session_id or ""]
             live.session_id = outcome.session_id
+            self._writer[outcome.session_id] = live
         if outcome.error:
             # Start the next turn from a fresh process: the CLI may be in a bad state.
             self._discard(session.name)

@@ -95,6 +95,10 @@ class ChatCommands:
         choice = choices.get(session_id)
         if choice is None:
             return "That conversation is no longer available to this chat."
+        owner = self.manager.owner_of(choice.session_id)
+        if owner is not None and owner is not session and self.scheduler.is_busy(owner):
+            # Two chats writing one conversation at once would fork it.
+            return "Another chat is working in that conversation right now; resume it when its turn has finished."
         await self.scheduler.stop(session)  # a turn still running would answer from the old conversation
         session.switch_to(choice.session_id, choice.title, choice.working_dir)
         await self.runner.close_session(session)

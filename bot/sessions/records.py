@@ -34,14 +34,6 @@ class LastTurn(Usage):
     duration_ms: int = 0
 
 
-class OpenReply(BaseModel):
-    """A progress message of a running turn, so a bot killed mid-turn can correct it after restart."""
-
-    chat_id: int
-    thread_id: int | None = None
-    message_id: int
-
-
 class SessionRecord(BaseModel):
     """One file in SESSION_DIR. `name` is the file stem: a chat key, `link-<id>` or `group-<name>`."""
 
@@ -63,4 +55,3 @@ class SessionRecord(BaseModel):
     permission_mode: str | None = None
     model: str | None = None
     always_allow: list[dict] = Field(default_factory=list)
-    open_reply: OpenReply | None = None

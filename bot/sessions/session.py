@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.sessions.inbox import Accepted
 from bot.sessions.keys import ChatKey
 from bot.sessions.records import LastTurn, PastSession, SessionRecord
 from bot.sessions.store import SessionStore
@@ -27,6 +28,8 @@ class Turn:
     id: int = 0
     queued_message_id: int | None = None
     cancelled: bool = False
+    # The accepted messages this turn answers (bot.sessions.inbox): settled once it is answered.
+    inbox: list[Accepted] = field(default_factory=list)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from bot.util.text import clip
 log = logging.getLogger(__name__)
 
 WORKING = "⏳ Working…"
+RESUMED = "↻ Restarted, continuing…"
 NO_TEXT = "(no text reply)"
 TYPING_EVERY = 4.5  # Telegram shows "typing" for about 5 s
 TYPING_AFTER = 0.5  # with a deferred progress message: a reply sooner than this needs no "typing…"
@@ -37,9 +38,11 @@ class StreamingReply:
         edit_interval: float = 1.0,
         show_after: float = 0.0,
         on_shown: Callable[[int], None] | None = None,
+        resume_in: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``show_after``: seconds before the progress message appears; a turn done sooner is just its reply."""
+        """``show_after``: seconds before the progress message appears; a turn done sooner is just its reply.
+        ``resume_in``: the progress message of this turn from before a restart, which it continues in."""
         self._outbox = outbox
         self._key = key
         self._reply_to = reply_to
@@ -61,6 +64,7 @@ class StreamingReply:
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._done = False
+        self._resume_in = resume_in
 
     @property
     def message_id(self) -> int | None:
@@ -71,7 +75,11 @@ class StreamingReply:
         self._started = self._clock()
         self._next_edit = self._started + self._edit_interval
         self._next_tick = self._started + TICK_EVERY
-        if self._show_after > 0:
+        if self._resume_in is not None:
+            self._message_id = self._resume_in
+            self._showing = asyncio.ensure_future(asyncio.sleep(0, self._resume_in))
+            self._outbox.edit_text(self._key, self._resume_in, RESUMED, reply_markup=self._stop_markup)
+        elif self._show_after > 0:
             # A quick turn costs one message (its reply), not a send, an edit and a typing action,
             # so it is not held up by the chat's rate limit either.
             self._next_typing = self._started + min(TYPING_AFTER, self._show_after)
@@ -107,6 +115,11 @@ class StreamingReply:
             return
         md = final_markdown if final_markdown.strip() else "".join(self._parts)
         await self._deliver(md, into_progress=True)
+
+    async def suspend(self, note: str) -> None:
+        """The bot is going down mid-turn: the progress message says so (without its Stop button)."""
+        if await self._stop() and self._message_id is not None:
+            self._outbox.edit_text(self._key, self._message_id, note)
 
     async def fail(self, sentence: str, partial: str) -> None:
         """The progress message shows ``sentence``; ``partial`` (what Claude finished saying) follows as a reply.

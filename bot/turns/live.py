@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+import time
 from dataclasses import dataclass, field
 
 from bot.sessions.session import ClaudeSession, Turn
@@ -27,6 +28,13 @@ class LiveTurns:
     running_since: float | None = None
     current_tool: str | None = None
     stop_requested: bool = False  # the one record of a stop: the outcome of a stopped turn says "stopped"
+    cut_short: bool = False  # interrupted by the bot's shutdown: carried on after the next start
+
+    def starting(self, turn: Turn) -> None:
+        """`turn` is this session's next turn from now on, even while it waits for a slot or its CLI."""
+        if self.turn is not turn:
+            self.turn, self.running_since, self.current_tool = turn, time.time(), None
+            self.stop_requested = self.cut_short = False
 
     @property
     def is_running(self) -> bool:

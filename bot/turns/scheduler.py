@@ -4,6 +4,11 @@ Each session has an in-memory queue and a worker task (its `LiveTurns`, owned he
 message that arrives while its session is busy is queued in order and the chat is told so;
 a global semaphore bounds the Claude turns running at once and a chat that has to wait for
 it is told that too. The chat is reached only through a `TurnsView`.
+
+Every turn answers messages that are in the inbox (bot.sessions.inbox): the scheduler notes
+there when a turn starts and its final text before it is shown, and settles the messages
+once they are answered. A turn cut short by a shutdown or a crash stays in the inbox and is
+carried on after the next start; one cut short twice is not tried a third time.
 """
 
 from __future__ import annotations
@@ -11,20 +16,24 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 from bot.chat import LiveReply, TurnsView
 from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
-from bot.sessions.keys import ChatKey
-from bot.sessions.records import OpenReply
+from bot.sessions.inbox import Inbox
 from bot.sessions.session import ClaudeSession, Turn
 from bot.turns.live import Activity, LiveTurns
 
 log = logging.getLogger(__name__)
 
 PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable["str | AsyncIterator[dict[str, Any]]"]]
+
+MAX_STARTS = 2  # a turn cut short by a restart is carried on once; a second cut means it is the cause
+RESUMED_NOTE = (
+    "[Note from the bot, not from the user: your previous turn was interrupted because the bot restarted. "
+    "Continue it from what your transcript holds. The user had asked:]\n\n"
+)
 
 
 class TurnRunner(Protocol):
@@ -45,16 +54,19 @@ class TurnScheduler:
         *,
         max_concurrent: int,
         build_prompt: PromptBuilder,
+        inbox: Inbox | None = None,
     ) -> None:
         self.runner = runner
         self.view = view
         self.build_prompt = build_prompt
         self.max_concurrent = max_concurrent
+        self.inbox = inbox
         self._slots = asyncio.Semaphore(max_concurrent)
         self._running = 0
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(1 << 40)  # turns not from an inbox message (ids of those are their order)
         self._turns: dict[int, tuple[ClaudeSession, Turn]] = {}
         self._live: dict[str, LiveTurns] = {}
+        self._notes: set[asyncio.Task[None]] = set()
         self._shutting_down = False
 
     @property
@@ -90,15 +102,25 @@ class TurnScheduler:
     # -- queueing -------------------------------------------------------------------
 
     async def submit(self, session: ClaudeSession, turn: Turn) -> None:
-        """Queue `turn`; tell the chat when it has to wait behind another turn."""
+        """Queue `turn`; tell the chat when it has to wait behind another turn.
+
+        A turn submitted during shutdown is left in the inbox: it runs after the next start.
+        """
+        for accepted in turn.inbox:
+            accepted.claimed = True  # settled by this turn, not by the handler that made it
+        if self._shutting_down:
+            return
         live = self._live_for(session)
-        turn.id = next(self._ids)
+        turn.id = turn.inbox[0].seq if turn.inbox else next(self._ids)
         self._turns[turn.id] = (session, turn)
         busy = live.busy
         live.queue.append(turn)
         session.touch()
         if busy:
             turn.queued_message_id = await self.view.queued(turn, len(live.queue))
+            await self._note(turn, "notice", turn.queued_message_id)
+        else:
+            live.starting(turn)  # /stop reaches it from this moment, before a slot or a CLI is ready
         if live.worker is None or live.worker.done():
             live.worker = asyncio.create_task(self._work(live), name=f"turns-{session.name}")
 
@@ -118,6 +140,7 @@ class TurnScheduler:
         turn.cancelled = True
         self._forget(turn)
         self.view.cancelled(turn)
+        await self._settle(turn)
         return True
 
     async def run_now(self, session: ClaudeSession, turn: Turn) -> bool:
@@ -164,16 +187,16 @@ class TurnScheduler:
                 except Exception:
                     log.exception("turn %s of session %s failed", turn.id, session.name)
                     await self.view.failed(turn)
+                    await self._settle(turn)
                 finally:
                     live.running_since = live.current_tool = live.turn = None
-                    if session.record.open_reply is not None:
-                        self._mark_open(session, turn, None)
                     self._forget(turn)
         finally:
             if not live.queue and self._live.get(session.name) is live:
                 del self._live[session.name]  # idle: nothing live to keep
 
     async def _run_with_slot(self, live: LiveTurns, turn: Turn) -> None:
+        live.starting(turn)
         if self._slots.locked():
             notice = await self.view.waiting_for_slot(turn, self._running, self.max_concurrent)
             self.view.drop_notice(turn)
@@ -188,16 +211,38 @@ class TurnScheduler:
     async def _run(self, live: LiveTurns, turn: Turn) -> None:
         session = live.session
         self.view.drop_notice(turn)
-        live.running_since = time.time()
-        live.turn = turn
-        live.stop_requested = False
-        reply = self.view.live_reply(turn, session.name, lambda message_id: self._mark_open(session, turn, message_id))
+        first = turn.inbox[0] if turn.inbox else None
+        if first is not None and first.answer is not None:
+            # Answered before the bot died, but not shown: show it, without asking Claude again.
+            await self._deliver(self.view.live_reply(turn, session.name, self._on_shown(turn)), first.answer)
+            await self._settle(turn)
+            return
+        starts = await self._started(turn)
+        if starts > MAX_STARTS:
+            await self.view.gave_up(turn, first.progress_id if first else None)
+            await self._settle(turn)
+            return
+        resumed_in = first.progress_id if first is not None and starts > 1 else None
+        reply = self.view.live_reply(turn, session.name, self._on_shown(turn), resumed_in=resumed_in)
         await reply.start()
         epoch = session.conversation_epoch
         prompt = await self.build_prompt(session, turn)
-        outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply))
+        if starts > 1 and isinstance(prompt, str):
+            prompt = RESUMED_NOTE + prompt
+        if live.stop_requested:  # stopped while it waited for a slot
+            outcome = TurnOutcome()
+        else:
+            outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply))
         self._record(session, outcome, epoch)
-        await self._deliver(reply, outcome, live.stop_requested, self._shutting_down)
+        if live.cut_short or (self._shutting_down and outcome.error):
+            # Cut short by the shutdown (or its CLI killed with it): it stays in the inbox and
+            # goes on after the start.
+            await reply.interrupted()
+            return
+        answer = _answer(outcome, live.stop_requested)
+        await self._note(turn, "answer", answer)
+        await self._deliver(reply, answer)
+        await self._settle(turn)
 
     @staticmethod
     def _reporter(live: LiveTurns, reply: LiveReply) -> Callable[[TurnEvent], None]:
@@ -210,40 +255,57 @@ class TurnScheduler:
 
         return report
 
-    @staticmethod
-    def _mark_open(session: ClaudeSession, turn: Turn, message_id: int | None) -> None:
-        session.record.open_reply = (
-            OpenReply(chat_id=turn.key.chat_id, thread_id=turn.key.thread_id, message_id=message_id) if message_id else None
-        )
-        session.save()
+    def _on_shown(self, turn: Turn) -> Callable[[int], None]:
+        """Remember the progress message, so a turn cut short can be carried on in it after a restart."""
+
+        def shown(message_id: int) -> None:
+            task = asyncio.create_task(self._note(turn, "progress", message_id))
+            self._notes.add(task)
+            task.add_done_callback(self._notes.discard)
+
+        return shown
+
+    # -- the inbox ------------------------------------------------------------------
+
+    async def _started(self, turn: Turn) -> int:
+        if self.inbox is None or not turn.inbox:
+            return 1
+        return max([await self.inbox.started(accepted) for accepted in turn.inbox])
+
+    async def _note(self, turn: Turn, kind: str, value: Any) -> None:
+        if self.inbox is not None and turn.inbox and value is not None:
+            await self.inbox.note(turn.inbox[0], kind, value)
+
+    async def _settle(self, turn: Turn) -> None:
+        if self.inbox is not None:
+            for accepted in turn.inbox:
+                await self.inbox.settle(accepted)
 
     # -- shutdown and recovery -------------------------------------------------------
 
-    async def shutdown(self, grace: float = 10.0) -> None:
-        """On SIGTERM/SIGINT: queued turns are told they did not run, running ones are stopped and report."""
+    async def shutdown(self, grace: float) -> None:
+        """On SIGTERM/SIGINT: no new turn starts; running ones get `grace` seconds to finish, then
+        they are interrupted. Whatever did not finish stays in the inbox and goes on after the start."""
         self._shutting_down = True
         workers = []
         for live in list(self._live.values()):
             for turn in list(live.queue):
                 live.queue.remove(turn)
                 self._forget(turn)
-                await self.view.not_run(turn)
-            if live.is_running:
-                await self.stop(live.session)
+                self.view.after_restart(turn)
             if live.worker is not None and not live.worker.done():
                 workers.append(live.worker)
-        if workers:
-            await asyncio.wait(workers, timeout=grace)
-
-    async def correct_open_replies(self, sessions: list[ClaudeSession]) -> None:
-        """After a crash: progress messages of turns that never finished say so instead of hanging."""
-        for session in sessions:
-            open_reply = session.record.open_reply
-            if open_reply is None or self.is_running(session):
-                continue
-            session.record.open_reply = None
-            session.save()
-            self.view.interrupted_by_crash(ChatKey(open_reply.chat_id, open_reply.thread_id), open_reply.message_id)
+        if not workers:
+            return
+        _, pending = await asyncio.wait(workers, timeout=grace)
+        for live in list(self._live.values()):
+            if live.is_running:
+                live.cut_short = True
+                await self.runner.interrupt(live.session)
+        if pending:
+            await asyncio.wait(pending, timeout=10)
+        if self._notes:
+            await asyncio.wait(self._notes, timeout=5)
 
     @staticmethod
     def _record(session: ClaudeSession, outcome: TurnOutcome, epoch: int) -> None:
@@ -264,10 +326,20 @@ class TurnScheduler:
         )
 
     @staticmethod
-    async def _deliver(reply: LiveReply, outcome: TurnOutcome, stopped: bool, restarting: bool) -> None:
-        if outcome.error:
-            await reply.fail(outcome.error, outcome.text)
-        elif stopped:
-            await reply.stopped(outcome.text, restarting=restarting)
+    async def _deliver(reply: LiveReply, answer: dict[str, str]) -> None:
+        text = answer.get("text", "")
+        if answer["kind"] == "fail":
+            await reply.fail(answer["sentence"], text)
+        elif answer["kind"] == "stopped":
+            await reply.stopped(text)
         else:
-            await reply.finish(outcome.text)
+            await reply.finish(text)
+
+
+def _answer(outcome: TurnOutcome, stopped: bool) -> dict[str, str]:
+    """What the chat is shown for a finished turn, in the form the inbox keeps until it is shown."""
+    if outcome.error:
+        return {"kind": "fail", "sentence": outcome.error, "text": outcome.text}
+    if stopped:
+        return {"kind": "stopped", "text": outcome.text}
+    return {"kind": "finish", "text": outcome.text}

@@ -128,27 +128,6 @@ async def test_long_and_markup_heavy_replies_arrive_whole(bot: BotProcess, teleg
 
 
 
-async def test_restart_mid_turn_never_leaves_the_chat_hanging(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
-    await bot.start()
-    # SIGTERM while a turn runs and another waits: both are told what happened.
-    telegram.user_message(CHAT_A, OWNER, "#slow 30 long job")
-    await claude_api.wait_for(lambda: any("long job" in r.last_user_text for r in claude_api.main_requests()))
-    telegram.user_message(CHAT_A, OWNER, "waiting job")
-    await telegram.wait_for_text(CHAT_A, "Queued")
-    assert await bot.stop() == 0
-    texts = [m.text for m in telegram.bot_messages(CHAT_A)]
-    assert any("bot is restarting" in t and "Stopped" in t for t in texts), texts
-    assert any("was not sent to Claude" in t for t in texts), texts
-    # kill -9 mid-turn: after the restart the stale progress message is corrected.
-    await bot.start()
-    telegram.user_message(CHAT_A, OWNER, "#slow 30 doomed job")
-    progress = await telegram.wait_for_text(CHAT_A, "Working")
-    await telegram.wait_for(lambda: '"open_reply": {' in (bot.session_dir / f"{CHAT_A}.json").read_text(), timeout=5)
-    await bot.kill()
-    await bot.start()
-    await telegram.wait_for(lambda: "restarted while working" in progress.text, timeout=30)
-
-
 async def test_very_long_reply_becomes_a_document_with_a_preview(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     await bot.start()
     telegram.user_message(CHAT_A, OWNER, "#long 40000")

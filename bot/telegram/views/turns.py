@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.sessions.keys import ChatKey
 from bot.sessions.session import Turn
 from bot.telegram.keyboards import queued_keyboard, stop_keyboard
 from bot.telegram.outbox import Outboxes
 from bot.telegram.reply import StreamingReply
 
-RESTARTING_NOT_RUN = "The bot is restarting: this message was not sent to Claude; send it again in a moment."
-CRASHED_DURING_TURN = "⚠️ The bot restarted while working on this; the conversation is kept, but send your message again."
+QUEUED_OVER_RESTART = "⏸ The bot is restarting; this message stays queued and is answered after it starts."
+CUT_BY_RESTART = "⏸ The bot is restarting; this turn continues after it starts."
+GAVE_UP = "⚠️ This turn was cut short by a restart twice, so it is not tried again; send it again if you still need it."
 FAILED = "Something went wrong while answering this message; please send it again."
 CANCELLED = "✖️ Cancelled: this message will not be sent to Claude."
 STOPPED = "⏹ Stopped."
-STOPPED_RESTARTING = "⏹ Stopped: the bot is restarting; send your message again in a moment."
 TOOL = "🔧 "
 
 PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingReply)
@@ -39,12 +38,15 @@ class TelegramReply:
     async def finish(self, text: str) -> None:
         await self._reply.finish(text)
 
-    async def stopped(self, partial: str, *, restarting: bool) -> None:
+    async def stopped(self, partial: str) -> None:
         text = partial.rstrip()
-        await self._reply.finish((text + "\n\n" if text else "") + (STOPPED_RESTARTING if restarting else STOPPED))
+        await self._reply.finish((text + "\n\n" if text else "") + STOPPED)
 
     async def fail(self, sentence: str, partial: str) -> None:
         await self._reply.fail(sentence, partial)
+
+    async def interrupted(self) -> None:
+        await self._reply.suspend(CUT_BY_RESTART)
 
 
 class TelegramTurns:
@@ -53,7 +55,9 @@ class TelegramTurns:
     def __init__(self, outboxes: Outboxes) -> None:
         self.outboxes = outboxes
 
-    def live_reply(self, turn: Turn, session_name: str, on_shown: Callable[[int], None]) -> TelegramReply:
+    def live_reply(
+        self, turn: Turn, session_name: str, on_shown: Callable[[int], None], *, resumed_in: int | None = None
+    ) -> TelegramReply:
         return TelegramReply(
             StreamingReply(
                 self.outboxes,
@@ -62,16 +66,16 @@ class TelegramTurns:
                 stop_markup=stop_keyboard(session_name),
                 show_after=PROGRESS_AFTER,
                 on_shown=on_shown,
+                resume_in=resumed_in,
             )
         )
 
     async def queued(self, turn: Turn, position: int) -> int | None:
-        return await self.outboxes.send_text(
-            turn.key,
-            f"⏳ Queued (position {position}): I'll answer this after the current turn.",
-            reply_to=turn.reply_to,
-            reply_markup=queued_keyboard(turn.id),
-        )
+        text = f"⏳ Queued (position {position}): I'll answer this after the current turn."
+        if turn.queued_message_id is not None:  # its notice from before a restart
+            self.outboxes.edit_text(turn.key, turn.queued_message_id, text, reply_markup=queued_keyboard(turn.id))
+            return turn.queued_message_id
+        return await self.outboxes.send_text(turn.key, text, reply_to=turn.reply_to, reply_markup=queued_keyboard(turn.id))
 
     async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None:
         return await self.outboxes.send_text(
@@ -84,11 +88,15 @@ class TelegramTurns:
         if turn.queued_message_id:
             self.outboxes.edit_text(turn.key, turn.queued_message_id, CANCELLED)
 
-    async def not_run(self, turn: Turn) -> None:
+    def after_restart(self, turn: Turn) -> None:
         if turn.queued_message_id:
-            self.outboxes.edit_text(turn.key, turn.queued_message_id, RESTARTING_NOT_RUN)
+            self.outboxes.edit_text(turn.key, turn.queued_message_id, QUEUED_OVER_RESTART)
+
+    async def gave_up(self, turn: Turn, progress_id: int | None) -> None:
+        if progress_id is not None:
+            self.outboxes.edit_text(turn.key, progress_id, GAVE_UP)
         else:
-            await self.outboxes.send_text(turn.key, RESTARTING_NOT_RUN, reply_to=turn.reply_to)
+            await self.outboxes.send_text(turn.key, GAVE_UP, reply_to=turn.reply_to)
 
     def drop_notice(self, turn: Turn) -> None:
         if turn.queued_message_id:
@@ -96,6 +104,3 @@ class TelegramTurns:
 
     async def failed(self, turn: Turn) -> None:
         await self.outboxes.send_text(turn.key, FAILED, reply_to=turn.reply_to)
-
-    def interrupted_by_crash(self, key: ChatKey, message_id: int) -> None:
-        self.outboxes.edit_text(key, message_id, CRASHED_DURING_TURN)

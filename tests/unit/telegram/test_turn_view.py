@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.telegram.views.turns import STOPPED_RESTARTING, TelegramReply
+from bot.telegram.views.turns import CUT_BY_RESTART, TelegramReply
 
 
 class RecordingReply:
@@ -22,17 +22,20 @@ class RecordingReply:
     async def finish(self, final_markdown: str) -> None:
         self.calls.append(("finish", final_markdown))
 
+    async def suspend(self, note: str) -> None:
+        self.calls.append(("suspend", note))
+
 
 async def test_a_tool_line_gets_its_icon_and_a_stopped_turn_keeps_what_was_said() -> None:
     streaming = RecordingReply()
     reply = TelegramReply(streaming)  # type: ignore[arg-type]
     reply.tool_started("Bash: ls")
     reply.text("half ")
-    await reply.stopped("half an answer \n", restarting=False)
+    await reply.stopped("half an answer \n")
     assert streaming.calls == [("status", "🔧 Bash: ls"), ("text", "half "), ("finish", "half an answer\n\n⏹ Stopped.")]
 
 
-async def test_a_turn_stopped_by_a_restart_says_so() -> None:
+async def test_a_turn_cut_short_by_a_restart_says_it_goes_on_after_the_start() -> None:
     streaming = RecordingReply()
-    await TelegramReply(streaming).stopped("", restarting=True)  # type: ignore[arg-type]
-    assert streaming.calls == [("finish", STOPPED_RESTARTING)]
+    await TelegramReply(streaming).interrupted()  # type: ignore[arg-type]
+    assert streaming.calls == [("suspend", CUT_BY_RESTART)]

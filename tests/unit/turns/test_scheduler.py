@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from bot.claude.events import TextDelta, ToolStarted, TurnOutcome
+from bot.sessions.inbox import Accepted, Inbox
 from bot.sessions.keys import ChatKey
 from bot.sessions.records import SessionRecord
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
 from bot.turns.live import Activity
-from bot.turns.scheduler import TurnScheduler
+from bot.turns.scheduler import RESUMED_NOTE, TurnScheduler
 from tests.fakes import FakeTurnsView, Script, ScriptedRunner
 
 CHAT = ChatKey(1)
@@ -24,13 +25,13 @@ async def prompt_of(session: ClaudeSession, turn: Turn) -> str:
     return turn.prompt
 
 
-async def until(condition: Callable[[], bool]) -> None:
-    """Let the scheduler's tasks run until `condition` holds (they never wait on a clock here)."""
-    for _ in range(200):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the condition never held")
+async def until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
+    """Let the scheduler's tasks run until `condition` holds (only the inbox's fsyncs take real time)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the condition never held")
+        await asyncio.sleep(0.001)
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ async def test_run_now_stops_the_running_turn_and_jumps_the_queue(store, runner,
     assert await scheduler.run_now(session, c)
     await until(lambda: not scheduler.is_busy(session))
     assert runner.started == ["a", "c", "b"] and runner.interrupted == ["a"]
-    assert view.replies["a"].ending == ("stopped", "half an ans", False)
+    assert view.replies["a"].ending == ("stopped", "half an ans")
     assert view.replies["c"].ending == ("finish", "echo: c")  # the stop is not carried over to the next turn
 
 
@@ -121,7 +122,7 @@ async def test_stop_interrupts_only_a_running_turn(store, runner, view) -> None:
     assert view.replies["a"].tools == ["Bash: sleep 9"]
     assert await scheduler.stop(session)
     await until(lambda: not scheduler.is_busy(session))
-    assert view.replies["a"].ending == ("stopped", "", False)
+    assert view.replies["a"].ending == ("stopped", "")
     assert scheduler.activity(session) == Activity() and scheduler.current_turn(session) is None
 
 
@@ -169,13 +170,116 @@ async def test_a_finished_turn_is_recorded_once_with_its_usage(store, runner, vi
     assert record.last_turn is not None and (record.last_turn.context_tokens, record.last_turn.context_window) == (35, 1000)
 
 
-async def test_shutdown_tells_queued_turns_and_stops_the_running_one(store, runner, view) -> None:
-    scheduler = scheduler_for(runner, view)
+# -- the inbox: accepted messages are answered exactly once, whatever happens to the process --
+
+
+def scheduler_with_inbox(runner: ScriptedRunner, view: FakeTurnsView, inbox: Inbox, limit: int = 4) -> TurnScheduler:
+    return TurnScheduler(runner, view, max_concurrent=limit, build_prompt=prompt_of, inbox=inbox)
+
+
+async def accepted_turn(inbox: Inbox, prompt: str, message_id: int) -> Turn:
+    update = {"update_id": message_id, "message": {"message_id": message_id, "text": prompt}}
+    accepted = await inbox.accept(Accepted(update_id=message_id, update=update, key=CHAT, message_id=message_id))
+    return Turn(key=CHAT, prompt=prompt, reply_to=message_id, inbox=[accepted], queued_message_id=accepted.notice_id)
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Inbox:
+    inbox = Inbox(tmp_path)
+    inbox.load()
+    return inbox
+
+
+async def test_an_answered_message_leaves_the_inbox_and_a_cancelled_one_too(store, runner, view, inbox) -> None:
+    scheduler = scheduler_with_inbox(runner, view, inbox)
+    session = session_named(store)
+    gate = runner.gated("a", text="A")
+    a, b = await accepted_turn(inbox, "a", 1), await accepted_turn(inbox, "b", 2)
+    await scheduler.submit(session, a)
+    await scheduler.submit(session, b)
+    assert a.id == 1 and b.id == 2  # a turn's id is its message's place in the inbox: it outlives a restart
+    await until(lambda: runner.started == ["a"])
+    assert [e.notice_id for e in inbox.pending()] == [None, 101]  # b's queue notice is on record
+    await scheduler.cancel(session, b)
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
+    assert inbox.pending() == [] and Inbox(inbox.path.parent).load() == []
+
+
+async def test_shutdown_lets_a_turn_finish_within_the_grace_and_keeps_the_queue(store, runner, view, inbox) -> None:
+    scheduler = scheduler_with_inbox(runner, view, inbox)
+    session = session_named(store)
+    gate = runner.gated("a", text="done in time")
+    await scheduler.submit(session, await accepted_turn(inbox, "a", 1))
+    await scheduler.submit(session, await accepted_turn(inbox, "b", 2))
+    await until(lambda: runner.started == ["a"])
+    shutdown = asyncio.create_task(scheduler.shutdown(grace=5))
+    await until(lambda: ("after restart", "b") in view.shown)
+    gate.set()
+    await shutdown
+    assert view.replies["a"].ending == ("finish", "done in time") and runner.started == ["a"]
+    assert [e.message_id for e in Inbox(inbox.path.parent).load()] == [2]  # b runs after the start
+    late = await accepted_turn(inbox, "c", 3)
+    await scheduler.submit(session, late)  # accepted while stopping: it waits in the inbox too
+    assert runner.started == ["a"] and late.inbox[0] in inbox.pending()
+
+
+async def test_a_turn_cut_short_by_shutdown_is_carried_on_after_the_start(store, runner, view, inbox) -> None:
+    scheduler = scheduler_with_inbox(runner, view, inbox)
     session = session_named(store)
     runner.gated("a", text="so far")
-    await submit(scheduler, session, "a")
-    await submit(scheduler, session, "b")
+    await scheduler.submit(session, await accepted_turn(inbox, "a", 1))
     await until(lambda: runner.started == ["a"])
-    await scheduler.shutdown(grace=1)
-    assert ("not run", "b") in view.shown and runner.started == ["a"]
-    assert view.replies["a"].ending == ("stopped", "so far", True)
+    await scheduler.shutdown(grace=0)
+    assert runner.interrupted == ["a"] and view.replies["a"].ending == ("interrupted",)
+
+    # The next start: the same message, its progress message and one start on record.
+    after = Inbox(inbox.path.parent)
+    (entry,) = after.load()
+    assert (entry.runs, entry.progress_id, entry.answer) == (1, 101, None)
+    view2, runner2 = FakeTurnsView(), ScriptedRunner()
+    scheduler2 = scheduler_with_inbox(runner2, view2, after)
+    turn = Turn(key=CHAT, prompt="a", reply_to=1, inbox=[entry])
+    await scheduler2.submit(session, turn)
+    await until(lambda: not scheduler2.is_busy(session))
+    (prompt,) = runner2.started
+    assert prompt.startswith(RESUMED_NOTE) and prompt.endswith("a")  # Claude is told, and what was asked
+    reply = view2.replies["a"]
+    assert reply.resumed_in == 101 and reply.ending == ("finish", f"echo: {prompt}")
+    assert after.pending() == []
+
+
+async def test_a_turn_cut_short_twice_is_not_tried_a_third_time(store, runner, view, inbox) -> None:
+    scheduler = scheduler_with_inbox(runner, view, inbox)
+    turn = await accepted_turn(inbox, "a", 1)
+    await inbox.started(turn.inbox[0])
+    await inbox.started(turn.inbox[0])
+    await scheduler.submit(session_named(store), turn)
+    await until(lambda: ("gave up", "a", None) in view.shown)
+    assert runner.started == [] and inbox.pending() == []
+
+
+async def test_an_answer_recorded_but_not_shown_is_shown_without_asking_claude_again(store, runner, view, inbox) -> None:
+    scheduler = scheduler_with_inbox(runner, view, inbox)
+    turn = await accepted_turn(inbox, "a", 1)
+    await inbox.started(turn.inbox[0])
+    await inbox.note(turn.inbox[0], "answer", {"kind": "finish", "text": "the answer"})
+    session = session_named(store)
+    await scheduler.submit(session, turn)
+    await until(lambda: not scheduler.is_busy(session))
+    assert runner.started == [] and view.replies["a"].ending == ("finish", "the answer")
+    assert inbox.pending() == []
+
+
+async def test_stop_reaches_a_turn_from_the_moment_it_is_submitted(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view, limit=1)
+    one, two = session_named(store, "one"), session_named(store, "two")
+    gate = runner.gated("a")
+    await submit(scheduler, one, "a")
+    await submit(scheduler, two, "b")  # starting: it waits for the one slot
+    assert scheduler.is_running(two)
+    assert await scheduler.stop(two)  # before its worker even ran
+    await until(lambda: runner.started == ["a"])
+    gate.set()
+    await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
+    assert runner.started == ["a"] and view.replies["b"].ending == ("stopped", "")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.sessions.keys import ChatKey
-from bot.turns.inbox import Accepted, Inbox, InboxWriteFailed
+from bot.sessions.inbox import Accepted, Inbox, InboxWriteFailed
 
 KEY = ChatKey(42)
 

@@ -1,0 +1,156 @@
+"""Accepted means answered: every message the bot took from Telegram is answered exactly once,
+whatever happens to the process, and a conversation is only ever driven by one process."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from tests.e2e.chat import ask
+from tests.e2e.harness import FRIEND, OWNER, BotProcess
+from tests.standins.messages_api import MessagesStandin, Reply
+from tests.standins.telegram_api import TelegramStandin
+
+pytestmark = pytest.mark.e2e
+
+RESUMED = "interrupted because the bot restarted"
+
+
+def slow_until_restarted(body: dict, rec) -> Reply | None:  # type: ignore[no-untyped-def]
+    """A `#hang` turn streams for a minute; once the bot says it was carried on after a restart, it answers."""
+    text = rec.last_user_text
+    if "#hang" in text and RESUMED in text:
+        return Reply.text_reply("resumed: " + text.split("#hang", 1)[1].strip())
+    if "#hang" in text:
+        return Reply.text_reply("never finished", 60)
+    return None
+
+
+def answers(telegram: TelegramStandin, chat_id: int, text: str) -> list[str]:
+    return [m.text for m in telegram.bot_messages(chat_id) if m.text and text in m.text]
+
+
+def asked(claude_api: MessagesStandin, text: str) -> int:
+    """How many main requests carried `text` as the newest user text (retries of one turn count once)."""
+    return len({r.last_user_text for r in claude_api.main_requests() if text in r.last_user_text and RESUMED not in r.last_user_text})
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+async def test_queued_and_running_messages_are_answered_once_after_a_restart(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin, how: str
+) -> None:
+    bot.extra_env["SHUTDOWN_GRACE_SECONDS"] = "1"
+    claude_api.script = slow_until_restarted
+    await bot.start()
+    telegram.user_message(OWNER, OWNER, "#hang the long job")
+    await claude_api.wait_for(lambda: any("the long job" in r.last_user_text for r in claude_api.main_requests()))
+    progress = await telegram.wait_for_text(OWNER, "Working", timeout=30)
+    for n in range(3):
+        telegram.user_message(OWNER, OWNER, f"queued {n}")
+    await telegram.wait_for(lambda: len([m for m in telegram.bot_messages(OWNER) if "Queued" in m.text]) == 3, timeout=30)
+    if how == "SIGTERM":
+        assert await bot.stop() == 0
+        assert "continues after it starts" in progress.text
+        assert all("stays queued" in m.text for m in telegram.bot_messages(OWNER) if "queued" in m.history[0].lower())
+    else:
+        await bot.kill()
+    await bot.start()
+    await telegram.wait_for(lambda: answers(telegram, OWNER, "resumed: the long job"), timeout=60)
+    assert any("Restarted, continuing" in text for text in progress.history)
+    for n in range(3):
+        await telegram.wait_for(lambda n=n: answers(telegram, OWNER, f"echo: queued {n}"), timeout=60)
+    texts = [m.text for m in telegram.bot_messages(OWNER)]
+    assert not [t for t in texts if "send it again" in t or "send your message again" in t], texts
+    assert len(answers(telegram, OWNER, "resumed: the long job")) == 1
+    positions = [next(i for i, t in enumerate(texts) if f"echo: queued {n}" in t) for n in range(3)]
+    assert positions == sorted(positions)  # still in the order they were sent
+    # After another restart nothing is answered twice.
+    await bot.restart()
+    await ask(telegram, OWNER, "after all that", "echo: after all that")
+    for n in range(3):
+        assert len(answers(telegram, OWNER, f"echo: queued {n}")) == 1
+        assert asked(claude_api, f"queued {n}") == 1
+
+
+async def test_an_answer_computed_but_not_sent_arrives_once_without_asking_claude_again(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    await bot.start()
+    await ask(telegram, OWNER, "warm up", "echo: warm up")
+    telegram.user_message(OWNER, OWNER, "#slow 1 the precious answer")
+    await claude_api.wait_for(lambda: any("precious answer" in r.last_user_text for r in claude_api.main_requests()))
+    telegram.set_down(True)  # the answer cannot be sent
+    inbox = bot.session_dir / "inbox.jsonl"
+    await telegram.wait_for(lambda: '"t":"answer"' in inbox.read_text(), timeout=30)
+    await bot.kill()
+    telegram.set_down(False)
+    await bot.start()
+    await telegram.wait_for(lambda: answers(telegram, OWNER, "echo: #slow 1 the precious answer"), timeout=30)
+    await ask(telegram, OWNER, "and then", "echo: and then")
+    assert len(answers(telegram, OWNER, "echo: #slow 1 the precious answer")) == 1
+    assert asked(claude_api, "the precious answer") == 1
+
+
+async def test_a_turn_that_keeps_dying_is_given_up_after_two_tries(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    claude_api.script = lambda body, rec: Reply.text_reply("never finished", 60) if "#doomed" in rec.last_user_text else None
+    await bot.start()
+    telegram.user_message(OWNER, OWNER, "#doomed crash loop")
+    for tries in (1, 2):
+        await claude_api.wait_for(lambda tries=tries: len([r for r in claude_api.main_requests() if "#doomed" in r.last_user_text]) >= tries, timeout=60)
+        await bot.kill()
+        await bot.start()
+    sentence = await telegram.wait_for_text(OWNER, "not tried again", timeout=60)
+    assert sentence.text.count(".") <= 1
+    await ask(telegram, OWNER, "still alive", "echo: still alive")
+    assert len({r.last_user_text for r in claude_api.main_requests() if "#doomed" in r.last_user_text}) == 2
+
+
+async def test_stop_right_after_a_message_stops_it(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    telegram.user_message(OWNER, OWNER, "#slow 8 a job to stop")
+    await asyncio.sleep(0.3)  # the scenario itself: /stop while the Claude Code process is still starting
+    reply = await ask(telegram, OWNER, "/stop", "Stop")
+    assert "Nothing is running" not in reply
+    await telegram.wait_for(lambda: any(m.text.endswith("⏹ Stopped.") for m in telegram.bot_messages(OWNER)), timeout=30)
+    await ask(telegram, OWNER, "next one", "echo: next one")
+    assert not answers(telegram, OWNER, "echo: #slow 8 a job to stop")
+
+
+@pytest.mark.parametrize("round_no", range(3))
+async def test_a_burst_is_answered_in_the_order_it_was_sent(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin, round_no: int
+) -> None:
+    await bot.start()
+    telegram.flood(every=4, retry_after=1)  # Telegram's flood control on the bot's sends
+    for n in range(10):
+        telegram.user_message(OWNER, OWNER, f"burst {n}")
+    await telegram.wait_for(lambda: all(answers(telegram, OWNER, f"burst {n}") for n in range(10)), timeout=120)
+    said = "\n".join(m.text for m in telegram.bot_messages(OWNER) if "echo:" in m.text)
+    order = [int(n) for n in re.findall(r"burst (\d)", said)]
+    assert order == sorted(order), said
+
+
+async def test_linking_and_unlinking_never_forks_a_conversation(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    await bot.start()
+    await ask(telegram, OWNER, "a1", "echo: a1")
+    await ask(telegram, OWNER, "a2", "echo: a2")
+    code_text = await ask(telegram, OWNER, "/link", "/link ")
+    code = re.search(r"/link (\S+)", code_text).group(1)  # type: ignore[union-attr]
+    await ask(telegram, FRIEND, f"/link {code}", "Linked", user=FRIEND)
+    await ask(telegram, FRIEND, "b1", "b1", user=FRIEND)
+    await ask(telegram, FRIEND, "/unlink", "Unlinked", user=FRIEND)
+    await ask(telegram, OWNER, "a3", "a3")
+
+    def in_order(history: str) -> bool:
+        found = [history.find(word) for word in ("a1", "a2", "b1", "a3")]
+        return -1 not in found and found == sorted(found)
+
+    assert in_order(await ask(telegram, OWNER, "#history", "history:"))
+    await bot.restart()
+    assert in_order(await ask(telegram, OWNER, "#history", "history:"))

@@ -75,7 +75,7 @@ class InboxMiddleware(BaseMiddleware):
     async def _record(self, update: Update, message: Message) -> Accepted | None:
         entry = Accepted(
             update_id=update.update_id,
-            update=update.model_dump(mode="json", exclude_none=True),
+            update=update.model_dump(mode="json", exclude_none=True, by_alias=True),  # Telegram's own JSON
             key=key_of(message),
             message_id=message.message_id,
         )

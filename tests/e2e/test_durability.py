@@ -16,6 +16,7 @@ from tests.standins.telegram_api import TelegramStandin
 pytestmark = pytest.mark.e2e
 
 RESUMED = "interrupted because the bot restarted"
+TEAM = -100300
 
 
 def slow_until_restarted(body: dict, rec) -> Reply | None:  # type: ignore[no-untyped-def]
@@ -83,7 +84,12 @@ async def test_an_answer_computed_but_not_sent_arrives_once_without_asking_claud
     await claude_api.wait_for(lambda: any("precious answer" in r.last_user_text for r in claude_api.main_requests()))
     telegram.set_down(True)  # the answer cannot be sent
     inbox = bot.session_dir / "inbox.jsonl"
-    await telegram.wait_for(lambda: '"t":"answer"' in inbox.read_text(), timeout=30)
+    recorded = '{"t":"answer","id":"1001:'  # this message's final text, on disk before it is sent
+
+    def answer_recorded() -> bool:
+        return any(line.startswith(recorded) and "precious answer" in line for line in inbox.read_text().splitlines())
+
+    await telegram.wait_for(answer_recorded, timeout=30)
     await bot.kill()
     telegram.set_down(False)
     await bot.start()
@@ -141,10 +147,11 @@ async def test_linking_and_unlinking_never_forks_a_conversation(
     await ask(telegram, OWNER, "a1", "echo: a1")
     await ask(telegram, OWNER, "a2", "echo: a2")
     code_text = await ask(telegram, OWNER, "/link", "/link ")
-    code = re.search(r"/link (\S+)", code_text).group(1)  # type: ignore[union-attr]
-    await ask(telegram, FRIEND, f"/link {code}", "Linked", user=FRIEND)
-    await ask(telegram, FRIEND, "b1", "b1", user=FRIEND)
-    await ask(telegram, FRIEND, "/unlink", "Unlinked", user=FRIEND)
+    code = re.search(r"/link ([A-Za-z0-9]+)", code_text).group(1)  # type: ignore[union-attr]
+    group = {"chat_type": "group", "chat_title": "Team"}  # chat B: the owner's code works only for the owner
+    await ask(telegram, TEAM, f"/link {code}", "Linked", **group)
+    await ask(telegram, TEAM, "b1", "b1", user=FRIEND, **group)
+    await ask(telegram, TEAM, "/unlink", "Unlinked", **group)
     await ask(telegram, OWNER, "a3", "a3")
 
     def in_order(history: str) -> bool:

@@ -29,6 +29,9 @@ async def text(message: Message, core: Core) -> None:
         return
     title = chat_title(message.chat)
     session = await core.manager.for_chat(key, title)
+    if refusal := await core.usage.refusal(session):
+        await core.outboxes.send_text(key, refusal, reply_to=message.message_id)
+        return
     turn = Turn(
         key=key,
         prompt=prompt,

@@ -29,6 +29,7 @@ class ChatCommands:
             *SharingCommands(self.core).describe(key),
             self.core.chat_settings.summary(session),
             *self.core.approvals.waiting_lines(session),
+            *await self.core.usage.budget_lines(session),
         ]
         return status_text(key, session, self.core.manager.count, extra)
 

@@ -64,3 +64,5 @@ class SessionRecord(BaseModel):
     model: str | None = None
     always_allow: list[dict] = Field(default_factory=list)
     open_reply: OpenReply | None = None
+    # Usage per UTC day ("2026-11-30"): /usage and the daily budgets read it, so restarts reset nothing.
+    daily_usage: dict[str, Totals] = Field(default_factory=dict)

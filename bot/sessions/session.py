@@ -9,10 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.sessions.keys import ChatKey
-from bot.sessions.records import LastTurn, PastSession, SessionRecord
+from bot.sessions.records import LastTurn, PastSession, SessionRecord, Totals
 from bot.sessions.store import SessionStore
 
 HISTORY_LIMIT = 50
+DAYS_KEPT = 62  # per-day usage older than this is dropped (all-time totals stay in `totals`)
+
+
+def utc_day(timestamp: float | None = None) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(time.time() if timestamp is None else timestamp))
 
 
 @dataclass
@@ -143,6 +148,14 @@ class ClaudeSession:
         record.totals.input_tokens += input_tokens
         record.totals.output_tokens += output_tokens
         record.totals.cost_usd += cost
+        day = record.daily_usage.setdefault(utc_day(), Totals())
+        day.turns += 1
+        day.input_tokens += input_tokens
+        day.output_tokens += output_tokens
+        day.cost_usd += cost
+        oldest = utc_day(time.time() - DAYS_KEPT * 86400)
+        for old in [d for d in record.daily_usage if d < oldest]:
+            del record.daily_usage[old]
         record.last_turn = LastTurn(
             cost_usd=cost,
             input_tokens=input_tokens,

@@ -9,6 +9,7 @@ from typing import Any
 from aiogram import Bot
 
 from bot.claude.approvals import Approvals
+from bot.features.diff import ChangeTracker
 from bot.features.settings import ChatSettings
 from bot.features.usage import Usage
 from bot.claude.runner import ClaudeRunner
@@ -99,6 +100,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         outboxes,
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
+        changes=ChangeTracker(),
     )
     return Core(
         settings=settings,

@@ -19,6 +19,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("model", "Show or set this chat's Claude model"),
     ("file", "Send a file from this chat's directory"),
     ("sessions", "Every session the bot holds"),
+    ("diff", "What Claude's last turn changed in the files"),
     ("usage", "Tokens and cost: this chat and the whole bot"),
     ("link", "Share this chat's conversation with another chat"),
     ("unlink", "Leave the shared conversation"),

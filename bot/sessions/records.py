@@ -34,6 +34,17 @@ class LastTurn(BaseModel):
     duration_ms: int = 0
 
 
+class ChangeRef(BaseModel):
+    """What one turn changed in a git work tree: two tree objects (snapshots) and the numbers for its line."""
+
+    repo: str
+    base: str
+    head: str
+    files: int = 0
+    added: int = 0
+    removed: int = 0
+
+
 class OpenReply(BaseModel):
     """A progress message of a running turn, so a bot killed mid-turn can correct it after restart."""
 
@@ -66,3 +77,4 @@ class SessionRecord(BaseModel):
     open_reply: OpenReply | None = None
     # Usage per UTC day ("2026-11-30"): /usage and the daily budgets read it, so restarts reset nothing.
     daily_usage: dict[str, Totals] = Field(default_factory=dict)
+    changes: list[ChangeRef] = Field(default_factory=list)  # the latest turns' file changes, for /diff

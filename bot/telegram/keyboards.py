@@ -6,6 +6,9 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.features.diff import SHORT
+from bot.sessions.records import ChangeRef
+
 
 class StopCb(CallbackData, prefix="stop"):
     session: str  # session name; a button from an older session of the chat does nothing
@@ -18,6 +21,11 @@ class QueueCb(CallbackData, prefix="q"):
 
 class ResumeCb(CallbackData, prefix="res"):
     session_id: str
+
+
+class DiffCb(CallbackData, prefix="diff"):
+    base: str  # the turn's snapshot trees, shortened: the button shows that turn's change, not the latest
+    head: str
 
 
 class CleanupCb(CallbackData, prefix="cleanup"):
@@ -49,4 +57,10 @@ def resume_keyboard(choices: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 def cleanup_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text="🧹 Clean up idle sessions", callback_data=CleanupCb())
+    return builder.as_markup()
+
+
+def diff_keyboard(change: ChangeRef) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="Diff", callback_data=DiffCb(base=change.base[:SHORT], head=change.head[:SHORT]))
     return builder.as_markup()

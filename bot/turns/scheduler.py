@@ -16,9 +16,10 @@ from typing import Any
 
 from bot.claude.runner import ClaudeRunner, TurnOutcome
 from bot.sessions.keys import ChatKey
-from bot.sessions.records import OpenReply
+from bot.features.diff import ChangeTracker, summary_line
+from bot.sessions.records import ChangeRef, OpenReply
 from bot.sessions.session import ClaudeSession, Turn
-from bot.telegram.keyboards import queued_keyboard, stop_keyboard
+from bot.telegram.keyboards import diff_keyboard, queued_keyboard, stop_keyboard
 from bot.telegram.outbox import Outboxes
 from bot.telegram.reply import StreamingReply
 
@@ -55,10 +56,12 @@ class TurnScheduler:
         *,
         max_concurrent: int,
         build_prompt: PromptBuilder,
+        changes: ChangeTracker | None = None,
     ) -> None:
         self.runner = runner
         self.outboxes = outboxes
         self.build_prompt = build_prompt
+        self.changes = changes
         self.max_concurrent = max_concurrent
         self._slots = asyncio.Semaphore(max_concurrent)
         self._running = 0
@@ -183,10 +186,12 @@ class TurnScheduler:
         )
         await reply.start()
         epoch = session.conversation_epoch
+        before = await self.changes.before(session) if self.changes else None
         prompt = await self.build_prompt(session, turn)
         outcome = await self.runner.run(session, turn, prompt, _StatusTracker(session, reply))
         self._record(session, outcome, epoch)
-        await self._deliver(reply, outcome, session.interrupt_requested, self._shutting_down)
+        change = await self.changes.after(session, before) if self.changes else None
+        await self._deliver(reply, outcome, session.interrupt_requested, self._shutting_down, change)
 
     @staticmethod
     def _mark_open(session: ClaudeSession, turn: Turn, message_id: int | None) -> None:
@@ -244,12 +249,16 @@ class TurnScheduler:
         )
 
     @staticmethod
-    async def _deliver(reply: StreamingReply, outcome: TurnOutcome, stopped: bool, restarting: bool) -> None:
+    async def _deliver(
+        reply: StreamingReply, outcome: TurnOutcome, stopped: bool, restarting: bool, change: ChangeRef | None = None
+    ) -> None:
+        # A turn that changed files ends with a line saying so and a Diff button.
+        footer = {"footer": summary_line(change), "reply_markup": diff_keyboard(change)} if change else {}
         if outcome.error:
             await reply.fail(outcome.error, outcome.text)
         elif outcome.interrupted or stopped:
             text = outcome.text.rstrip()
             note = "⏹ Stopped: the bot is restarting; send your message again in a moment." if restarting else "⏹ Stopped."
-            await reply.finish((text + "\n\n" if text else "") + note)
+            await reply.finish((text + "\n\n" if text else "") + note, **footer)
         else:
-            await reply.finish(outcome.text)
+            await reply.finish(outcome.text, **footer)

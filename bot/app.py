@@ -12,6 +12,7 @@ from bot.claude.approvals import Approvals
 from bot.features.diff import ChangeTracker
 from bot.features.settings import ChatSettings
 from bot.features.usage import Usage
+from bot.features.worktrees import Worktrees
 from bot.claude.runner import ClaudeRunner
 from bot.claude.launcher import default_cli, write_launcher
 from bot.config import Settings
@@ -46,6 +47,7 @@ class Core:
     files: FileTransfers
     chat_settings: ChatSettings
     usage: Usage
+    worktrees: Worktrees
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -115,5 +117,6 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         approvals=approvals,
         files=FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024),
         chat_settings=ChatSettings(manager, settings.claude_permission_mode, settings.claude_model),
+        worktrees=Worktrees(manager, settings.allowed_paths),
         usage=Usage(manager, settings.max_cost_per_day_usd, settings.max_chat_cost_per_day_usd),
     )

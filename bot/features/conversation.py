@@ -10,6 +10,7 @@ from bot.sessions.keys import ChatKey
 from bot.util.paths import PathRefused, resolve_directory
 from bot.sessions.session import ClaudeSession
 from bot.features.sharing import SharingCommands
+from bot.features.worktrees import branch_of
 from bot.features.texts import esc, help_text, sessions_text, short_id, status_text
 
 
@@ -31,6 +32,8 @@ class ChatCommands:
             *self.core.approvals.waiting_lines(session),
             *await self.core.usage.budget_lines(session),
         ]
+        if branch := await branch_of(session.working_dir):
+            extra.insert(0, f"Branch: <code>{esc(branch)}</code>")
         return status_text(key, session, self.core.manager.count, extra)
 
     async def change_dir(self, key: ChatKey, argument: str) -> str:
@@ -97,7 +100,8 @@ class ChatCommands:
     async def sessions(self) -> str:
         sessions = await self.core.manager.load_all()
         members = SharingCommands(self.core).members_by_session()
-        return sessions_text(sessions, self.core.settings.idle_cleanup_seconds, members)
+        branches = {s.name: b for s in sessions if (b := await branch_of(s.working_dir))}
+        return sessions_text(sessions, self.core.settings.idle_cleanup_seconds, members, branches)
 
     async def cleanup(self) -> str:
         removed = await self.core.manager.cleanup_idle(self.core.settings.idle_cleanup_seconds)

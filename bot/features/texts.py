@@ -19,6 +19,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("model", "Show or set this chat's Claude model"),
     ("file", "Send a file from this chat's directory"),
     ("sessions", "Every session the bot holds"),
+    ("worktree", "A git worktree and branch for this chat"),
     ("diff", "What Claude's last turn changed in the files"),
     ("usage", "Tokens and cost: this chat and the whole bot"),
     ("link", "Share this chat's conversation with another chat"),
@@ -93,7 +94,12 @@ def status_text(key: object, session: ClaudeSession, sessions_held: int, extra: 
     return "\n".join(line for line in lines if line)
 
 
-def sessions_text(sessions: list[ClaudeSession], idle_limit_s: float, members: dict[str, list[str]] | None = None) -> str:
+def sessions_text(
+    sessions: list[ClaudeSession],
+    idle_limit_s: float,
+    members: dict[str, list[str]] | None = None,
+    branches: dict[str, str] | None = None,
+) -> str:
     if not sessions:
         return "The bot holds no sessions yet."
     now = time.time()
@@ -103,9 +109,10 @@ def sessions_text(sessions: list[ClaudeSession], idle_limit_s: float, members: d
         record = session.record
         label = record.title or session.name
         shared = (members or {}).get(session.name)
+        branch = (branches or {}).get(session.name)
         lines.append(
             f"• <b>{esc(label)}</b> (<code>{esc(session.name)}</code>) — {state_line(session, now)}\n"
-            f"  <code>{esc(record.working_dir)}</code> · {ago(record.last_activity, now)}"
+            f"  <code>{esc(record.working_dir)}</code>{f' · branch {esc(branch)}' if branch else ''} · {ago(record.last_activity, now)}"
             + (f"\n  shared by {esc(', '.join(shared))}" if shared else "")
         )
     if len(ordered) > 50:

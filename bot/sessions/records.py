@@ -77,4 +77,6 @@ class SessionRecord(BaseModel):
     open_reply: OpenReply | None = None
     # Usage per UTC day ("2026-11-30"): /usage and the daily budgets read it, so restarts reset nothing.
     daily_usage: dict[str, Totals] = Field(default_factory=dict)
+    # Told to Claude at the start of the next prompt (e.g. "this chat moved to worktree X"), then dropped.
+    notes_for_claude: list[str] = Field(default_factory=list)
     changes: list[ChangeRef] = Field(default_factory=list)  # the latest turns' file changes, for /diff

@@ -28,6 +28,11 @@ class DiffCb(CallbackData, prefix="diff"):
     head: str
 
 
+class WorktreeCb(CallbackData, prefix="wt"):
+    action: str  # "go": move this chat there; "rm": remove it although work would be lost
+    name: str  # branch name (at most 48 bytes, see bot.features.worktrees)
+
+
 class CleanupCb(CallbackData, prefix="cleanup"):
     confirm: bool = True
 
@@ -63,4 +68,18 @@ def cleanup_keyboard() -> InlineKeyboardMarkup:
 def diff_keyboard(change: ChangeRef) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text="Diff", callback_data=DiffCb(base=change.base[:SHORT], head=change.head[:SHORT]))
+    return builder.as_markup()
+
+
+def worktree_keyboard(branches: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for branch in branches:
+        builder.button(text=f"🌿 {branch}", callback_data=WorktreeCb(action="go", name=branch))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def remove_worktree_keyboard(name: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=f"🗑 Remove {name} anyway", callback_data=WorktreeCb(action="rm", name=name))
     return builder.as_markup()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 
 from bot.app import Core
 from bot.features.conversation import ChatCommands
+from bot.telegram.commands_menu import set_chat_menu
 from bot.telegram.keyboards import cleanup_keyboard, resume_keyboard
 from handlers.context import chat_title, key_of
 
@@ -20,8 +21,9 @@ async def _answer(core: Core, message: Message, text: str, **kwargs: object) -> 
 
 @router.message(CommandStart())
 @router.message(Command("help"))
-async def start(message: Message, core: Core, commands: ChatCommands) -> None:
+async def start(message: Message, core: Core, commands: ChatCommands, bot: Bot) -> None:
     await _answer(core, message, await commands.help(key_of(message), chat_title(message.chat)))
+    await set_chat_menu(bot, message.chat.id, await commands.menu(key_of(message)))
 
 
 @router.message(Command("status"))

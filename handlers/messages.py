@@ -6,18 +6,34 @@ from aiogram import F, Router
 from aiogram.types import Message
 
 from bot.app import Core
-from bot.sessions.session import Turn
-from handlers.context import chat_title, key_of, user_name
+from bot.features import claude_commands
+from bot.sessions.session import ClaudeSession, Turn
+from handlers.context import chat_title, key_of, turn_from
 
 router = Router(name="messages")
 
 
+async def _submit(core: Core, message: Message, session: ClaudeSession, turn: Turn) -> None:
+    """Queue a Claude turn unless a daily budget is used up."""
+    if refusal := await core.usage.refusal(session):
+        await core.outboxes.send_text(turn.key, refusal, reply_to=message.message_id)
+        return
+    await core.scheduler.submit(session, turn)
+
+
 @router.message(F.text.startswith("/"))
 async def unknown_command(message: Message, core: Core) -> None:
-    name = (message.text or "").split()[0][:64]
-    await core.outboxes.send_text(
-        key_of(message), f"Unknown command {name}. /help lists the commands.", reply_to=message.message_id
-    )
+    """A command the bot does not define goes to Claude Code when Claude Code knows it."""
+    key = key_of(message)
+    name, args = claude_commands.parse(message.text or "")
+    session = await core.manager.for_chat(key, chat_title(message.chat))
+    if name and claude_commands.find(session, name) is not None:
+        turn = turn_from(message, f"/{name} {args}".rstrip())
+        turn.command = True
+        await _submit(core, message, session, turn)
+        return
+    shown = (message.text or "").split()[0][:64]
+    await core.outboxes.send_text(key, f"Unknown command {shown}. /help lists the commands.", reply_to=message.message_id)
 
 
 @router.message(F.text)
@@ -27,20 +43,8 @@ async def text(message: Message, core: Core) -> None:
     if not prompt:
         await core.outboxes.send_text(key, "That message is empty; send some text for Claude.", reply_to=message.message_id)
         return
-    title = chat_title(message.chat)
-    session = await core.manager.for_chat(key, title)
-    if refusal := await core.usage.refusal(session):
-        await core.outboxes.send_text(key, refusal, reply_to=message.message_id)
-        return
-    turn = Turn(
-        key=key,
-        prompt=prompt,
-        reply_to=message.message_id,
-        user_id=message.from_user.id if message.from_user else None,
-        user_name=user_name(message.from_user),
-        chat_title=title,
-    )
-    await core.scheduler.submit(session, turn)
+    session = await core.manager.for_chat(key, chat_title(message.chat))
+    await _submit(core, message, session, turn_from(message, prompt))
 
 
 @router.message()

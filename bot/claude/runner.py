@@ -54,6 +54,8 @@ class TurnOutcome:
     error: str | None = None  # one sentence for the user when the turn failed
     context_tokens: int = 0
     context_window: int = 0
+    slash_commands: list[str] | None = None  # as the init message listed them
+    skills: list[str] | None = None
 
 
 @dataclass
@@ -330,6 +332,8 @@ class ClaudeRunner:
                 streamed = False
             elif isinstance(message, SystemMessage) and message.subtype == "init":
                 outcome.session_id = message.data.get("session_id") or outcome.session_id
+                outcome.slash_commands = message.data.get("slash_commands")
+                outcome.skills = message.data.get("skills")
             elif isinstance(message, ResultMessage):
                 outcome.result = message
                 outcome.session_id = message.session_id or outcome.session_id

@@ -11,7 +11,8 @@ from bot.util.paths import PathRefused, resolve_directory
 from bot.sessions.session import ClaudeSession
 from bot.features.sharing import SharingCommands
 from bot.features.worktrees import branch_of
-from bot.features.texts import esc, help_text, sessions_text, short_id, status_text
+from bot.features import claude_commands
+from bot.features.texts import COMMANDS, esc, help_text, sessions_text, short_id, status_text
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,13 @@ class ChatCommands:
         return await self.core.manager.for_chat(key, title)
 
     async def help(self, key: ChatKey, title: str = "") -> str:
-        return help_text(await self.session(key, title))
+        session = await self.session(key, title)
+        own = {name for name, _ in COMMANDS}
+        return "\n".join([help_text(session), *claude_commands.help_lines(session, own)])
+
+    async def menu(self, key: ChatKey) -> list[tuple[str, str]]:
+        """This chat's command menu: the bot's commands and Claude Code's that Telegram can show."""
+        return claude_commands.menu(await self.session(key), COMMANDS)
 
     async def status(self, key: ChatKey) -> str:
         session = await self.session(key)

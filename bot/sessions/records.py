@@ -79,4 +79,8 @@ class SessionRecord(BaseModel):
     daily_usage: dict[str, Totals] = Field(default_factory=dict)
     # Told to Claude at the start of the next prompt (e.g. "this chat moved to worktree X"), then dropped.
     notes_for_claude: list[str] = Field(default_factory=list)
+    # Claude Code's slash commands and skills as its init message listed them for `claude_commands_dir`.
+    claude_commands: list[str] = Field(default_factory=list)
+    claude_skills: list[str] = Field(default_factory=list)
+    claude_commands_dir: str = ""
     changes: list[ChangeRef] = Field(default_factory=list)  # the latest turns' file changes, for /diff

@@ -34,6 +34,7 @@ class Turn:
     id: int = 0
     queued_message_id: int | None = None
     cancelled: bool = False
+    command: bool = False  # a Claude Code slash command: sent exactly as typed, nothing put before it
 
 
 @dataclass

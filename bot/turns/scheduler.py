@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.claude.runner import ClaudeRunner, TurnOutcome
 from bot.sessions.keys import ChatKey
+from bot.features import claude_commands
 from bot.features.diff import ChangeTracker, summary_line
 from bot.sessions.records import ChangeRef, OpenReply
 from bot.sessions.session import ClaudeSession, Turn
@@ -232,6 +233,7 @@ class TurnScheduler:
 
     @staticmethod
     def _record(session: ClaudeSession, outcome: TurnOutcome, epoch: int) -> None:
+        claude_commands.remember(session, outcome.slash_commands, outcome.skills)
         if session.conversation_epoch != epoch:
             # /new or /resume happened during the turn: the chat has moved on; keep the
             # turn's conversation in history only.

@@ -7,7 +7,7 @@ from aiogram import Dispatcher
 from bot.app import Core
 from bot.features.conversation import ChatCommands
 from bot.features.sharing import SharingCommands
-from handlers import callbacks, commands, control, diff, files, messages, sharing, usage, worktrees
+from handlers import callbacks, commands, control, diff, export, files, messages, sharing, usage, worktrees
 from handlers.middlewares import AccessMiddleware, StaleUpdateMiddleware
 
 
@@ -17,6 +17,6 @@ def build_dispatcher(core: Core) -> Dispatcher:
     dispatcher.update.outer_middleware(StaleUpdateMiddleware(core))
     # Order matters: commands and buttons before the catch-all message router.
     dispatcher.include_routers(
-        commands.router, sharing.router, control.router, files.router, usage.router, diff.router, worktrees.router, callbacks.router, messages.router
+        commands.router, sharing.router, control.router, files.router, usage.router, diff.router, worktrees.router, export.router, callbacks.router, messages.router
     )
     return dispatcher

@@ -21,6 +21,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("sessions", "Every session the bot holds"),
     ("worktree", "A git worktree and branch for this chat"),
     ("diff", "What Claude's last turn changed in the files"),
+    ("export", "This chat's conversation as a Markdown file"),
     ("usage", "Tokens and cost: this chat and the whole bot"),
     ("link", "Share this chat's conversation with another chat"),
     ("unlink", "Leave the shared conversation"),

@@ -17,6 +17,10 @@ router = Router(name="files")
 async def received(message: Message, core: Core, bot: Bot) -> None:
     upload = upload_of(bot, message)
     assert upload is not None  # the filter guarantees a document or a photo
+    key = key_of(message)
+    if refusal := await core.usage.refusal(await core.manager.for_chat(key)):  # the upload would start a turn
+        await core.outboxes.send_text(key, refusal, reply_to=message.message_id)
+        return
     await core.files.receive(turn_from(message, (message.caption or "").strip()), upload)
 
 

@@ -46,7 +46,13 @@ async def test_a_budget_of_zero_refuses_the_next_turn(bot: BotProcess, telegram:
     await bot.start()
     refused = await ask(telegram, CHAT, "spend please", "daily budget")
     assert re.fullmatch(r"This chat has used its daily budget of \$0\.00; it resets at 00:00 UTC \(in .+\)\.", refused)
-    assert not any("spend please" in text for r in claude_api.requests for text in r.user_texts)
+    # Every way of starting a turn is refused: an upload (not even saved) and a Claude Code command.
+    seen = len(telegram.bot_messages(CHAT))
+    telegram.user_document(CHAT, OWNER, "notes.txt", b"hello", caption="read this")
+    await telegram.wait_for(lambda: len(telegram.bot_messages(CHAT)) > seen)
+    assert "daily budget" in telegram.bot_messages(CHAT)[-1].text and not (bot.work_dir / "notes.txt").exists()
+    await ask(telegram, CHAT, "/compact", "daily budget")
+    assert claude_api.requests == []
     status = await ask(telegram, CHAT, "/status", "Status")
     assert "Chat budget today: $0.0000 left of $0.00" in status
 

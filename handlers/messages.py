@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.types import Message
 
 from bot.app import Core
@@ -22,12 +22,13 @@ async def _submit(core: Core, message: Message, session: ClaudeSession, turn: Tu
 
 
 @router.message(F.text.startswith("/"))
-async def unknown_command(message: Message, core: Core) -> None:
+async def unknown_command(message: Message, core: Core, bot: Bot) -> None:
     """A command the bot does not define goes to Claude Code when Claude Code knows it."""
     key = key_of(message)
-    name, args = claude_commands.parse(message.text or "")
+    name, mention, args = claude_commands.parse(message.text or "")
     session = await core.manager.for_chat(key, chat_title(message.chat))
-    if name and claude_commands.find(session, name) is not None:
+    for_us = not mention or mention.lower() == ((await bot.me()).username or "").lower()
+    if name and for_us and claude_commands.find(session, name) is not None:
         turn = turn_from(message, f"/{name} {args}".rstrip())
         turn.command = True
         await _submit(core, message, session, turn)

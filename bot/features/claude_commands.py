@@ -39,10 +39,11 @@ class ClaudeCommand:
     description: str
 
 
-def parse(text: str) -> tuple[str, str]:
-    """'/name@bot args' → ('name', 'args')."""
+def parse(text: str) -> tuple[str, str, str]:
+    """'/name@bot args' → ('name', 'bot', 'args')."""
     head, _, args = text.strip().partition(" ")
-    return head[1:].split("@", 1)[0], args.strip()
+    name, _, mention = head[1:].partition("@")
+    return name, mention, args.strip()
 
 
 def _config_dir() -> Path:

@@ -39,7 +39,7 @@ async def snapshot(directory: Path) -> Snapshot | None:
             if index.exists():  # a copy of the real index: unchanged files are not hashed again
                 shutil.copyfile(index, temp_index)
             env = {"GIT_INDEX_FILE": str(temp_index)}
-            await git(top, "add", "-A", "--", ".", EXCLUDE, env=env, timeout=120)
+            await git(top, "add", "-A", "--", ".", EXCLUDE, env=env)
             tree = (await git(top, "write-tree", env=env)).strip()
     except GitError:
         return None

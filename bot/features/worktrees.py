@@ -56,7 +56,7 @@ async def worktrees_of(directory: Path) -> list[Worktree]:
 
 def note_for_claude(path: Path, branch: str | None) -> str:
     on = f" on git branch {branch}" if branch else ""
-    return f"Bot note: this chat now works in {path}{on}; the files there are a separate git worktree."
+    return f"Bot note: this chat now works in {path}{on}."
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,10 @@ class Worktrees:
         trees = await worktrees_of(session.working_dir)
         if not trees:
             return Answer(NOT_A_REPO, [])
+        if refusal := await self._name_refusal(session.working_dir, name):
+            return Answer(refusal, [])
         target = trees[0].path / WORKTREES / name
-        tree = next((t for t in trees if t.path == target), None) if name else None
+        tree = next((t for t in trees if t.path == target), None)
         if tree is None:
             return Answer(f"There is no worktree {esc(name)} in <code>{esc(target.parent)}</code>.", [])
         for other in await self.manager.load_all():

@@ -37,6 +37,12 @@ async def test_a_projects_custom_command_reaches_claude_expanded(bot: BotProcess
     assert {"help", "worktree", "greet", "compact", "context"} <= set(names)
     assert "clear" not in names  # a terminal command is not offered
 
+    # In a group, addressed to this bot: passed on; addressed to another bot: not.
+    group = dict(chat_type="group", chat_title="Team")
+    await ask(telegram, -100500, "/greet@claude_test_bot Alice", "Please greet Alice warmly", **group)
+    await ask(telegram, -100500, "/greet@other_bot Carol", "Unknown command", **group)
+    assert not any("Carol" in text for r in claude_api.requests for text in r.user_texts)
+
     unknown = await ask(telegram, CHAT, "/nonexistent x", "Unknown command")
     assert unknown == "Unknown command /nonexistent. /help lists the commands."
     assert not any("/nonexistent" in text for r in claude_api.requests for text in r.user_texts)

@@ -27,8 +27,8 @@ def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClaudeSession:
 
 
 def test_parse_drops_the_bot_mention() -> None:
-    assert claude_commands.parse("/greet@my_bot Bob and Alice ") == ("greet", "Bob and Alice")
-    assert claude_commands.parse("/context") == ("context", "")
+    assert claude_commands.parse("/greet@my_bot Bob and Alice ") == ("greet", "my_bot", "Bob and Alice")
+    assert claude_commands.parse("/context") == ("context", "", "")
 
 
 def test_before_the_first_turn_scanned_commands_and_the_terminal_free_builtins(session: ClaudeSession) -> None:

@@ -6,6 +6,7 @@ so untracked files count and the user's own index and stash are never touched.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -20,7 +21,11 @@ from bot.util.git import GitError, git
 EXCLUDE = ":(exclude).claude/worktrees"
 CHANGES_KEPT = 20
 MAX_INLINE = 3500  # longer diffs go as a document (a message holds 4096 characters)
-SHORT = 12  # tree ids in buttons are shortened to fit Telegram's 64-byte callback data
+SHORT = 12
+# A work tree with more untracked data than this (say, a home directory under git) is not
+# snapshotted: hashing it all into the repository on every turn would cost more than the line is worth.
+MAX_UNTRACKED_FILES = 2000
+MAX_UNTRACKED_BYTES = 50 * 1024 * 1024  # tree ids in buttons are shortened to fit Telegram's 64-byte callback data
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,9 @@ async def snapshot(directory: Path) -> Snapshot | None:
     """The work tree as it is now, untracked files included; None outside git."""
     try:
         top = Path((await git(directory, "rev-parse", "--show-toplevel")).strip())
+        untracked = (await git(top, "ls-files", "--others", "--exclude-standard", "-z", "--", ".", EXCLUDE)).split("\0")
+        if not await asyncio.to_thread(_small, top, [name for name in untracked if name]):
+            return None
         index = Path((await git(top, "rev-parse", "--path-format=absolute", "--git-path", "index")).strip())
         with tempfile.TemporaryDirectory(prefix="bot-diff-") as tmp:
             temp_index = Path(tmp) / "index"
@@ -44,6 +52,18 @@ async def snapshot(directory: Path) -> Snapshot | None:
     except GitError:
         return None
     return Snapshot(top, tree)
+
+
+def _small(top: Path, names: list[str]) -> bool:
+    if len(names) > MAX_UNTRACKED_FILES:
+        return False
+    total = 0
+    for name in names:
+        try:
+            total += (top / name).lstat().st_size
+        except OSError:
+            continue
+    return total <= MAX_UNTRACKED_BYTES
 
 
 async def compare(before: Snapshot) -> ChangeRef | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bot.features import diff
 from bot.features.diff import compare, snapshot, summary_line
 from tests.e2e.git_repo import git, make_repo
 
@@ -35,3 +38,16 @@ async def test_edits_untracked_and_deleted_files_are_counted(tmp_path: Path) -> 
     assert summary_line(change) == "📝 3 files changed, +3 −2"
     assert (repo / ".git" / "index").read_bytes() == index
     assert git(repo, "status", "--porcelain", "--untracked-files=no") == " M a.txt\n D gone.txt\n"
+
+
+async def test_a_work_tree_with_too_much_untracked_data_is_not_snapshotted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "r")
+    for n in range(4):
+        (repo / f"junk{n}.bin").write_bytes(b"x" * 10)
+    monkeypatch.setattr(diff, "MAX_UNTRACKED_FILES", 3)
+    assert await snapshot(repo) is None
+    monkeypatch.setattr(diff, "MAX_UNTRACKED_FILES", 4)
+    monkeypatch.setattr(diff, "MAX_UNTRACKED_BYTES", 39)
+    assert await snapshot(repo) is None
+    monkeypatch.setattr(diff, "MAX_UNTRACKED_BYTES", 40)
+    assert await snapshot(repo) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from bot.app import Core
@@ -107,7 +108,8 @@ class ChatCommands:
     async def sessions(self) -> str:
         sessions = await self.core.manager.load_all()
         members = SharingCommands(self.core).members_by_session()
-        branches = {s.name: b for s in sessions if (b := await branch_of(s.working_dir))}
+        found = await asyncio.gather(*(branch_of(s.working_dir) for s in sessions))
+        branches = {s.name: b for s, b in zip(sessions, found) if b}
         return sessions_text(sessions, self.core.settings.idle_cleanup_seconds, members, branches)
 
     async def cleanup(self) -> str:

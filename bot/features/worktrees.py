@@ -13,6 +13,7 @@ from bot.util.paths import is_inside
 
 WORKTREES = Path(".claude") / "worktrees"
 MAX_NAME = 48  # bytes: the name rides in a button's callback data (64 bytes)
+NOTE_HEAD = "Bot note: this chat now works in "
 NOT_A_REPO = "This chat's directory is not inside a git repository; /cd into one first."
 
 
@@ -56,7 +57,7 @@ async def worktrees_of(directory: Path) -> list[Worktree]:
 
 def note_for_claude(path: Path, branch: str | None) -> str:
     on = f" on git branch {branch}" if branch else ""
-    return f"Bot note: this chat now works in {path}{on}."
+    return f"{NOTE_HEAD}{path}{on}."
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class Worktrees:
 
     def _move(self, session: ClaudeSession, tree: Worktree) -> None:
         session.set_working_dir(tree.path)
-        session.record.notes_for_claude.append(note_for_claude(tree.path, tree.branch))
+        notes = [n for n in session.record.notes_for_claude if not n.startswith(NOTE_HEAD)]  # only the latest move
+        session.record.notes_for_claude = [*notes, note_for_claude(tree.path, tree.branch)]
         session.save()
 
     async def _name_refusal(self, directory: Path, name: str) -> str | None:

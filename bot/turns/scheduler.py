@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from bot.chat import LiveReply, TurnsView
 from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
 from bot.sessions.keys import ChatKey
-from bot.sessions.records import OpenReply
+from bot.sessions.records import ChangeRef, OpenReply
 from bot.sessions.session import ClaudeSession, Turn
 from bot.turns.live import Activity, LiveTurns
 
@@ -37,6 +37,14 @@ class TurnRunner(Protocol):
     async def interrupt(self, session: ClaudeSession) -> bool: ...
 
 
+class ChangeWatcher(Protocol):
+    """What a turn changed in its work tree (bot.features.diff.ChangeTracker): a snapshot before, the change after."""
+
+    async def before(self, session: ClaudeSession) -> Any: ...
+
+    async def after(self, session: ClaudeSession, before: Any) -> ChangeRef | None: ...
+
+
 class TurnScheduler:
     def __init__(
         self,
@@ -45,10 +53,12 @@ class TurnScheduler:
         *,
         max_concurrent: int,
         build_prompt: PromptBuilder,
+        changes: ChangeWatcher | None = None,
     ) -> None:
         self.runner = runner
         self.view = view
         self.build_prompt = build_prompt
+        self.changes = changes
         self.max_concurrent = max_concurrent
         self._slots = asyncio.Semaphore(max_concurrent)
         self._running = 0
@@ -194,10 +204,12 @@ class TurnScheduler:
         reply = self.view.live_reply(turn, session.name, lambda message_id: self._mark_open(session, turn, message_id))
         await reply.start()
         epoch = session.conversation_epoch
+        before = await self.changes.before(session) if self.changes else None
         prompt = await self.build_prompt(session, turn)
         outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply))
         self._record(session, outcome, epoch)
-        await self._deliver(reply, outcome, live.stop_requested, self._shutting_down)
+        changed = await self.changes.after(session, before) if self.changes else None
+        await self._deliver(reply, outcome, live.stop_requested, self._shutting_down, changed)
 
     @staticmethod
     def _reporter(live: LiveTurns, reply: LiveReply) -> Callable[[TurnEvent], None]:
@@ -247,6 +259,7 @@ class TurnScheduler:
 
     @staticmethod
     def _record(session: ClaudeSession, outcome: TurnOutcome, epoch: int) -> None:
+        session.remember_claude_commands(outcome.slash_commands, outcome.skills)
         if session.conversation_epoch != epoch:
             # /new or /resume happened during the turn: the chat has moved on; keep the
             # turn's conversation in history only.
@@ -264,10 +277,12 @@ class TurnScheduler:
         )
 
     @staticmethod
-    async def _deliver(reply: LiveReply, outcome: TurnOutcome, stopped: bool, restarting: bool) -> None:
+    async def _deliver(
+        reply: LiveReply, outcome: TurnOutcome, stopped: bool, restarting: bool, changed: ChangeRef | None = None
+    ) -> None:
         if outcome.error:
             await reply.fail(outcome.error, outcome.text)
         elif stopped:
-            await reply.stopped(outcome.text, restarting=restarting)
+            await reply.stopped(outcome.text, restarting=restarting, changed=changed)
         else:
-            await reply.finish(outcome.text)
+            await reply.finish(outcome.text, changed=changed)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from bot.features.diff import summary_line
 from bot.sessions.keys import ChatKey
+from bot.sessions.records import ChangeRef
 from bot.sessions.session import Turn
-from bot.telegram.keyboards import queued_keyboard, stop_keyboard
+from bot.telegram.keyboards import diff_keyboard, queued_keyboard, stop_keyboard
 from bot.telegram.outbox import Outboxes
 from bot.telegram.reply import StreamingReply
 
@@ -36,15 +39,21 @@ class TelegramReply:
     def tool_started(self, description: str) -> None:
         self._reply.set_status(TOOL + description)
 
-    async def finish(self, text: str) -> None:
-        await self._reply.finish(text)
+    async def finish(self, text: str, *, changed: ChangeRef | None = None) -> None:
+        await self._reply.finish(text, **_changes(changed))
 
-    async def stopped(self, partial: str, *, restarting: bool) -> None:
+    async def stopped(self, partial: str, *, restarting: bool, changed: ChangeRef | None = None) -> None:
         text = partial.rstrip()
-        await self._reply.finish((text + "\n\n" if text else "") + (STOPPED_RESTARTING if restarting else STOPPED))
+        note = STOPPED_RESTARTING if restarting else STOPPED
+        await self._reply.finish((text + "\n\n" if text else "") + note, **_changes(changed))
 
     async def fail(self, sentence: str, partial: str) -> None:
         await self._reply.fail(sentence, partial)
+
+
+def _changes(changed: ChangeRef | None) -> dict[str, Any]:
+    """A turn that changed files ends with a line saying so and a Diff button."""
+    return {"footer": summary_line(changed), "reply_markup": diff_keyboard(changed)} if changed else {}
 
 
 class TelegramTurns:

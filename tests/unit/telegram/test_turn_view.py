@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.telegram.views.turns import STOPPED_RESTARTING, TelegramReply
+from bot.sessions.records import ChangeRef
+from bot.telegram.keyboards import DiffCb
+from bot.telegram.views.turns import STOPPED, STOPPED_RESTARTING, TelegramReply
 
 
 class RecordingReply:
@@ -19,8 +21,10 @@ class RecordingReply:
     def append_text(self, delta: str) -> None:
         self.calls.append(("text", delta))
 
-    async def finish(self, final_markdown: str) -> None:
+    async def finish(self, final_markdown: str, *, footer: str = "", reply_markup: Any = None) -> None:
         self.calls.append(("finish", final_markdown))
+        if footer or reply_markup is not None:
+            self.calls.append(("footer", footer, reply_markup))
 
 
 async def test_a_tool_line_gets_its_icon_and_a_stopped_turn_keeps_what_was_said() -> None:
@@ -36,3 +40,16 @@ async def test_a_turn_stopped_by_a_restart_says_so() -> None:
     streaming = RecordingReply()
     await TelegramReply(streaming).stopped("", restarting=True)  # type: ignore[arg-type]
     assert streaming.calls == [("finish", STOPPED_RESTARTING)]
+
+
+async def test_a_turn_that_changed_files_ends_with_the_line_and_a_diff_button_for_that_change() -> None:
+    streaming = RecordingReply()
+    change = ChangeRef(repo="/r", base="a" * 40, head="b" * 40, files=3, added=40, removed=12)
+    await TelegramReply(streaming).finish("Done.", changed=change)  # type: ignore[arg-type]
+    (_, answer), (_, footer, markup) = streaming.calls
+    assert (answer, footer) == ("Done.", "📝 3 files changed, +40 −12")
+    [[button]] = markup.inline_keyboard
+    assert button.text == "Diff" and DiffCb.unpack(button.callback_data) == DiffCb(base="a" * 12, head="b" * 12)
+    stopped = RecordingReply()
+    await TelegramReply(stopped).stopped("", restarting=False, changed=change)  # type: ignore[arg-type]
+    assert stopped.calls[0] == ("finish", STOPPED) and stopped.calls[1][1] == "📝 3 files changed, +40 −12"

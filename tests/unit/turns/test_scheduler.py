@@ -10,7 +10,7 @@ import pytest
 
 from bot.claude.events import TextDelta, ToolStarted, TurnOutcome
 from bot.sessions.keys import ChatKey
-from bot.sessions.records import SessionRecord
+from bot.sessions.records import ChangeRef, SessionRecord
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
 from bot.turns.live import Activity
@@ -179,3 +179,41 @@ async def test_shutdown_tells_queued_turns_and_stops_the_running_one(store, runn
     await scheduler.shutdown(grace=1)
     assert ("not run", "b") in view.shown and runner.started == ["a"]
     assert view.replies["a"].ending == ("stopped", "so far", True)
+
+
+class Watcher:
+    """A ChangeWatcher whose turn `changing` changed a file; it sees the snapshot taken before the turn."""
+
+    def __init__(self, runner: ScriptedRunner) -> None:
+        self.runner = runner
+        self.compared: list[str] = []
+
+    async def before(self, session: ClaudeSession) -> str:
+        return f"before turn {len(self.runner.started) + 1}"
+
+    async def after(self, session: ClaudeSession, before: str) -> ChangeRef | None:
+        self.compared.append(before)
+        return ChangeRef(repo="/r", base="b", head="h", files=1, added=2) if self.runner.started[-1] == "changing" else None
+
+
+async def test_what_a_turn_changed_goes_to_its_reply_and_only_to_its_own(store, runner, view) -> None:
+    watcher = Watcher(runner)
+    scheduler = TurnScheduler(runner, view, max_concurrent=4, build_prompt=prompt_of, changes=watcher)
+    session = session_named(store)
+    for prompt in ("changing", "reading"):
+        await submit(scheduler, session, prompt)
+    await until(lambda: not scheduler.is_busy(session))
+    assert watcher.compared == ["before turn 1", "before turn 2"]
+    assert view.replies["changing"].changed == ChangeRef(repo="/r", base="b", head="h", files=1, added=2)
+    assert view.replies["changing"].ending == ("finish", "echo: changing")
+    assert view.replies["reading"].changed is None
+
+
+async def test_claude_codes_commands_from_the_outcome_are_kept_with_their_directory(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view)
+    session = session_named(store)
+    runner.scripts["a"] = Script(outcome=TurnOutcome(text="ok", finished=True, slash_commands=["compact", "greet"], skills=["tidy"]))
+    await submit(scheduler, session, "a")
+    await until(lambda: not scheduler.is_busy(session))
+    record = session.record
+    assert (record.claude_commands, record.claude_skills, record.claude_commands_dir) == (["compact", "greet"], ["tidy"], "/tmp")

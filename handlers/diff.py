@@ -10,7 +10,7 @@ from bot.app import Core
 from bot.features import diff
 from bot.sessions.keys import ChatKey
 from bot.telegram.keyboards import DiffCb
-from handlers.context import button_message, key_of
+from handlers.context import button_chat, key_of
 
 router = Router(name="diff")
 
@@ -30,9 +30,7 @@ async def show_last(message: Message, core: Core) -> None:
 
 @router.callback_query(DiffCb.filter())
 async def show_button(query: CallbackQuery, callback_data: DiffCb, core: Core) -> None:
-    if (message := await button_message(query)) is None:
+    if (pressed := await button_chat(query, core)) is None:
         return
-    await query.answer()
-    key = key_of(message)
-    session = await core.manager.for_chat(key)
-    await _send(core, key, await diff.show(session, callback_data.base, callback_data.head), message.message_id)
+    message, session = pressed
+    await _send(core, key_of(message), await diff.show(session, callback_data.base, callback_data.head), message.message_id)

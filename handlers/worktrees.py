@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.app import Core
 from bot.features.worktrees import Answer
 from bot.telegram.keyboards import WorktreeCb, remove_worktree_keyboard, worktree_keyboard
-from handlers.context import button_message, key_of
+from handlers.context import button_chat, key_of
 
 router = Router(name="worktrees")
 
@@ -38,11 +38,10 @@ async def worktree(message: Message, command: CommandObject, core: Core) -> None
 
 @router.callback_query(WorktreeCb.filter())
 async def worktree_button(query: CallbackQuery, callback_data: WorktreeCb, core: Core) -> None:
-    if (message := await button_message(query)) is None:
+    if (pressed := await button_chat(query, core)) is None:
         return
-    await query.answer()
+    message, session = pressed
     key = key_of(message)
-    session = await core.manager.for_chat(key)
     if callback_data.action == "rm":
         answer = await core.worktrees.remove(session, callback_data.name, confirmed=True)
         await core.outboxes.send_text(key, answer.html, parse_mode="HTML", reply_markup=_keyboard(answer))

@@ -16,10 +16,13 @@ from bot.claude.tools.send_file import bot_server, send_file_tool
 from bot.claude.tools.session_context import session_context_tool
 from bot.config import Settings
 from bot.features.conversation import ChatCommands
+from bot.features.diff import ChangeTracker
 from bot.features.files import FileTransfers
 from bot.features.settings import ChatSettings
 from bot.features.sharing import SharingCommands
 from bot.sessions.inbox import Inbox
+from bot.features.usage import Usage
+from bot.features.worktrees import Worktrees
 from bot.sessions.links import LinkStore, SessionRoutes
 from bot.sessions.manager import SessionManager
 from bot.sessions.pairing import Pairing
@@ -52,6 +55,8 @@ class Core:
     chat_settings: ChatSettings
     sharing: SharingCommands
     commands: ChatCommands
+    usage: Usage
+    worktrees: Worktrees
     inbox: Inbox
 
     def is_allowed(self, user_id: int | None) -> bool:
@@ -102,6 +107,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
         inbox=inbox,
+        changes=ChangeTracker(),
     )
     approvals = Approvals(
         TelegramRequests(outboxes, settings.approval_timeout_seconds),
@@ -117,12 +123,13 @@ def build_core(settings: Settings, bot: Bot) -> Core:
     pairing = Pairing(ttl=settings.link_code_ttl_seconds)
     chat_settings = ChatSettings(manager, settings.claude_permission_mode, settings.claude_model)
     sharing = SharingCommands(routes, links, pairing, manager, runner)
+    usage = Usage(manager, settings.max_cost_per_day_usd, settings.max_chat_cost_per_day_usd)
     commands = ChatCommands(
-        manager, scheduler, runner, routes, sharing, chat_settings, approvals.waiting_lines,
+        manager, scheduler, runner, routes, sharing, chat_settings, approvals.waiting_lines, usage.budget_lines,
         settings.allowed_paths, settings.idle_cleanup_seconds,
     )
     files = FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024)
     return Core(
         settings, store, manager, runner, scheduler, outboxes, links, routes, pairing, approvals, files,
-        chat_settings, sharing, commands, inbox,
+        chat_settings, sharing, commands, usage, Worktrees(manager, settings.allowed_paths), inbox,
     )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from bot.sessions.keys import ChatKey
+from bot.sessions.records import ChangeRef
 from bot.sessions.session import Turn
 
 if TYPE_CHECKING:
@@ -43,9 +44,11 @@ class LiveReply(Protocol):
         """Claude calls a tool (`Bash: ls`)."""
         ...
 
-    async def finish(self, text: str) -> None: ...
+    async def finish(self, text: str, *, changed: ChangeRef | None = None) -> None:
+        """The answer; ``changed``: what the turn changed in a git work tree (shown with a way to see the diff)."""
+        ...
 
-    async def stopped(self, partial: str) -> None:
+    async def stopped(self, partial: str, *, changed: ChangeRef | None = None) -> None:
         """The user stopped the turn."""
         ...
 

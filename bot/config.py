@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # Shared sessions declared by the operator: group name -> chat keys.
     session_chat_groups: Annotated[dict[str, list[ChatKey]], NoDecode] = Field(default_factory=dict)
     link_code_ttl_seconds: float = Field(default=600, gt=0)
+    # Daily spending limits (UTC days), both optional: reached → new turns are refused until midnight UTC.
+    max_cost_per_day_usd: float | None = Field(default=None, ge=0)
+    max_chat_cost_per_day_usd: float | None = Field(default=None, ge=0)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -87,7 +90,7 @@ class Settings(BaseSettings):
     def _paths(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("claude_model", mode="before")
+    @field_validator("claude_model", "max_cost_per_day_usd", "max_chat_cost_per_day_usd", mode="before")
     @classmethod
     def _model(cls, value: object) -> object:
         return value or None

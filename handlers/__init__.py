@@ -6,8 +6,8 @@ from aiogram.filters import ExceptionTypeFilter
 
 from bot.app import Core
 from bot.errors import SAID_IN_CHAT
-from handlers import approvals, conversation, files, messages, settings, sharing
 from bot.telegram.intake import GatedDispatcher
+from handlers import approvals, conversation, diff, export, files, messages, settings, sharing, usage, worktrees
 from handlers.context import say_refusal
 from handlers.intake import ConfirmMiddleware, InboxMiddleware
 from handlers.middlewares import AccessMiddleware, StaleUpdateMiddleware
@@ -24,6 +24,7 @@ def build_dispatcher(core: Core) -> GatedDispatcher:
     # Order matters: a text reply to one of Claude's requests is an answer even when it looks like
     # /mode or /file (approvals before settings and files), and messages.py holds the catch-alls.
     dispatcher.include_routers(
-        conversation.router, sharing.router, approvals.router, settings.router, files.router, messages.router
+        conversation.router, sharing.router, approvals.router, settings.router, files.router,
+        usage.router, diff.router, worktrees.router, export.router, messages.router,
     )
     return dispatcher

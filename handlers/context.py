@@ -10,7 +10,7 @@ from bot.app import Core
 from bot.features.texts import BUTTON_EXPIRED
 from bot.sessions.inbox import Accepted
 from bot.sessions.keys import ChatKey
-from bot.sessions.session import Turn
+from bot.sessions.session import ClaudeSession, Turn
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,14 @@ async def button_message(query: CallbackQuery, expired: str = BUTTON_EXPIRED) ->
     if message is None:
         await query.answer(expired)
     return message
+
+
+async def button_chat(query: CallbackQuery, core: Core) -> tuple[Message, ClaudeSession] | None:
+    """For a button answered in its chat: the message it was on and the chat's session, the press acknowledged."""
+    if (message := await button_message(query)) is None:
+        return None
+    await query.answer()
+    return message, await core.manager.for_chat(key_of(message))
 
 
 async def say_refusal(event: ErrorEvent, core: Core) -> None:

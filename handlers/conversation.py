@@ -1,13 +1,14 @@
-"""The conversation: /start /help /status /new /stop /cd /sessions /resume, with their buttons and the queue's."""
+"""The conversation: /start /help (and the chat's command menu) /status /new /stop /cd /sessions /resume, with their buttons and the queue's."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 
 from bot.app import Core
 from bot.features.conversation import ChatCommands
+from bot.telegram.commands_menu import set_chat_menu
 from bot.telegram.keyboards import CleanupCb, QueueCb, ResumeCb, StopCb, cleanup_keyboard, resume_keyboard
 from handlers.context import BUTTON_EXPIRED, button_message, chat_title, key_of, message_of
 
@@ -20,8 +21,9 @@ async def _answer(core: Core, message: Message, text: str, **kwargs: object) -> 
 
 @router.message(CommandStart())
 @router.message(Command("help"))
-async def start(message: Message, core: Core, commands: ChatCommands) -> None:
+async def start(message: Message, core: Core, commands: ChatCommands, bot: Bot) -> None:
     await _answer(core, message, await commands.help(key_of(message), chat_title(message.chat)))
+    await set_chat_menu(bot, message.chat.id, await commands.menu(key_of(message)))
 
 
 @router.message(Command("status"))

@@ -18,7 +18,9 @@ router = Router(name="files")
 async def received(message: Message, core: Core, bot: Bot, accepted: Accepted | None = None) -> None:
     upload = upload_of(bot, message)
     assert upload is not None  # the filter guarantees a document or a photo
-    await core.files.receive(turn_from(message, (message.caption or "").strip(), accepted), upload)
+    turn = turn_from(message, (message.caption or "").strip(), accepted)
+    await core.usage.check(await core.manager.for_chat(turn.key, turn.chat_title))  # the upload would start a turn
+    await core.files.receive(turn, upload)
 
 
 @router.message(Command("file"))

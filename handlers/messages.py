@@ -1,26 +1,42 @@
-"""Plain messages become Claude turns; unknown commands get a pointer to /help; the catch-alls.
+"""Plain messages become Claude turns; unknown commands go to Claude Code when it knows them, else get a pointer to /help; the catch-alls.
 
 Registered last: every feature's commands and buttons come first.
 """
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.app import Core
+from bot.features import claude_commands
 from bot.sessions.inbox import Accepted
-from handlers.context import BUTTON_EXPIRED, key_of, turn_from
+from bot.sessions.session import ClaudeSession, Turn
+from handlers.context import BUTTON_EXPIRED, chat_title, key_of, turn_from
 
 router = Router(name="messages")
 
 
+async def _submit(core: Core, session: ClaudeSession, turn: Turn) -> None:
+    """Queue a Claude turn unless a daily budget is used up (then its sentence is the answer)."""
+    await core.usage.check(session)
+    await core.scheduler.submit(session, turn)
+
+
 @router.message(F.text.startswith("/"))
-async def unknown_command(message: Message, core: Core) -> None:
-    name = (message.text or "").split()[0][:64]
-    await core.outboxes.send_text(
-        key_of(message), f"Unknown command {name}. /help lists the commands.", reply_to=message.message_id
-    )
+async def unknown_command(message: Message, core: Core, bot: Bot, accepted: Accepted | None = None) -> None:
+    """A command the bot does not define goes to Claude Code when Claude Code knows it."""
+    key = key_of(message)
+    name, mention, args = claude_commands.parse(message.text or "")
+    session = await core.manager.for_chat(key, chat_title(message.chat))
+    for_us = not mention or mention.lower() == ((await bot.me()).username or "").lower()
+    if name and for_us and claude_commands.find(session, name) is not None:
+        turn = turn_from(message, f"/{name} {args}".rstrip(), accepted)
+        turn.command = True
+        await _submit(core, session, turn)
+        return
+    shown = (message.text or "").split()[0][:64]
+    await core.outboxes.send_text(key, f"Unknown command {shown}. /help lists the commands.", reply_to=message.message_id)
 
 
 @router.message(F.text)
@@ -30,7 +46,7 @@ async def text(message: Message, core: Core, accepted: Accepted | None = None) -
         await core.outboxes.send_text(turn.key, "That message is empty; send some text for Claude.", reply_to=turn.reply_to)
         return
     session = await core.manager.for_chat(turn.key, turn.chat_title)
-    await core.scheduler.submit(session, turn)
+    await _submit(core, session, turn)
 
 
 @router.message()

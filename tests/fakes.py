@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.claude.events import TurnEvent, TurnOutcome
+from bot.sessions.records import ChangeRef
 from bot.sessions.session import ClaudeSession, Turn
 
 
@@ -77,6 +78,7 @@ class FakeReply:
         self.tools: list[str] = []
         self.ending: tuple[Any, ...] | None = None
         self.resumed_in: int | None = None
+        self.changed: ChangeRef | None = None  # what the turn changed in its work tree, as the reply was told
 
     async def start(self) -> None:
         self.view.shown.append(("started", self.turn.prompt))
@@ -87,11 +89,13 @@ class FakeReply:
     def tool_started(self, description: str) -> None:
         self.tools.append(description)
 
-    async def finish(self, text: str) -> None:
+    async def finish(self, text: str, *, changed: ChangeRef | None = None) -> None:
         self.ending = ("finish", text)
+        self.changed = changed
 
-    async def stopped(self, partial: str) -> None:
+    async def stopped(self, partial: str, *, changed: ChangeRef | None = None) -> None:
         self.ending = ("stopped", partial)
+        self.changed = changed
 
     async def fail(self, sentence: str, partial: str) -> None:
         self.ending = ("fail", sentence, partial)

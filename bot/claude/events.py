@@ -48,6 +48,10 @@ class TurnOutcome:
     cumulative_cost: float | None = None  # the conversation's running cost, as the CLI reports it
     duration_ms: int = 0
     context_window: int = 0
+    # Claude Code's slash commands and skills for the turn's directory, as its init message listed them
+    # (None: the turn had no init message).
+    slash_commands: list[str] | None = None
+    skills: list[str] | None = None
 
     @property
     def context_tokens(self) -> int:
@@ -98,9 +102,15 @@ class Conversation:
         elif isinstance(message, AssistantMessage):
             yield from self._assistant(message)
         elif isinstance(message, SystemMessage) and message.subtype == "init":
-            self._outcome.session_id = message.data.get("session_id") or self._outcome.session_id
+            self._init(message.data)
         elif isinstance(message, ResultMessage):
             self._finish(message)
+
+    def _init(self, data: dict[str, Any]) -> None:
+        outcome = self._outcome
+        outcome.session_id = data.get("session_id") or outcome.session_id
+        outcome.slash_commands = _names(data.get("slash_commands"))
+        outcome.skills = _names(data.get("skills"))
 
     def outcome(self) -> TurnOutcome:
         outcome = self._outcome
@@ -153,6 +163,13 @@ class Conversation:
         outcome.duration_ms = result.duration_ms
         for model_usage in (result.model_usage or {}).values():
             outcome.context_window = max(outcome.context_window, int(model_usage.get("contextWindow") or 0))
+
+
+def _names(value: Any) -> list[str] | None:
+    """A list of command names from the init message; None when it has none."""
+    if not isinstance(value, list):
+        return None
+    return [name for name in value if isinstance(name, str)]
 
 
 def _text_delta(event: dict[str, Any]) -> str:

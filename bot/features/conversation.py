@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.claude.runner import ClaudeRunner
+from bot.features import claude_commands
 from bot.features.settings import ChatSettings
 from bot.features.sharing import SharingCommands
-from bot.features.texts import BUTTON_EXPIRED, help_text, sessions_text, short_id, status_text
+from bot.features.texts import BUTTON_EXPIRED, COMMANDS, help_text, sessions_text, short_id, status_text
+from bot.features.worktrees import branch_of
 from bot.sessions.history import ResumeChoice, resume_choices
 from bot.sessions.keys import ChatKey
 from bot.sessions.links import SessionRoutes
@@ -29,6 +32,7 @@ class ChatCommands:
     sharing: SharingCommands
     chat_settings: ChatSettings
     waiting_lines: Callable[[ClaudeSession], list[str]]  # Claude's requests still waiting, for /status
+    budget_lines: Callable[[ClaudeSession], Awaitable[list[str]]]  # what is left of the daily budgets, for /status
     roots: list[Path]
     idle_cleanup_seconds: float
 
@@ -36,11 +40,24 @@ class ChatCommands:
         return await self.manager.for_chat(key, title)
 
     async def help(self, key: ChatKey, title: str = "") -> str:
-        return help_text(await self.session(key, title))
+        session = await self.session(key, title)
+        own = {name for name, _ in COMMANDS}
+        return "\n".join([help_text(session), *claude_commands.help_lines(session, own)])
+
+    async def menu(self, key: ChatKey) -> list[tuple[str, str]]:
+        """This chat's command menu: the bot's commands and Claude Code's that Telegram can show."""
+        return claude_commands.menu(await self.session(key), COMMANDS)
 
     async def status(self, key: ChatKey) -> str:
         session = await self.session(key)
-        extra = [*self.sharing.describe(key), self.chat_settings.summary(session), *self.waiting_lines(session)]
+        extra = [
+            *self.sharing.describe(key),
+            self.chat_settings.summary(session),
+            *self.waiting_lines(session),
+            *await self.budget_lines(session),
+        ]
+        if branch := await branch_of(session.working_dir):
+            extra.insert(0, f"Branch: <code>{esc(branch)}</code>")
         return status_text(key, session, self.scheduler.activity(session), self.manager.count, extra)
 
     async def change_dir(self, key: ChatKey, argument: str) -> str:
@@ -106,7 +123,11 @@ class ChatCommands:
 
     async def sessions(self) -> str:
         sessions = await self.manager.load_all()
-        return sessions_text(sessions, self.scheduler.activity, self.idle_cleanup_seconds, self.sharing.members_by_session())
+        found = await asyncio.gather(*(branch_of(s.working_dir) for s in sessions))
+        branches = {s.name: b for s, b in zip(sessions, found, strict=True) if b}
+        return sessions_text(
+            sessions, self.scheduler.activity, self.idle_cleanup_seconds, self.sharing.members_by_session(), branches
+        )
 
     async def cleanup(self) -> str:
         removed = await self.manager.cleanup_idle(self.idle_cleanup_seconds, self.scheduler.is_busy)

@@ -23,6 +23,10 @@ COMMANDS: list[tuple[str, str]] = [
     ("model", "Show or set this chat's Claude model"),
     ("file", "Send a file from this chat's directory"),
     ("sessions", "Every session the bot holds"),
+    ("worktree", "A git worktree and branch for this chat"),
+    ("diff", "What Claude's last turn changed in the files"),
+    ("export", "This chat's conversation as a Markdown file"),
+    ("usage", "Tokens and cost: this chat and the whole bot"),
     ("link", "Share this chat's conversation with another chat"),
     ("unlink", "Leave the shared conversation"),
     ("links", "This chat's link and its members"),
@@ -87,6 +91,7 @@ def sessions_text(
     activity_of: Callable[[ClaudeSession], Activity],
     idle_limit_s: float,
     members: dict[str, list[str]] | None = None,
+    branches: dict[str, str] | None = None,
 ) -> str:
     if not sessions:
         return "The bot holds no sessions yet."
@@ -97,9 +102,10 @@ def sessions_text(
         record = session.record
         label = record.title or session.name
         shared = (members or {}).get(session.name)
+        branch = (branches or {}).get(session.name)
         lines.append(
             f"• <b>{esc(label)}</b> (<code>{esc(session.name)}</code>) — {state_line(activity_of(session), now)}\n"
-            f"  <code>{esc(record.working_dir)}</code> · {ago(record.last_activity, now)}"
+            f"  <code>{esc(record.working_dir)}</code>{f' · branch {esc(branch)}' if branch else ''} · {ago(record.last_activity, now)}"
             + (f"\n  shared by {esc(', '.join(shared))}" if shared else "")
         )
     if len(ordered) > 50:

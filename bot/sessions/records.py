@@ -34,6 +34,17 @@ class LastTurn(Usage):
     duration_ms: int = 0
 
 
+class ChangeRef(BaseModel):
+    """What one turn changed in a git work tree: two tree objects (snapshots) and the numbers for its line."""
+
+    repo: str
+    base: str
+    head: str
+    files: int = 0
+    added: int = 0
+    removed: int = 0
+
+
 class SessionRecord(BaseModel):
     """One file in SESSION_DIR. `name` is the file stem: a chat key, `link-<id>` or `group-<name>`."""
 
@@ -55,3 +66,12 @@ class SessionRecord(BaseModel):
     permission_mode: str | None = None
     model: str | None = None
     always_allow: list[dict] = Field(default_factory=list)
+    # Usage per UTC day ("2026-11-30"): /usage and the daily budgets read it, so restarts reset nothing.
+    daily_usage: dict[str, Totals] = Field(default_factory=dict)
+    # Told to Claude at the start of the next prompt (e.g. "this chat moved to worktree X"), then dropped.
+    notes_for_claude: list[str] = Field(default_factory=list)
+    # Claude Code's slash commands and skills as its init message listed them for `claude_commands_dir`.
+    claude_commands: list[str] = Field(default_factory=list)
+    claude_skills: list[str] = Field(default_factory=list)
+    claude_commands_dir: str = ""
+    changes: list[ChangeRef] = Field(default_factory=list)  # the latest turns' file changes, for /diff

@@ -8,10 +8,15 @@ from pathlib import Path
 
 from bot.sessions.inbox import Accepted
 from bot.sessions.keys import ChatKey
-from bot.sessions.records import LastTurn, PastSession, SessionRecord
+from bot.sessions.records import LastTurn, PastSession, SessionRecord, Totals
 from bot.sessions.store import SessionStore
 
 HISTORY_LIMIT = 50
+DAYS_KEPT = 62  # per-day usage older than this is dropped (all-time totals stay in `totals`)
+
+
+def utc_day(timestamp: float | None = None) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(time.time() if timestamp is None else timestamp))
 
 
 @dataclass
@@ -30,6 +35,7 @@ class Turn:
     cancelled: bool = False
     # The accepted messages this turn answers (bot.sessions.inbox): settled once it is answered.
     inbox: list[Accepted] = field(default_factory=list)
+    command: bool = False  # a Claude Code slash command: sent exactly as typed, nothing put before it
 
 
 @dataclass
@@ -100,6 +106,16 @@ class ClaudeSession:
         self.record.working_dir = str(path)
         self.touch()
 
+    def remember_claude_commands(self, slash_commands: list[str] | None, skills: list[str] | None) -> None:
+        """What a turn's init message listed for the session's directory (bot.features.claude_commands reads it)."""
+        if slash_commands is None:
+            return
+        record = self.record
+        seen = (record.working_dir, sorted(slash_commands), sorted(skills or []))
+        if (record.claude_commands_dir, sorted(record.claude_commands), sorted(record.claude_skills)) != seen:
+            record.claude_commands_dir, record.claude_commands, record.claude_skills = seen[0], list(slash_commands), list(skills or [])
+            self.save()
+
     def record_result(
         self,
         *,
@@ -129,6 +145,14 @@ class ClaudeSession:
         record.totals.input_tokens += input_tokens
         record.totals.output_tokens += output_tokens
         record.totals.cost_usd += cost
+        day = record.daily_usage.setdefault(utc_day(), Totals())
+        day.turns += 1
+        day.input_tokens += input_tokens
+        day.output_tokens += output_tokens
+        day.cost_usd += cost
+        oldest = utc_day(time.time() - DAYS_KEPT * 86400)
+        for old in [d for d in record.daily_usage if d < oldest]:
+            del record.daily_usage[old]
         record.last_turn = LastTurn(
             cost_usd=cost,
             input_tokens=input_tokens,

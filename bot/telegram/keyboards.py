@@ -6,6 +6,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.sessions.records import ChangeRef
+
+SHORT = 12  # a Diff button's tree ids are shortened to fit Telegram's 64-byte callback data
+
 
 class StopCb(CallbackData, prefix="stop"):
     session: str  # session name; a button from an older session of the chat does nothing
@@ -18,6 +22,16 @@ class QueueCb(CallbackData, prefix="q"):
 
 class ResumeCb(CallbackData, prefix="res"):
     session_id: str
+
+
+class DiffCb(CallbackData, prefix="diff"):
+    base: str  # the turn's snapshot trees, shortened: the button shows that turn's change, not the latest
+    head: str
+
+
+class WorktreeCb(CallbackData, prefix="wt"):
+    action: str  # "go": move this chat there; "rm": remove it although work would be lost
+    name: str  # branch name (at most 48 bytes, see bot.features.worktrees)
 
 
 class CleanupCb(CallbackData, prefix="cleanup"):
@@ -49,4 +63,24 @@ def resume_keyboard(choices: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 def cleanup_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text="🧹 Clean up idle sessions", callback_data=CleanupCb())
+    return builder.as_markup()
+
+
+def diff_keyboard(change: ChangeRef) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="Diff", callback_data=DiffCb(base=change.base[:SHORT], head=change.head[:SHORT]))
+    return builder.as_markup()
+
+
+def worktree_keyboard(branches: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for branch in branches:
+        builder.button(text=f"🌿 {branch}", callback_data=WorktreeCb(action="go", name=branch))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def remove_worktree_keyboard(name: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=f"🗑 Remove {name} anyway", callback_data=WorktreeCb(action="rm", name=name))
     return builder.as_markup()

@@ -109,12 +109,17 @@ class StreamingReply:
         self._notes = [*self._notes, _one_line(line)][-NOTES_SHOWN:]
         self._touch()
 
-    async def finish(self, final_markdown: str) -> None:
-        """Replace the progress message with the reply; the streamed text stands in for an empty final."""
+    async def finish(self, final_markdown: str, *, footer: str = "", reply_markup: Any = None) -> None:
+        """Replace the progress message with the reply; the streamed text stands in for an empty final.
+
+        ``footer`` ends the reply (a line of its own); ``reply_markup`` goes on its last message.
+        """
         if not await self._stop():
             return
         md = final_markdown if final_markdown.strip() else "".join(self._parts)
-        await self._deliver(md, into_progress=True)
+        if footer:
+            md = f"{md.rstrip()}\n\n{footer}" if md.strip() else footer
+        await self._deliver(md, into_progress=True, reply_markup=reply_markup)
 
     async def suspend(self, note: str) -> None:
         """The bot is going down mid-turn: the progress message says so (without its Stop button)."""
@@ -202,14 +207,15 @@ class StreamingReply:
             self._message_id = await self._showing  # sent even if the view stopped meanwhile
         return True
 
-    async def _deliver(self, md: str, *, into_progress: bool) -> None:
+    async def _deliver(self, md: str, *, into_progress: bool, reply_markup: Any = None) -> None:
         plan = await asyncio.to_thread(plan_reply, md)  # a huge reply takes a while to render; other chats go on
         messages = plan.messages or [Rendered(NO_TEXT, [])]
+        last = messages[-1]
         if into_progress:
-            await self._replace_progress(messages[0])
+            await self._replace_progress(messages[0], reply_markup if last is messages[0] else None)
             messages = messages[1:]
         for part in messages:
-            await self._outbox.send_rendered(self._key, part)
+            await self._outbox.send_rendered(self._key, part, reply_markup=reply_markup if part is last else None)
         if plan.document is not None:
             name, data = plan.document
             if await self._outbox.send_document(self._key, name, data) is None:
@@ -217,13 +223,13 @@ class StreamingReply:
                 for part in await asyncio.to_thread(render_markdown, md):
                     await self._outbox.send_rendered(self._key, part)
 
-    async def _replace_progress(self, part: Rendered) -> None:
-        """Turn the progress message into ``part`` (keyboard removed), or send ``part`` anew."""
+    async def _replace_progress(self, part: Rendered, reply_markup: Any = None) -> None:
+        """Turn the progress message into ``part`` (Stop button replaced by ``reply_markup``), or send ``part`` anew."""
         if self._message_id is not None and await self._outbox.edit_text_now(
-            self._key, self._message_id, part.text, entities=part.entities
+            self._key, self._message_id, part.text, entities=part.entities, reply_markup=reply_markup
         ):
             return
-        sent = await self._outbox.send_rendered(self._key, part, reply_to=self._reply_to)
+        sent = await self._outbox.send_rendered(self._key, part, reply_markup=reply_markup, reply_to=self._reply_to)
         if sent is None:
             return
         if self._message_id is not None:

@@ -43,8 +43,14 @@ class PromptBuilder:
     routes: SessionRoutes
 
     async def __call__(self, session: ClaudeSession, turn: Turn) -> str | AsyncIterator[dict[str, Any]]:
+        if turn.command:  # Claude Code only recognises a slash command at the very start of the prompt
+            return turn.prompt
         members = self.routes.members(session.name)
         # Messages sent to any member chat from outside (`python -m bot notify`) since the last turn.
         mirrored = await asyncio.to_thread(drain_mirrored, self.session_dir, members or [turn.key])
-        text = format_mirrored(mirrored) + (speaker_prefix(turn) if members else "") + turn.prompt
+        notes = "".join(f"[{note}]\n" for note in session.record.notes_for_claude)
+        if notes:
+            session.record.notes_for_claude = []
+            session.save()
+        text = format_mirrored(mirrored) + notes + (speaker_prefix(turn) if members else "") + turn.prompt
         return with_images(text, turn.images)

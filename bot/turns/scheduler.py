@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from bot.chat import LiveReply, TurnsView
 from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
 from bot.sessions.inbox import Inbox
+from bot.sessions.records import ChangeRef
 from bot.sessions.session import ClaudeSession, Turn
 from bot.turns.live import Activity, LiveTurns
 
@@ -46,6 +47,14 @@ class TurnRunner(Protocol):
     async def interrupt(self, session: ClaudeSession) -> bool: ...
 
 
+class ChangeWatcher(Protocol):
+    """What a turn changed in its work tree (bot.features.diff.ChangeTracker): a snapshot before, the change after."""
+
+    async def before(self, session: ClaudeSession) -> Any: ...
+
+    async def after(self, session: ClaudeSession, before: Any) -> ChangeRef | None: ...
+
+
 class TurnScheduler:
     def __init__(
         self,
@@ -55,10 +64,12 @@ class TurnScheduler:
         max_concurrent: int,
         build_prompt: PromptBuilder,
         inbox: Inbox | None = None,
+        changes: ChangeWatcher | None = None,
     ) -> None:
         self.runner = runner
         self.view = view
         self.build_prompt = build_prompt
+        self.changes = changes
         self.max_concurrent = max_concurrent
         self.inbox = inbox
         self._slots = asyncio.Semaphore(max_concurrent)
@@ -226,8 +237,9 @@ class TurnScheduler:
         reply = self.view.live_reply(turn, session.name, self._on_shown(turn), resumed_in=resumed_in)
         await reply.start()
         epoch = session.conversation_epoch
+        before = await self.changes.before(session) if self.changes else None
         prompt = await self.build_prompt(session, turn)
-        if starts > 1 and isinstance(prompt, str):
+        if starts > 1 and isinstance(prompt, str) and not turn.command:
             prompt = RESUMED_NOTE + prompt
         if live.stop_requested:  # stopped while it waited for a slot
             outcome = TurnOutcome()
@@ -239,7 +251,8 @@ class TurnScheduler:
             # goes on after the start.
             await reply.interrupted()
             return
-        answer = _answer(outcome, live.stop_requested)
+        changed = await self.changes.after(session, before) if self.changes else None
+        answer = _answer(outcome, live.stop_requested, changed)
         await self._note(turn, "answer", answer)
         await self._deliver(reply, answer)
         await self._settle(turn)
@@ -309,6 +322,7 @@ class TurnScheduler:
 
     @staticmethod
     def _record(session: ClaudeSession, outcome: TurnOutcome, epoch: int) -> None:
+        session.remember_claude_commands(outcome.slash_commands, outcome.skills)
         if session.conversation_epoch != epoch:
             # /new or /resume happened during the turn: the chat has moved on; keep the
             # turn's conversation in history only.
@@ -326,20 +340,20 @@ class TurnScheduler:
         )
 
     @staticmethod
-    async def _deliver(reply: LiveReply, answer: dict[str, str]) -> None:
+    async def _deliver(reply: LiveReply, answer: dict[str, Any]) -> None:
         text = answer.get("text", "")
+        changed = ChangeRef.model_validate(answer["changed"]) if answer.get("changed") else None
         if answer["kind"] == "fail":
             await reply.fail(answer["sentence"], text)
         elif answer["kind"] == "stopped":
-            await reply.stopped(text)
+            await reply.stopped(text, changed=changed)
         else:
-            await reply.finish(text)
+            await reply.finish(text, changed=changed)
 
 
-def _answer(outcome: TurnOutcome, stopped: bool) -> dict[str, str]:
+def _answer(outcome: TurnOutcome, stopped: bool, changed: ChangeRef | None) -> dict[str, Any]:
     """What the chat is shown for a finished turn, in the form the inbox keeps until it is shown."""
     if outcome.error:
         return {"kind": "fail", "sentence": outcome.error, "text": outcome.text}
-    if stopped:
-        return {"kind": "stopped", "text": outcome.text}
-    return {"kind": "finish", "text": outcome.text}
+    kept = changed.model_dump() if changed else None
+    return {"kind": "stopped" if stopped else "finish", "text": outcome.text, "changed": kept}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from bot.features.diff import summary_line
+from bot.sessions.records import ChangeRef
 from bot.sessions.session import Turn
-from bot.telegram.keyboards import queued_keyboard, stop_keyboard
+from bot.telegram.keyboards import diff_keyboard, queued_keyboard, stop_keyboard
 from bot.telegram.outbox import Outboxes
 from bot.telegram.reply import StreamingReply
 
@@ -35,18 +38,23 @@ class TelegramReply:
     def tool_started(self, description: str) -> None:
         self._reply.set_status(TOOL + description)
 
-    async def finish(self, text: str) -> None:
-        await self._reply.finish(text)
+    async def finish(self, text: str, *, changed: ChangeRef | None = None) -> None:
+        await self._reply.finish(text, **_changes(changed))
 
-    async def stopped(self, partial: str) -> None:
+    async def stopped(self, partial: str, *, changed: ChangeRef | None = None) -> None:
         text = partial.rstrip()
-        await self._reply.finish((text + "\n\n" if text else "") + STOPPED)
+        await self._reply.finish((text + "\n\n" if text else "") + STOPPED, **_changes(changed))
 
     async def fail(self, sentence: str, partial: str) -> None:
         await self._reply.fail(sentence, partial)
 
     async def interrupted(self) -> None:
         await self._reply.suspend(CUT_BY_RESTART)
+
+
+def _changes(changed: ChangeRef | None) -> dict[str, Any]:
+    """A turn that changed files ends with a line saying so and a Diff button."""
+    return {"footer": summary_line(changed), "reply_markup": diff_keyboard(changed)} if changed else {}
 
 
 class TelegramTurns:

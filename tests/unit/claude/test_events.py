@@ -69,3 +69,14 @@ def test_a_stopped_turn_is_no_error_and_a_failed_api_call_is_one_sentence() -> N
     assert overloaded.outcome().error == API_ERRORS["overloaded"] and overloaded.outcome().text == ""
     _, cut = feed(AssistantMessage(content=[TextBlock("API Error")], model="m", error="rate_limit"))
     assert cut.outcome().error == API_ERRORS["rate_limit"] and not cut.outcome().finished
+
+
+def test_the_init_message_lists_claude_codes_commands_for_the_outcome() -> None:
+    _, conversation = feed(
+        SystemMessage(subtype="init", data={"session_id": "sid", "slash_commands": ["compact", "greet"], "skills": ["tidy"]}),
+        result(),
+    )
+    outcome = conversation.outcome()
+    assert (outcome.slash_commands, outcome.skills) == (["compact", "greet"], ["tidy"])
+    _, without_init = feed(result())
+    assert without_init.outcome().slash_commands is None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.telegram.views.turns import CUT_BY_RESTART, TelegramReply
+from bot.sessions.records import ChangeRef
+from bot.telegram.keyboards import DiffCb
+from bot.telegram.views.turns import CUT_BY_RESTART, STOPPED, TelegramReply
 
 
 class RecordingReply:
@@ -19,8 +21,10 @@ class RecordingReply:
     def append_text(self, delta: str) -> None:
         self.calls.append(("text", delta))
 
-    async def finish(self, final_markdown: str) -> None:
+    async def finish(self, final_markdown: str, *, footer: str = "", reply_markup: Any = None) -> None:
         self.calls.append(("finish", final_markdown))
+        if footer or reply_markup is not None:
+            self.calls.append(("footer", footer, reply_markup))
 
     async def suspend(self, note: str) -> None:
         self.calls.append(("suspend", note))
@@ -39,3 +43,16 @@ async def test_a_turn_cut_short_by_a_restart_says_it_goes_on_after_the_start() -
     streaming = RecordingReply()
     await TelegramReply(streaming).interrupted()  # type: ignore[arg-type]
     assert streaming.calls == [("suspend", CUT_BY_RESTART)]
+
+
+async def test_a_turn_that_changed_files_ends_with_the_line_and_a_diff_button_for_that_change() -> None:
+    streaming = RecordingReply()
+    change = ChangeRef(repo="/r", base="a" * 40, head="b" * 40, files=3, added=40, removed=12)
+    await TelegramReply(streaming).finish("Done.", changed=change)  # type: ignore[arg-type]
+    (_, answer), (_, footer, markup) = streaming.calls
+    assert (answer, footer) == ("Done.", "📝 3 files changed, +40 −12")
+    [[button]] = markup.inline_keyboard
+    assert button.text == "Diff" and DiffCb.unpack(button.callback_data) == DiffCb(base="a" * 12, head="b" * 12)
+    stopped = RecordingReply()
+    await TelegramReply(stopped).stopped("", changed=change)  # type: ignore[arg-type]
+    assert stopped.calls[0] == ("finish", STOPPED) and stopped.calls[1][1] == "📝 3 files changed, +40 −12"

@@ -11,7 +11,7 @@ import pytest
 from bot.claude.events import TextDelta, ToolStarted, TurnOutcome
 from bot.sessions.inbox import Accepted, Inbox
 from bot.sessions.keys import ChatKey
-from bot.sessions.records import SessionRecord
+from bot.sessions.records import ChangeRef, SessionRecord
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
 from bot.turns.live import Activity
@@ -283,3 +283,41 @@ async def test_stop_reaches_a_turn_from_the_moment_it_is_submitted(store, runner
     gate.set()
     await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
     assert runner.started == ["a"] and view.replies["b"].ending == ("stopped", "")
+
+
+class Watcher:
+    """A ChangeWatcher whose turn `changing` changed a file; it sees the snapshot taken before the turn."""
+
+    def __init__(self, runner: ScriptedRunner) -> None:
+        self.runner = runner
+        self.compared: list[str] = []
+
+    async def before(self, session: ClaudeSession) -> str:
+        return f"before turn {len(self.runner.started) + 1}"
+
+    async def after(self, session: ClaudeSession, before: str) -> ChangeRef | None:
+        self.compared.append(before)
+        return ChangeRef(repo="/r", base="b", head="h", files=1, added=2) if self.runner.started[-1] == "changing" else None
+
+
+async def test_what_a_turn_changed_goes_to_its_reply_and_only_to_its_own(store, runner, view) -> None:
+    watcher = Watcher(runner)
+    scheduler = TurnScheduler(runner, view, max_concurrent=4, build_prompt=prompt_of, changes=watcher)
+    session = session_named(store)
+    for prompt in ("changing", "reading"):
+        await submit(scheduler, session, prompt)
+    await until(lambda: not scheduler.is_busy(session))
+    assert watcher.compared == ["before turn 1", "before turn 2"]
+    assert view.replies["changing"].changed == ChangeRef(repo="/r", base="b", head="h", files=1, added=2)
+    assert view.replies["changing"].ending == ("finish", "echo: changing")
+    assert view.replies["reading"].changed is None
+
+
+async def test_claude_codes_commands_from_the_outcome_are_kept_with_their_directory(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view)
+    session = session_named(store)
+    runner.scripts["a"] = Script(outcome=TurnOutcome(text="ok", finished=True, slash_commands=["compact", "greet"], skills=["tidy"]))
+    await submit(scheduler, session, "a")
+    await until(lambda: not scheduler.is_busy(session))
+    record = session.record
+    assert (record.claude_commands, record.claude_skills, record.claude_commands_dir) == (["compact", "greet"], ["tidy"], "/tmp")

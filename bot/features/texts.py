@@ -69,6 +69,7 @@ def status_text(
         f"Session: <code>{esc(short_id(record.session_id))}</code>",
         f"State: {state_line(activity)}",
         f"Queued: {activity.queued}" if activity.queued else "",
+        f"Carried on after a restart: {activity.recovered} (accepted before it, answered once)" if activity.recovered else "",
         f"Directory: <code>{esc(record.working_dir)}</code>",
         f"Last activity: {ago(record.last_activity)}",
         f"Totals: {totals.turns} turns · {totals.input_tokens:,} tokens in · {totals.output_tokens:,} out · ${totals.cost_usd:.4f}",

@@ -48,6 +48,7 @@ class Accepted:
     progress_id: int | None = None  # its turn's progress message
     prompt: str | None = None  # the text as last edited while it waited in the queue
     claimed: bool = field(default=False, compare=False)  # a turn took it and settles it once answered
+    recovered: bool = field(default=False, compare=False)  # accepted before the last start, carried on since
 
     @property
     def id(self) -> str:
@@ -102,6 +103,8 @@ class Inbox:
                 if number < len(lines):  # only the last line can be torn by a kill
                     log.warning("inbox line %d unreadable (%s); skipped", number, exc)
         self._seq = max([self._seq, *(entry.seq for entry in self._pending.values())])
+        for entry in self._pending.values():
+            entry.recovered = True
         self._rewrite()
         return self.pending()
 

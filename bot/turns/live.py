@@ -17,6 +17,7 @@ class Activity:
     running_since: float | None = None  # None: idle
     current_tool: str | None = None  # the last tool the running turn called (`Bash: ls`)
     queued: int = 0
+    recovered: int = 0  # of the running and queued turns: carried on from before the last restart
 
 
 @dataclass(eq=False)
@@ -45,4 +46,8 @@ class LiveTurns:
         return self.is_running or bool(self.queue)
 
     def activity(self) -> Activity:
-        return Activity(self.running_since, self.current_tool, len(self.queue))
+        turns = list(self.queue)
+        if self.turn is not None and all(queued is not self.turn for queued in turns):  # a starting turn is still queued
+            turns.append(self.turn)
+        recovered = sum(1 for turn in turns if any(accepted.recovered for accepted in turn.inbox))
+        return Activity(self.running_since, self.current_tool, len(self.queue), recovered)

@@ -1,7 +1,8 @@
 """Crashes: the bot killed with SIGKILL at random moments, and Claude Code CLIs killed under it.
 
 After every restart each chat continues its conversation, every session file parses, the lock
-is free again, and no CLI of the dead bot is left running.
+is free again, and no CLI of the dead bot is left running; and in the end every message a user
+sent (running, queued, or sent while the bot was down) has been answered exactly once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class Chat:
     user: int
     kwargs: dict[str, Any] = field(default_factory=dict)
     answered: list[str] = field(default_factory=list)  # prompts whose final reply reached the chat
+    sent: list[int] = field(default_factory=list)  # ids of every message the user sent (all must be answered)
+
+    def send(self, telegram: TelegramStandin, text: str) -> None:
+        update = telegram.user_message(self.chat_id, self.user, text, **self.kwargs)
+        self.sent.append(update["message"]["message_id"])
 
     @property
     def thread(self) -> int | None:
@@ -59,7 +65,7 @@ def final_shown(telegram: TelegramStandin, chat: Chat, prompt: str) -> bool:
 async def history(telegram: TelegramStandin, chat: Chat) -> str:
     """The conversation's user texts, from the final `#history` reply (never the progress view)."""
     seen = {m.message_id for m in telegram.bot_messages(chat.chat_id, chat.thread, include_deleted=True)}
-    telegram.user_message(chat.chat_id, chat.user, "#history", **chat.kwargs)
+    chat.send(telegram, "#history")
 
     def reply() -> str | None:
         for m in telegram.bot_messages(chat.chat_id, chat.thread):
@@ -67,7 +73,19 @@ async def history(telegram: TelegramStandin, chat: Chat) -> str:
                 return m.text
         return None
 
-    return await telegram.wait_for(reply, timeout=60)
+    return await telegram.wait_for(reply, timeout=120)  # behind turns carried on from before the kill
+
+
+TRANSIENT = ("⏳", "⏸", "↻")  # queue notices and progress messages, not answers
+
+
+def answers_to(telegram: TelegramStandin, chat: Chat, message_id: int) -> list[str]:
+    """The bot's answers to one user message: what replies to it and is not a notice or a progress view."""
+    return [
+        m.text
+        for m in telegram.bot_messages(chat.chat_id, chat.thread)
+        if m.reply_to_message_id == message_id and m.text and not m.text.startswith(TRANSIENT)
+    ]
 
 
 def assert_files_parse(bot: BotProcess) -> None:
@@ -97,6 +115,7 @@ async def test_sigkill_at_random_moments_loses_no_answered_conversation(
     for chat in CHATS:
         await ask(telegram, chat.chat_id, f"hello {chat.chat_id}", "echo:", user=chat.user, **chat.kwargs)
         chat.answered.append(f"hello {chat.chat_id}")
+        chat.sent.append(telegram.user_messages(chat.chat_id)[-1].message_id)
 
     def ids_on_disk() -> bool:
         paths = [bot.session_dir / chat.file for chat in CHATS]
@@ -111,7 +130,9 @@ async def test_sigkill_at_random_moments_loses_no_answered_conversation(
         prompts = {}
         for chat, slow in zip(CHATS, seconds, strict=True):
             prompts[chat.chat_id] = f"#slow {slow:.2f} round {round_no} in {chat.chat_id}"
-            telegram.user_message(chat.chat_id, chat.user, prompts[chat.chat_id], **chat.kwargs)
+            chat.send(telegram, prompts[chat.chat_id])
+            for n in range(2):  # queued behind it when the kill comes (or already answered)
+                chat.send(telegram, f"queued {n} of round {round_no} in {chat.chat_id}")
         first = CHATS[0]
         await telegram.wait_for(lambda: final_shown(telegram, first, prompts[first.chat_id]), timeout=30)
         await asyncio.sleep(rng.uniform(0, 1.5))
@@ -128,6 +149,15 @@ async def test_sigkill_at_random_moments_loses_no_answered_conversation(
         for chat, shown in zip(CHATS, texts, strict=True):
             missing = [prompt for prompt in chat.answered if prompt not in shown]
             assert not missing, f"round {round_no}: chat {chat.chat_id} lost {missing}"
+
+    # Every accepted message is answered in the end, and none twice.
+    def all_answered() -> bool:
+        return all(answers_to(telegram, chat, message_id) for chat in CHATS for message_id in chat.sent)
+
+    await telegram.wait_for(all_answered, timeout=240)
+    for chat in CHATS:
+        twice = {m: answers_to(telegram, chat, m) for m in chat.sent if len(answers_to(telegram, chat, m)) != 1}
+        assert not twice, f"chat {chat.chat_id}: answered more than once: {twice}"
 
 
 async def test_a_cli_killed_mid_turn_is_one_sentence_and_the_next_message_works(

@@ -1,7 +1,8 @@
-"""Entry point: `python -m bot` runs the bot (also the `claude-telegram-bot` console script)."""
+"""Entry point: `python -m bot` runs the bot (also the `tg-claude-code` console script)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -71,12 +72,37 @@ async def run(settings: Settings) -> None:
         log.info("stopped")
 
 
+def _parser() -> argparse.ArgumentParser:
+    from bot import __version__
+    from bot.config import APP_NAME
+
+    prog = "python -m bot" if sys.argv[0].endswith("__main__.py") else os.path.basename(sys.argv[0]) or APP_NAME
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Claude Code in every Telegram chat. Settings come from the environment and ./.env (see README).",
+        epilog="commands:\n"
+        "  run (default)      serve the chats\n"
+        "  doctor             check the set-up and print a checklist with the fix for each failure\n"
+        "  identity …         link chats to share a session (identity --help)\n"
+        "  notify …           send a message to a chat and record it for Claude (notify --help)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "doctor"], metavar="command", help="run (default) or doctor")
+    return parser
+
+
 def main() -> None:
     args = sys.argv[1:]
     if args and args[0] in ("identity", "notify"):
         from bot.cli import main as cli_main
 
         raise SystemExit(cli_main(args))
+    command = _parser().parse_args(args).command  # --help, --version and unknown words end here
+    if command == "doctor":
+        from bot.doctor import main as doctor_main
+
+        raise SystemExit(doctor_main())
     from bot.config import load_settings
     from bot.sessions.lock import AlreadyRunning, DirectoryLock
     from bot.sessions.store import ensure_private_dir

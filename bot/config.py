@@ -20,9 +20,17 @@ DEFAULT_API_URL = "https://api.telegram.org"
 GROUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # group names become file names
 
 
+APP_NAME = "tg-claude-code"  # the distribution, the console script and the per-user data directory
+OLD_APP_NAME = "claude-telegram-bot"  # the name before 0.1.0 was published (taken on PyPI)
+
+
 def default_session_dir() -> Path:
-    # A per-user data directory, not /tmp: sessions must survive a reboot.
-    return Path(platformdirs.user_data_dir("claude-telegram-bot")) / "sessions"
+    # A per-user data directory, not /tmp: sessions must survive a reboot. An install that
+    # already has sessions under the old name keeps them there rather than starting over.
+    old = Path(platformdirs.user_data_dir(OLD_APP_NAME)) / "sessions"
+    if old.is_dir():
+        return old
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "sessions"
 
 
 def _split_csv(value: object) -> object:

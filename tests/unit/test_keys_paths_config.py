@@ -92,3 +92,14 @@ def test_bad_configuration_exits_2_with_one_line(env: dict[str, str], names: str
     assert len(lines) == 1, result.stderr
     assert names in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_default_session_dir_is_named_after_the_distribution_but_keeps_an_existing_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.config import default_session_dir
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_session_dir() == tmp_path / "tg-claude-code" / "sessions"
+    (tmp_path / "claude-telegram-bot" / "sessions").mkdir(parents=True)  # sessions of an earlier install
+    assert default_session_dir() == tmp_path / "claude-telegram-bot" / "sessions"

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 
 from typing import TYPE_CHECKING
@@ -41,6 +42,34 @@ async def _restore_in_background(core: Core) -> None:
     await core.scheduler.correct_open_replies(sessions)
 
 
+class TokenRejected(Exception):
+    """Telegram refuses TELEGRAM_BOT_TOKEN: one line on stderr, exit status 2."""
+
+
+async def _bot_api_ready(bot: Bot, settings: Settings) -> bool:
+    """Wait for the Bot API (getMe); False if stopped by a signal meanwhile. Raises TokenRejected."""
+    from bot.telegram.probe import wait_until_reachable
+    from bot.util.botapi import TokenRefused
+
+    loop = asyncio.get_running_loop()
+    waiting = asyncio.ensure_future(wait_until_reachable(bot, settings.telegram_api_url))
+    stop_signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in stop_signals:  # polling installs its own handlers later; until then a signal ends the wait
+        loop.add_signal_handler(sig, waiting.cancel)
+    try:
+        identity = await waiting
+    except asyncio.CancelledError:
+        log.info("stopped while waiting for the Bot API")
+        return False
+    except TokenRefused as exc:
+        raise TokenRejected(f"TELEGRAM_BOT_TOKEN: {exc}; copy the token again from @BotFather") from None
+    finally:
+        for sig in stop_signals:
+            loop.remove_signal_handler(sig)
+    log.info("signed in as @%s", identity.username)
+    return True
+
+
 async def run(settings: Settings) -> None:
     # Imported here so `python -m bot identity …` starts fast without loading the whole bot.
     from bot.app import build_core
@@ -48,6 +77,14 @@ async def run(settings: Settings) -> None:
     from handlers import build_dispatcher
 
     bot = make_bot(settings)
+    ready = False
+    try:
+        ready = await _bot_api_ready(bot, settings)
+    finally:
+        if not ready:
+            await bot.session.close()
+    if not ready:
+        return
     core = build_core(settings, bot)
     indexed = core.manager.restore()
     log.info("%d stored sessions in %s", indexed, settings.session_dir)
@@ -122,6 +159,9 @@ def main() -> None:
         raise SystemExit(1) from None
     try:
         asyncio.run(run(settings))
+    except TokenRejected as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     finally:
         lock.release()
 

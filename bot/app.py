@@ -9,6 +9,8 @@ from typing import Any
 from aiogram import Bot
 
 from bot.claude.approvals import Approvals
+from bot.claude.cli_limits import refused_modes
+from bot.claude.failures import StderrTail
 from bot.features.settings import ChatSettings
 from bot.claude.runner import ClaudeRunner
 from bot.claude.launcher import default_cli, write_launcher
@@ -48,10 +50,6 @@ class Core:
         return user_id is not None and user_id in self.settings.allowed_users
 
 
-def _cli_stderr(line: str) -> None:
-    logging.getLogger("claude.cli").debug("%s", line.rstrip())
-
-
 def build_core(settings: Settings, bot: Bot) -> Core:
     store = SessionStore(settings.session_dir)
     links = LinkStore(settings.session_dir, settings.session_chat_groups)
@@ -59,9 +57,10 @@ def build_core(settings: Settings, bot: Bot) -> Core:
     manager = SessionManager(store, settings.claude_working_dir, routes)
 
     cli_path = write_launcher(settings.session_dir, default_cli())  # CLIs end with the bot, even on kill -9
+    cli_stderr = StderrTail()
 
     def base_options() -> dict[str, Any]:
-        options: dict[str, Any] = {"permission_mode": settings.claude_permission_mode, "stderr": _cli_stderr}
+        options: dict[str, Any] = {"permission_mode": settings.claude_permission_mode, "stderr": cli_stderr}
         if cli_path:
             options["cli_path"] = cli_path
         if settings.claude_model:
@@ -90,6 +89,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         extra_options=session_options,
         max_live=settings.max_live_clients,
         idle_seconds=settings.client_idle_seconds,
+        stderr_tail=cli_stderr.text,
     )
 
     scheduler = TurnScheduler(
@@ -110,5 +110,5 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         pairing=Pairing(ttl=settings.link_code_ttl_seconds),
         approvals=approvals,
         files=FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024),
-        chat_settings=ChatSettings(manager, settings.claude_permission_mode, settings.claude_model),
+        chat_settings=ChatSettings(manager, settings.claude_permission_mode, settings.claude_model, refused_modes()),
     )

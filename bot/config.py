@@ -12,6 +12,7 @@ import platformdirs
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.claude.cli_limits import refused_modes
 from bot.sessions.keys import ChatKey
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
@@ -74,7 +75,19 @@ class Settings(BaseSettings):
     @field_validator("allowed_users", mode="before")
     @classmethod
     def _users(cls, value: object) -> object:
-        return _split_csv(value)
+        items = _split_csv(value)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, str) and not item.lstrip("-").isdigit():
+                raise ValueError(f"{item!r} is not a Telegram user id (a number such as 123456789)")
+        return items
+
+    @field_validator("claude_permission_mode")
+    @classmethod
+    def _mode_allowed(cls, value: str) -> str:
+        reason = refused_modes().get(value)
+        if reason:
+            raise ValueError(f"{value} cannot be used here: {reason}")
+        return value
 
     @field_validator("allowed_paths", mode="before")
     @classmethod
@@ -108,6 +121,9 @@ class Settings(BaseSettings):
             raise ValueError(f"CLAUDE_WORKING_DIR {self.claude_working_dir} is not a directory")
         roots = self.allowed_paths or [self.claude_working_dir]
         self.allowed_paths = [p.expanduser().resolve() for p in roots]
+        for root in self.allowed_paths:
+            if not root.is_dir():
+                raise ValueError(f"ALLOWED_PATHS root {root} is not an existing directory")
         self.session_dir = self.session_dir.expanduser().resolve()
         seen: dict[ChatKey, str] = {}
         for name, keys in self.session_chat_groups.items():

@@ -55,7 +55,7 @@ async def _setting_reply(message: Message, core: Core, text: str, keyboard: Inli
 @router.message(Command("mode"))
 async def mode(message: Message, command: CommandObject, core: Core) -> None:
     text, current = await core.chat_settings.mode(key_of(message), command.args or "")
-    await _setting_reply(message, core, text, mode_keyboard(current))
+    await _setting_reply(message, core, text, mode_keyboard(current, core.chat_settings.offered_modes()))
 
 
 @router.callback_query(ModeCb.filter())
@@ -65,7 +65,7 @@ async def mode_button(query: CallbackQuery, callback_data: ModeCb, core: Core) -
         return
     text, current = await core.chat_settings.mode(key_of(message), callback_data.value)
     await query.answer(f"Mode: {current}")
-    core.outboxes.edit_text(key_of(message), message.message_id, text, parse_mode="HTML", reply_markup=mode_keyboard(current))
+    core.outboxes.edit_text(key_of(message), message.message_id, text, parse_mode="HTML", reply_markup=mode_keyboard(current, core.chat_settings.offered_modes()))
 
 
 @router.message(Command("model"))

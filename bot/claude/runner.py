@@ -32,6 +32,7 @@ from claude_agent_sdk import (
 )
 
 from bot.sessions.session import ClaudeSession, Turn
+from bot.claude.failures import api_error_sentence, start_failure_sentence
 from bot.claude.tool_summary import describe_tool
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,9 @@ _API_ERRORS = {
 }
 
 
-def _error_sentence(result: ResultMessage | None, api_error: str | None) -> str:
+def _error_sentence(result: ResultMessage | None, api_error: str | None, model: str | None = None) -> str:
+    if (named := api_error_sentence(api_error, model)) is not None:
+        return named
     # The HTTP status first: the CLI labels a 529 "server_error", and the user should hear "overloaded".
     status = result.api_error_status if result else None
     if status == 529:
@@ -107,7 +110,9 @@ class ClaudeRunner:
         extra_options: OptionsFactory | None = None,
         max_live: int = 8,
         idle_seconds: float = 600.0,
+        stderr_tail: Callable[[], str] | None = None,
     ) -> None:
+        self._stderr_tail = stderr_tail  # the CLI's recent stderr, for the log of a failed start
         self._base_options = base_options
         self._extra_options = extra_options
         self.max_live = max_live
@@ -262,8 +267,9 @@ class ClaudeRunner:
         try:
             live = await self._client_for(session, turn)
         except ClaudeSDKError as exc:
-            log.error("could not start Claude Code for %s: %s", session.name, exc)
-            return TurnOutcome(text="", error="Claude Code could not be started; the operator should check the bot's log.")
+            stderr = self._stderr_tail() if self._stderr_tail else ""
+            log.error("could not start Claude Code for %s: %s\nits stderr:\n%s", session.name, exc, stderr or "(empty)")
+            return TurnOutcome(text="", error=start_failure_sentence(stderr))
         try:
             try:
                 await live.client.query(prompt)
@@ -300,6 +306,7 @@ class ClaudeRunner:
         streamed = False  # the current assistant message's text already arrived as deltas
         shown = False  # any text shown yet: later text blocks start on a new paragraph
         api_error: str | None = None
+        model: str | None = None
         outcome = TurnOutcome(text="")
         async for message in client.receive_response():
             if isinstance(message, StreamEvent):
@@ -316,6 +323,8 @@ class ClaudeRunner:
                     # The CLI's own account of a failed API call ("API Error: 529 …"), not Claude's
                     # words: the user gets one sentence for it instead.
                     api_error = message.error
+                    said = " ".join(b.text for b in message.content if isinstance(b, TextBlock))
+                    log.warning("Claude Code reports %s: %s", api_error, said)
                     continue
                 if message.parent_tool_use_id is not None:
                     continue  # a subagent's inner steps
@@ -330,15 +339,16 @@ class ClaudeRunner:
                 streamed = False
             elif isinstance(message, SystemMessage) and message.subtype == "init":
                 outcome.session_id = message.data.get("session_id") or outcome.session_id
+                model = message.data.get("model") or model
             elif isinstance(message, ResultMessage):
                 outcome.result = message
                 outcome.session_id = message.session_id or outcome.session_id
                 outcome.interrupted = (message.terminal_reason or "").startswith("aborted")
                 if message.is_error and not outcome.interrupted:
-                    outcome.error = _error_sentence(message, api_error)
+                    outcome.error = _error_sentence(message, api_error, model)
                 _context_from(message, outcome)
         if api_error and not outcome.error and not texts:
-            outcome.error = _error_sentence(outcome.result, api_error)
+            outcome.error = _error_sentence(outcome.result, api_error, model)
         outcome.text = "\n\n".join(texts)
         return outcome
 

@@ -1215,6 +1215,8 @@ class TelegramStandin:
         self._changed = asyncio.Event()
         self._stopping = False
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self.topics_in_private_chats = False  # getMe's has_topics_enabled (set in @BotFather)
         self._methods: dict[str, tuple[str, Callable[[_Params], Any] | None]] = {}
         for name, handler in (
             ("getMe", self._get_me),
@@ -1254,10 +1256,23 @@ class TelegramStandin:
         # A short shutdown_timeout: hung "timeout"-mode requests must not stall stop().
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._site.start()
         host, port = self._runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"
+
+    async def refuse_connections(self, refuse: bool = True) -> None:
+        """The server is not there at all (connection refused), as when the network is not up yet;
+        refuse=False listens again on the same address."""
+        assert self._runner is not None
+        if refuse and self._site is not None:
+            await self._site.stop()
+            self._site = None
+        elif not refuse and self._site is None:
+            host, port = self.base_url.removeprefix("http://").rsplit(":", 1)
+            self._site = web.TCPSite(self._runner, host, int(port), reuse_address=True)
+            await self._site.start()
+        self._notify()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -1914,6 +1929,7 @@ class TelegramStandin:
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
+            "has_topics_enabled": self.topics_in_private_chats,
         }
 
     def _set_webhook(self, p: _Params) -> bool:

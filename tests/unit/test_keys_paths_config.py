@@ -66,7 +66,9 @@ def test_cd_expands_home(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def _run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ALLOWED_", "CLAUDE_", "SESSION_"))}
     return subprocess.run(
-        [sys.executable, "-m", "bot"], env={**clean, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        # PYTHONPATH: this tree's bot, not whichever one the environment has installed.
+        [sys.executable, "-m", "bot"], env={**clean, "PYTHONPATH": str(ROOT), **env}, cwd=tmp_path, capture_output=True,
+        text=True, timeout=60,
     )
 
 
@@ -83,6 +85,8 @@ def _run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess
         ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "CLAUDE_PERMISSION_MODE": "yolo"}, "CLAUDE_PERMISSION_MODE"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "CLAUDE_WORKING_DIR": "/nonexistent/dir"}, "CLAUDE_WORKING_DIR"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "SESSION_CHAT_GROUPS": "{bad json"}, "SESSION_CHAT_GROUPS"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "123,abc"}, "ALLOWED_USERS 'abc' is not a Telegram user id"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "ALLOWED_PATHS": "/nonexistent/root"}, "ALLOWED_PATHS root /nonexistent/root"),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line(env: dict[str, str], names: str, tmp_path: Path) -> None:
@@ -103,3 +107,23 @@ def test_default_session_dir_is_named_after_the_distribution_but_keeps_an_existi
     assert default_session_dir() == tmp_path / "tg-claude-code" / "sessions"
     (tmp_path / "claude-telegram-bot" / "sessions").mkdir(parents=True)  # sessions of an earlier install
     assert default_session_dir() == tmp_path / "claude-telegram-bot" / "sessions"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="Claude Code refuses bypassPermissions only as root")
+def test_a_permission_mode_claude_code_refuses_stops_the_start_with_the_reason(tmp_path: Path) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "CLAUDE_PERMISSION_MODE": "bypassPermissions", "IS_SANDBOX": ""}
+    result = _run_bot(env, tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "CLAUDE_PERMISSION_MODE bypassPermissions cannot be used here" in line and "IS_SANDBOX=1" in line
+    assert _run_bot({**env, "IS_SANDBOX": "1", "TELEGRAM_API_URL": "http://127.0.0.1:9", "SESSION_DIR": str(tmp_path / "s"),
+                     "ALLOWED_PATHS": "/nonexistent"}, tmp_path).stderr.count("CLAUDE_PERMISSION_MODE") == 0
+
+
+def test_refused_modes() -> None:
+    from bot.claude.cli_limits import refused_modes
+
+    assert "bypassPermissions" in refused_modes({}, euid=0)
+    assert refused_modes({"IS_SANDBOX": "1"}, euid=0) == {}
+    assert refused_modes({"IS_SANDBOX": "true"}, euid=0)  # the CLI accepts only "1"
+    assert refused_modes({}, euid=1000) == {}

@@ -48,6 +48,7 @@ class TokenRejected(Exception):
 
 async def _bot_api_ready(bot: Bot, settings: Settings) -> bool:
     """Wait for the Bot API (getMe); False if stopped by a signal meanwhile. Raises TokenRejected."""
+    from bot.claude.credentials import MISSING, find_credentials
     from bot.telegram.probe import wait_until_reachable
     from bot.util.botapi import TokenRefused
 
@@ -67,6 +68,8 @@ async def _bot_api_ready(bot: Bot, settings: Settings) -> bool:
         for sig in stop_signals:
             loop.remove_signal_handler(sig)
     log.info("signed in as @%s", identity.username)
+    if find_credentials() is None:
+        log.warning("%s; every turn will fail until then", MISSING)
     return True
 
 
@@ -138,8 +141,9 @@ def main() -> None:
     command = _parser().parse_args(args).command  # --help, --version and unknown words end here
     if command == "doctor":
         from bot.doctor import main as doctor_main
+        from bot.telegram.probe import probe
 
-        raise SystemExit(doctor_main())
+        raise SystemExit(doctor_main(probe))
     from bot.config import load_settings
     from bot.sessions.lock import AlreadyRunning, DirectoryLock
     from bot.sessions.store import ensure_private_dir

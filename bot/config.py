@@ -138,16 +138,21 @@ class Settings(BaseSettings):
         return self.idle_session_cleanup_ms / 1000
 
 
-def load_settings() -> Settings:
-    """Load settings or exit with status 2 and one line naming the bad setting."""
-    try:
-        return Settings()  # type: ignore[call-arg]
-    except ValidationError as exc:
+def describe_error(exc: ValueError) -> str:
+    """One line naming the bad setting."""
+    if isinstance(exc, ValidationError):
         error = exc.errors()[0]
         message = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
         if error["loc"]:  # cross-field checks name their setting in the message itself
             message = f"{str(error['loc'][0]).upper()} {message}"
-        print(f"config error: {message}", file=sys.stderr)
-    except ValueError as exc:  # e.g. malformed JSON in a setting
-        print(f"config error: {exc}", file=sys.stderr)
+        return message
+    return str(exc)  # e.g. malformed JSON in a setting
+
+
+def load_settings() -> Settings:
+    """Load settings or exit with status 2 and one line naming the bad setting."""
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValueError as exc:  # ValidationError included
+        print(f"config error: {describe_error(exc)}", file=sys.stderr)
     raise SystemExit(2)

@@ -42,12 +42,12 @@ async def _restore_in_background(core: Core) -> None:
     await core.scheduler.correct_open_replies(sessions)
 
 
-class TokenRejected(Exception):
-    """Telegram refuses TELEGRAM_BOT_TOKEN: one line on stderr, exit status 2."""
+class StartRefused(Exception):
+    """Telegram refuses the token or the webhook: one line on stderr, exit status 2 (retrying cannot help)."""
 
 
 async def _bot_api_ready(bot: Bot, settings: Settings) -> bool:
-    """Wait for the Bot API (getMe); False if stopped by a signal meanwhile. Raises TokenRejected."""
+    """Wait for the Bot API (getMe); False if stopped by a signal meanwhile. Raises StartRefused."""
     from bot.claude.credentials import MISSING, find_credentials
     from bot.telegram.probe import wait_until_reachable
     from bot.util.botapi import TokenRefused
@@ -63,7 +63,7 @@ async def _bot_api_ready(bot: Bot, settings: Settings) -> bool:
         log.info("stopped while waiting for the Bot API")
         return False
     except TokenRefused as exc:
-        raise TokenRejected(f"TELEGRAM_BOT_TOKEN: {exc}; copy the token again from @BotFather") from None
+        raise StartRefused(f"TELEGRAM_BOT_TOKEN: {exc}; copy the token again from @BotFather") from None
     finally:
         for sig in stop_signals:
             loop.remove_signal_handler(sig)
@@ -71,6 +71,14 @@ async def _bot_api_ready(bot: Bot, settings: Settings) -> bool:
     if find_credentials() is None:
         log.warning("%s; every turn will fail until then", MISSING)
     return True
+
+
+async def _drop_webhook(bot: Bot) -> None:
+    # A webhook left from webhook mode would make every getUpdates fail with 409.
+    try:
+        await bot.delete_webhook()
+    except Exception as exc:  # polling then reports the conflict itself
+        log.warning("could not remove an earlier webhook: %s", exc)
 
 
 async def run(settings: Settings) -> None:
@@ -95,10 +103,21 @@ async def run(settings: Settings) -> None:
     core.runner.start()
     restore = asyncio.create_task(_restore_in_background(core))
     await _register_commands(bot)
+    allowed_updates = dispatcher.resolve_used_update_types()
     try:
-        await dispatcher.start_polling(
-            bot, handle_signals=True, close_bot_session=False, allowed_updates=dispatcher.resolve_used_update_types()
-        )
+        if settings.telegram_webhook_url:
+            from bot.telegram.webhook import WebhookRefused, serve_webhook
+
+            try:
+                await serve_webhook(
+                    dispatcher, bot, url=settings.telegram_webhook_url, listen=settings.webhook_address,
+                    secret=settings.webhook_secret or "", allowed_updates=allowed_updates,
+                )
+            except WebhookRefused as exc:
+                raise StartRefused(str(exc)) from None
+        else:
+            await _drop_webhook(bot)
+            await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False, allowed_updates=allowed_updates)
     finally:
         log.info("shutting down: saving sessions")
         restore.cancel()
@@ -163,7 +182,7 @@ def main() -> None:
         raise SystemExit(1) from None
     try:
         asyncio.run(run(settings))
-    except TokenRejected as exc:
+    except StartRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     finally:

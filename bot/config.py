@@ -6,6 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Annotated, Literal
 
 import platformdirs
@@ -18,6 +19,7 @@ from bot.sessions.keys import ChatKey
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 
 DEFAULT_API_URL = "https://api.telegram.org"
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 GROUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # group names become file names
 
 
@@ -62,6 +64,11 @@ class Settings(BaseSettings):
     # Shared sessions declared by the operator: group name -> chat keys.
     session_chat_groups: Annotated[dict[str, list[ChatKey]], NoDecode] = Field(default_factory=dict)
     link_code_ttl_seconds: float = Field(default=600, gt=0)
+    # Webhook mode (behind a reverse proxy) instead of polling: the public HTTPS URL Telegram posts
+    # to (its path is the path served), where to listen, and the secret Telegram sends along.
+    telegram_webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    webhook_secret: str | None = None
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -114,8 +121,44 @@ class Settings(BaseSettings):
                 raise ValueError(f"group name {name!r} may only use letters, digits, '_', '.' and '-'")
         return {name: [ChatKey.parse(str(item)) for item in keys] for name, keys in data.items()}
 
+    @field_validator("telegram_webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return value or None
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme != "https" or not parts.hostname:
+                raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not (sep and host and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError("expected host:port, for example 127.0.0.1:8080")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None and not WEBHOOK_SECRET.match(value):
+            raise ValueError("may only use letters, digits, '_' and '-' (1 to 256 characters), as Telegram requires")
+        return value
+
+    @property
+    def webhook_address(self) -> tuple[str, int]:
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
     @model_validator(mode="after")
     def _resolve_paths(self) -> "Settings":
+        if self.telegram_webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL: without it anyone could post updates")
         self.claude_working_dir = self.claude_working_dir.expanduser().resolve()
         if not self.claude_working_dir.is_dir():
             raise ValueError(f"CLAUDE_WORKING_DIR {self.claude_working_dir} is not a directory")

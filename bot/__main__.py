@@ -35,11 +35,14 @@ async def _register_commands(bot: Bot) -> None:
 
 
 async def _restore_in_background(core: Core) -> None:
+    from bot.claude.prewarm import prewarm
+
     # Parse every stored file after polling has started: corrupt ones are moved aside early,
     # and a large SESSION_DIR does not delay the first answer.
     sessions = await core.manager.load_all()
     log.info("restored %d sessions from %s", len(sessions), core.settings.session_dir)
     await core.scheduler.correct_open_replies(sessions)
+    await prewarm(core.runner, sessions)
 
 
 class StartRefused(Exception):
@@ -97,6 +100,7 @@ async def run(settings: Settings) -> None:
     if not ready:
         return
     core = build_core(settings, bot)
+    log.info("MAX_LIVE_CLIENTS %d (%s)", settings.max_live_clients, settings.live_clients_origin)
     indexed = core.manager.restore()
     log.info("%d stored sessions in %s", indexed, settings.session_dir)
     dispatcher = build_dispatcher(core)

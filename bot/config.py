@@ -10,11 +10,12 @@ from urllib.parse import urlsplit
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.claude.cli_limits import refused_modes
 from bot.sessions.keys import ChatKey
+from bot.util.memory import available_memory, live_clients_for
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 
@@ -52,8 +53,10 @@ class Settings(BaseSettings):
     allowed_paths: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     session_dir: Path = Field(default_factory=default_session_dir)
     max_concurrent_queries: int = Field(default=3, ge=1, le=100)
-    # Connected Claude Code CLIs kept warm (~230 MB each): at most this many, idle ones closed after a while.
-    max_live_clients: int = Field(default=8, ge=1, le=100)
+    # Connected Claude Code CLIs kept warm (~250 MB each): at most this many, idle ones closed after a
+    # while. Unset (0 is never valid as a setting): from the memory available at start.
+    max_live_clients: int = Field(default=0, ge=1, le=100, validate_default=False)
+    _live_clients_origin: str = PrivateAttr(default="set")
     client_idle_seconds: float = Field(default=600.0, gt=0)
     idle_session_cleanup_ms: int = Field(default=24 * 3600 * 1000, ge=0)
     claude_permission_mode: PermissionMode = "default"
@@ -154,6 +157,20 @@ class Settings(BaseSettings):
     def webhook_address(self) -> tuple[str, int]:
         host, _, port = self.webhook_listen.rpartition(":")
         return host.strip("[]"), int(port)
+
+    @model_validator(mode="after")
+    def _live_clients(self) -> "Settings":
+        if self.max_live_clients == 0:  # not set: what the machine can hold
+            available = available_memory()
+            self.max_live_clients = live_clients_for(available)
+            shown = f"{available / 2**30:.1f} GB" if available is not None else "unknown memory"
+            self._live_clients_origin = f"from {shown} available"
+        return self
+
+    @property
+    def live_clients_origin(self) -> str:
+        """Why MAX_LIVE_CLIENTS is what it is: "set", or "from 3.2 GB available"."""
+        return self._live_clients_origin
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> "Settings":

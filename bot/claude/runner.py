@@ -122,6 +122,7 @@ class ClaudeRunner:
         self._closing: set[asyncio.Task[None]] = set()  # disconnects in progress
         self._slots = asyncio.Condition()
         self._reaper: asyncio.Task[None] | None = None
+        self._warming: dict[str, asyncio.Task[None]] = {}  # pre-starts in progress, by session name
 
     @property
     def live_count(self) -> int:
@@ -133,6 +134,7 @@ class ClaudeRunner:
     async def close_all(self) -> None:
         if self._reaper:
             self._reaper.cancel()
+        await asyncio.gather(*self._warming.values(), return_exceptions=True)
         for name in list(self._live):
             self._discard(name)
         await asyncio.gather(*self._closing, return_exceptions=True)
@@ -161,7 +163,34 @@ class ClaudeRunner:
         record = session.record
         return (record.working_dir, record.permission_mode, record.model)
 
+    async def warm(self, session: ClaudeSession, turn: Turn) -> bool:
+        """Start the session's CLI before its first turn (after a restart), only into a free place:
+        it never closes another chat's client and never waits; a turn arriving meanwhile uses it."""
+        if session.name in self._live or session.name in self._warming or self._processes() >= self.max_live:
+            return False
+        self._starting += 1
+
+        async def start() -> None:
+            try:
+                client = ClaudeSDKClient(self._options(session, turn))
+                await client.connect()
+                self._live[session.name] = _Live(client=client, fingerprint=self._fingerprint(session), session_id=session.session_id)
+            except Exception as exc:  # only a head start: the turn starts its own CLI and reports
+                log.warning("pre-starting Claude Code for %s failed: %s", session.name, exc)
+            finally:
+                self._starting -= 1
+                self._warming.pop(session.name, None)
+                async with self._slots:
+                    self._slots.notify_all()
+
+        task = asyncio.create_task(start(), name=f"claude-warm-{session.name}")
+        self._warming[session.name] = task
+        await asyncio.shield(task)
+        return session.name in self._live
+
     async def _client_for(self, session: ClaudeSession, turn: Turn) -> _Live:
+        if (warming := self._warming.get(session.name)) is not None:
+            await asyncio.shield(warming)  # its CLI is nearly up: use it rather than start a second one
         live = self._live.get(session.name)
         fingerprint = self._fingerprint(session)
         if live is not None and (live.fingerprint != fingerprint or live.session_id != session.session_id):

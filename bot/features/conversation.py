@@ -10,7 +10,7 @@ from bot.sessions.keys import ChatKey
 from bot.util.paths import PathRefused, resolve_directory
 from bot.sessions.session import ClaudeSession
 from bot.features.sharing import SharingCommands
-from bot.features.texts import esc, help_text, sessions_text, short_id, status_text
+from bot.features.texts import esc, help_text, live_clients_line, sessions_text, short_id, status_text
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class ChatCommands:
             *SharingCommands(self.core).describe(key),
             self.core.chat_settings.summary(session),
             *self.core.approvals.waiting_lines(session),
+            live_clients_line(self.core.runner.live_count, self.core.settings.max_live_clients, self.core.settings.live_clients_origin),
         ]
         return status_text(key, session, self.core.manager.count, extra)
 

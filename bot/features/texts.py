@@ -65,6 +65,10 @@ def state_line(session: ClaudeSession, now: float | None = None) -> str:
     return f"running for {elapsed} s{tool}"
 
 
+def live_clients_line(live: int, cap: int, origin: str) -> str:
+    return f"Claude Code processes: {live} running, at most {cap} (MAX_LIVE_CLIENTS, {esc(origin)})"
+
+
 def status_text(key: object, session: ClaudeSession, sessions_held: int, extra: list[str] | None = None) -> str:
     record = session.record
     totals = record.totals
@@ -76,7 +80,7 @@ def status_text(key: object, session: ClaudeSession, sessions_held: int, extra: 
         f"Queued: {len(session.queue)}" if session.queue else "",
         f"Directory: <code>{esc(record.working_dir)}</code>",
         f"Last activity: {ago(record.last_activity)}",
-        f"Totals: {totals.turns} turns · {totals.input_tokens:,} tokens in · {totals.output_tokens:,} out · ${totals.cost_usd:.4f}",
+        f"Totals: {totals.turns} turn{'s' if totals.turns != 1 else ''} · {totals.input_tokens:,} tokens in · {totals.output_tokens:,} out · ${totals.cost_usd:.4f}",
     ]
     last = record.last_turn
     if last is not None:

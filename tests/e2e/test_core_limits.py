@@ -101,7 +101,8 @@ async def test_commands_menu_status_sessions_and_cleanup(bot: BotProcess, telegr
     assert {c["command"] for c in telegram.commands()} >= {"start", "help", "new", "status", "cd", "resume", "stop", "sessions"}
     await ask(telegram, OWNER, "count me", "echo: count me")
     status = await ask(telegram, OWNER, "/status", "Status")
-    for part in [f"Chat: {OWNER}", "State: idle", str(bot.work_dir), "Totals: 1 turns", "Last turn: context", "/sessions"]:
+    for part in [f"Chat: {OWNER}", "State: idle", str(bot.work_dir), "Totals: 1 turn ·", "Last turn: context", "/sessions",
+                 "Claude Code processes: 1 running, at most", "GB available"]:
         assert part in status, status
     group = await ask(telegram, -100701, "/help@claude_test_bot", "/cd", chat_type="group", chat_title="G")
     assert "Directory" in group

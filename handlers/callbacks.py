@@ -61,9 +61,11 @@ async def resume(query: CallbackQuery, callback_data: ResumeCb, core: Core, comm
 async def cleanup(query: CallbackQuery, core: Core, commands: ChatCommands) -> None:
     message = message_of(query)
     text = await commands.cleanup()
-    await query.answer(text)
-    if message is not None:
-        await core.outboxes.send_text(key_of(message), text)
+    if message is None:
+        await query.answer(text)
+        return
+    await query.answer()  # one answer: the message below, not also a toast
+    await core.outboxes.send_text(key_of(message), text, reply_to=message.message_id)
 
 
 @router.callback_query()

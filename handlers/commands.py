@@ -19,8 +19,12 @@ async def _answer(core: Core, message: Message, text: str, **kwargs: object) -> 
 
 
 @router.message(CommandStart())
-@router.message(Command("help"))
 async def start(message: Message, core: Core, commands: ChatCommands) -> None:
+    await _answer(core, message, await commands.start(key_of(message), chat_title(message.chat)))
+
+
+@router.message(Command("help"))
+async def help_(message: Message, core: Core, commands: ChatCommands) -> None:
     await _answer(core, message, await commands.help(key_of(message), chat_title(message.chat)))
 
 
@@ -36,7 +40,9 @@ async def new(message: Message, core: Core, commands: ChatCommands) -> None:
 
 @router.message(Command("stop"))
 async def stop(message: Message, core: Core, commands: ChatCommands) -> None:
-    await _answer(core, message, await commands.stop(key_of(message)))
+    text = await commands.stop(key_of(message))
+    if text is not None:
+        await _answer(core, message, text)
 
 
 @router.message(Command("cd"))
@@ -52,7 +58,8 @@ async def sessions(message: Message, command: CommandObject, core: Core, command
     elif argument:
         await _answer(core, message, "Use /sessions to list sessions or /sessions cleanup to remove idle ones.")
     else:
-        await _answer(core, message, await commands.sessions(), reply_markup=cleanup_keyboard())
+        text, cleanable = await commands.sessions()
+        await _answer(core, message, text, reply_markup=cleanup_keyboard() if cleanable else None)
 
 
 @router.message(Command("resume"))

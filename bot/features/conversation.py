@@ -10,7 +10,7 @@ from bot.sessions.keys import ChatKey
 from bot.util.paths import PathRefused, resolve_directory
 from bot.sessions.session import ClaudeSession
 from bot.features.sharing import SharingCommands
-from bot.features.texts import esc, help_text, live_clients_line, sessions_text, short_id, status_text
+from bot.features.texts import esc, help_text, live_clients_line, sessions_text, short_id, start_text, status_text
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class ChatCommands:
 
     async def help(self, key: ChatKey, title: str = "") -> str:
         return help_text(await self.session(key, title))
+
+    async def start(self, key: ChatKey, title: str = "") -> str:
+        return start_text(await self.session(key, title))
 
     async def status(self, key: ChatKey) -> str:
         session = await self.session(key)
@@ -56,10 +59,11 @@ class ChatCommands:
             text += f" {cancelled} queued message{'s were' if cancelled > 1 else ' was'} cancelled."
         return text
 
-    async def stop(self, key: ChatKey) -> str:
+    async def stop(self, key: ChatKey) -> str | None:
+        """None when a turn is being stopped: its own message ends with "⏹ Stopped.", the one answer."""
         session = await self.session(key)
         if await self.core.scheduler.stop(session):
-            return "⏹ Stopping the running turn…"
+            return None
         return "Nothing is running in this chat."
 
     async def stop_session(self, key: ChatKey, session_name: str) -> str:
@@ -94,10 +98,12 @@ class ChatCommands:
         await self.core.runner.close_session(session)
         return f"↩️ Resumed <b>{esc(choice.title or short_id(choice.session_id))}</b> in <code>{esc(session.working_dir)}</code>."
 
-    async def sessions(self) -> str:
+    async def sessions(self) -> tuple[str, bool]:
+        """The list, and whether any session is idle enough for the clean-up button to do something."""
         sessions = await self.core.manager.load_all()
         members = SharingCommands(self.core).members_by_session()
-        return sessions_text(sessions, self.core.settings.idle_cleanup_seconds, members)
+        cleanable = bool(await self.core.manager.idle(self.core.settings.idle_cleanup_seconds))
+        return sessions_text(sessions, self.core.settings.idle_cleanup_seconds, members), cleanable
 
     async def cleanup(self) -> str:
         removed = await self.core.manager.cleanup_idle(self.core.settings.idle_cleanup_seconds)

@@ -44,7 +44,24 @@ def short_id(session_id: str | None) -> str:
     return session_id[:8] if session_id else "none yet"
 
 
-def help_text(session: ClaudeSession) -> str:
+# /help: each command as it is typed, with its arguments ([optional], <required>).
+USAGE: list[tuple[str, str]] = [
+    ("/new", "fresh conversation in this chat (the old one stays in /resume)"),
+    ("/status", "this chat's session, what runs now, directory, costs"),
+    ("/cd <path>", 'change the directory (quotes for spaces: /cd "my project"); /cd alone shows it'),
+    ("/resume", "buttons for earlier conversations in this directory"),
+    ("/stop", "interrupt the running turn (queued messages stay)"),
+    ("/mode [mode]", "when Claude asks before tools: buttons, or /mode plan"),
+    ("/model [name]", "this chat's model: buttons, /model opus, /model default"),
+    ("/file <path>", "send a file from this chat's directory"),
+    ("/sessions [cleanup]", "every session the bot holds; cleanup removes idle ones"),
+    ("/link [CODE]", "/link gives a code; /link CODE in another chat joins this conversation"),
+    ("/unlink", "leave the shared conversation"),
+    ("/links", "this chat's link and its members"),
+]
+
+
+def start_text(session: ClaudeSession) -> str:
     lines = [
         "<b>Claude Code in this chat.</b> Every chat (and forum topic) is its own project: "
         "send a message and Claude Code works on it in this chat's directory; the conversation "
@@ -52,8 +69,15 @@ def help_text(session: ClaudeSession) -> str:
         "",
         f"Directory: <code>{esc(session.working_dir)}</code>",
         "",
+        "Send a file to put it in the directory. /help lists the commands.",
     ]
-    lines += [f"/{name} — {esc(description)}" for name, description in COMMANDS]
+    return "\n".join(lines)
+
+
+def help_text(session: ClaudeSession) -> str:
+    lines = [f"<b>Commands</b> (directory: <code>{esc(session.working_dir)}</code>)", ""]
+    lines += [f"<code>{esc(usage)}</code> — {esc(meaning)}" for usage, meaning in USAGE]
+    lines += ["", "Any other message goes to Claude. Reply to a permission request or a question to answer it in words."]
     return "\n".join(lines)
 
 

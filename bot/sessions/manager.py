@@ -133,18 +133,21 @@ class SessionManager:
                 return session
         return None
 
+    async def idle(self, max_idle_seconds: float) -> list[ClaudeSession]:
+        """Sessions idle longer than `max_idle_seconds` that nothing uses (not running, queued or linked)."""
+        now = time.time()
+        return [
+            session for session in await self.load_all()
+            if not (session.is_running or session.queue or session.idle_seconds(now) <= max_idle_seconds)
+            and not self._in_use_by_links(session)
+        ]
+
     async def cleanup_idle(self, max_idle_seconds: float) -> int:
         """Remove sessions idle longer than `max_idle_seconds` (memory and file); running ones stay."""
-        now = time.time()
-        removed = 0
-        for session in await self.load_all():
-            if session.is_running or session.queue or session.idle_seconds(now) <= max_idle_seconds:
-                continue
-            if self._in_use_by_links(session):
-                continue
+        idle = await self.idle(max_idle_seconds)
+        for session in idle:
             await self.remove(session)
-            removed += 1
-        return removed
+        return len(idle)
 
     def _in_use_by_links(self, session: ClaudeSession) -> bool:
         """A live link's shared session, or the own session a linked chat returns to on unlink."""

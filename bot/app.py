@@ -97,6 +97,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         outboxes,
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
+        waiting_for_answer=lambda session: bool(approvals.pending_for(session)),
     )
     return Core(
         settings=settings,

@@ -72,6 +72,14 @@ class SessionManager:
             session.save()
         return session
 
+    async def title_of(self, key: ChatKey) -> str:
+        """The chat's title as its own session recorded it; "" when the bot holds no session for it
+        (looking it up never creates one)."""
+        name = str(key)
+        if name not in self._sessions and name not in self._known:
+            return ""
+        return (await self.by_name(name, key)).record.title
+
     async def own_session(self, key: ChatKey) -> ClaudeSession:
         """The chat's own session, whether or not it is currently linked."""
         return await self.by_name(str(key), key)

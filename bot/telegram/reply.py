@@ -17,6 +17,7 @@ from bot.telegram.render import MAX_TEXT, Rendered, plan_reply, render_markdown
 log = logging.getLogger(__name__)
 
 WORKING = "⏳ Working…"
+WAITING = "⏸ Waiting for your answer above"
 NO_TEXT = "(no text reply)"
 TYPING_EVERY = 4.5  # Telegram shows "typing" for about 5 s
 TYPING_AFTER = 0.5  # with a deferred progress message: a reply sooner than this needs no "typing…"
@@ -37,6 +38,7 @@ class StreamingReply:
         show_after: float = 0.0,
         on_shown: Callable[[int], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        waiting: Callable[[], bool] | None = None,
     ) -> None:
         """``show_after``: seconds before the progress message appears; a turn done sooner is just its reply."""
         self._outbox = outbox
@@ -47,6 +49,7 @@ class StreamingReply:
         self._show_after = show_after
         self._on_shown = on_shown  # told the progress message's id (e.g. to persist it for crash recovery)
         self._clock = clock
+        self._waiting = waiting  # True while a request of this turn waits for the user (shown at the next tick)
         self._message_id: int | None = None
         self._showing: asyncio.Task[int | None] | None = None  # sending the progress message
         self._status = ""
@@ -163,7 +166,9 @@ class StreamingReply:
 
     def _progress_text(self, now: float) -> str:
         lines = [f"{WORKING} {int(now - self._started)}s"]
-        if self._status:
+        if self._waiting is not None and self._waiting():
+            lines.append(WAITING)  # not the tool line: nothing runs until the user answers
+        elif self._status:
             lines.append(self._status)
         header = "\n".join([*lines, *self._notes])
         text = "".join(self._parts).strip()

@@ -47,6 +47,13 @@ class _StatusTracker:
         self.reply.set_status(line)
 
 
+def queued_notice(position: int) -> str:
+    if position <= 1:
+        return "⏳ Queued (position 1): I'll answer this after the current turn."
+    before = position - 1
+    return f"⏳ Queued (position {position}): I'll answer this after the current turn and {before} earlier message{'s' if before > 1 else ''}."
+
+
 class TurnScheduler:
     def __init__(
         self,
@@ -55,7 +62,9 @@ class TurnScheduler:
         *,
         max_concurrent: int,
         build_prompt: PromptBuilder,
+        waiting_for_answer: Callable[[ClaudeSession], bool] | None = None,
     ) -> None:
+        self.waiting_for_answer = waiting_for_answer  # a request of the session waits for the user
         self.runner = runner
         self.outboxes = outboxes
         self.build_prompt = build_prompt
@@ -78,10 +87,9 @@ class TurnScheduler:
         session.queue.append(turn)
         session.touch()
         if busy:
-            position = len(session.queue)
             turn.queued_message_id = await self.outboxes.send_text(
                 turn.key,
-                f"⏳ Queued (position {position}): I'll answer this after the current turn.",
+                queued_notice(len(session.queue)),
                 reply_to=turn.reply_to,
                 reply_markup=queued_keyboard(turn.id),
             )
@@ -180,6 +188,7 @@ class TurnScheduler:
             stop_markup=stop_keyboard(session.name),
             show_after=PROGRESS_AFTER,
             on_shown=lambda message_id: self._mark_open(session, turn, message_id),
+            waiting=(lambda: self.waiting_for_answer(session)) if self.waiting_for_answer else None,
         )
         await reply.start()
         epoch = session.conversation_epoch

@@ -28,6 +28,7 @@ class ChatCommands:
 
     async def status(self, key: ChatKey) -> str:
         session = await self.session(key)
+        self.core.scheduler.refresh_progress(session)
         extra = [
             *SharingCommands(self.core).describe(key),
             self.core.chat_settings.summary(session),

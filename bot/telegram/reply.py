@@ -99,6 +99,10 @@ class StreamingReply:
             self._parts.append(delta)
             self._touch()
 
+    def refresh(self) -> None:
+        """Show the elapsed time now (as /status does), not at the next tick."""
+        self._touch()
+
     def note(self, line: str) -> None:
         self._notes = [*self._notes, _one_line(line)][-NOTES_SHOWN:]
         self._touch()

@@ -74,6 +74,7 @@ class TurnScheduler:
         self._ids = itertools.count(1)
         self._turns: dict[int, tuple[ClaudeSession, Turn]] = {}
         self._shutting_down = False
+        self._views: dict[str, StreamingReply] = {}  # the running turn's progress message, by session
 
     @property
     def running(self) -> int:
@@ -95,6 +96,11 @@ class TurnScheduler:
             )
         if session.worker is None or session.worker.done():
             session.worker = asyncio.create_task(self._work(session), name=f"turns-{session.name}")
+
+    def refresh_progress(self, session: ClaudeSession) -> None:
+        """/status was asked: the progress message shows the same elapsed time right away."""
+        if (view := self._views.get(session.name)) is not None:
+            view.refresh()
 
     def find_turn(self, turn_id: int) -> tuple[ClaudeSession, Turn] | None:
         return self._turns.get(turn_id)
@@ -151,6 +157,7 @@ class TurnScheduler:
                     turn.key, "Something went wrong while answering this message; please send it again.", reply_to=turn.reply_to
                 )
             finally:
+                self._views.pop(session.name, None)
                 session.running_since = None
                 session.current_tool = None
                 session.current_turn = None
@@ -191,9 +198,11 @@ class TurnScheduler:
             waiting=(lambda: self.waiting_for_answer(session)) if self.waiting_for_answer else None,
         )
         await reply.start()
+        self._views[session.name] = reply
         epoch = session.conversation_epoch
         prompt = await self.build_prompt(session, turn)
         outcome = await self.runner.run(session, turn, prompt, _StatusTracker(session, reply))
+        self._views.pop(session.name, None)  # its last edits belong to the reply now
         self._record(session, outcome, epoch)
         await self._deliver(reply, outcome, session.interrupt_requested, self._shutting_down)
 

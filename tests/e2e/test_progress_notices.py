@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 import pytest
 
 from tests.e2e.harness import OWNER, BotProcess
@@ -42,3 +45,20 @@ async def test_queue_notices_count_the_messages_ahead(
     assert one.text.startswith("⏳ Queued (position 1): I'll answer this after the current turn.")
     assert two.text.startswith("⏳ Queued (position 2): I'll answer this after the current turn and 1 earlier message.")
     await telegram.wait_for_text(CHAT, "echo: third", timeout=60)
+
+
+async def test_status_and_the_progress_message_agree_on_the_elapsed_time(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    await start_asking(bot)
+    telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch agree.txt"}')
+    await wait_request(telegram, CHAT, "touch agree.txt")  # Claude is quiet now: only ticks move the progress
+    progress = await telegram.wait_for(
+        lambda: next((m for m in telegram.bot_messages(CHAT) if m.text.startswith("⏳ Working…")), None), timeout=15
+    )
+    await telegram.wait_for(lambda: "⏸" in progress.text, timeout=15)  # a tick happened (~5 s in)
+    await asyncio.sleep(2.5)  # between two ticks: the progress shows an older time than the clock
+    telegram.user_message(CHAT, OWNER, "/status")
+    status = await telegram.wait_for_text(CHAT, "State: running for")
+    said = int(re.search(r"running for (\d+) s", status.text).group(1))  # type: ignore[union-attr]
+    await telegram.wait_for(lambda: f"Working… {said}s" in progress.text or f"Working… {said + 1}s" in progress.text, timeout=5)

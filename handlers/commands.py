@@ -40,9 +40,7 @@ async def new(message: Message, core: Core, commands: ChatCommands) -> None:
 
 @router.message(Command("stop"))
 async def stop(message: Message, core: Core, commands: ChatCommands) -> None:
-    text = await commands.stop(key_of(message))
-    if text is not None:
-        await _answer(core, message, text)
+    await _answer(core, message, await commands.stop(key_of(message)))
 
 
 @router.message(Command("cd"))

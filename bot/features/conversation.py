@@ -60,11 +60,10 @@ class ChatCommands:
             text += f" {cancelled} queued message{'s were' if cancelled > 1 else ' was'} cancelled."
         return text
 
-    async def stop(self, key: ChatKey) -> str | None:
-        """None when a turn is being stopped: its own message ends with "⏹ Stopped.", the one answer."""
+    async def stop(self, key: ChatKey) -> str:
         session = await self.session(key)
         if await self.core.scheduler.stop(session):
-            return None
+            return "⏹ Stopping the running turn…"
         return "Nothing is running in this chat."
 
     async def stop_session(self, key: ChatKey, session_name: str) -> str:

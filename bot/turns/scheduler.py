@@ -112,6 +112,20 @@ class TurnScheduler:
         if live.worker is None or live.worker.done():
             live.worker = asyncio.create_task(self._work(live), name=f"turns-{session.name}")
 
+    def refresh_progress(self, session: ClaudeSession) -> None:
+        """/status was asked: the progress message shows the same elapsed time right away."""
+        if (reply := self._reply_of(session)) is not None:
+            reply.refresh()
+
+    def waiting_for_answer(self, session: ClaudeSession, waiting: bool) -> None:
+        """A request of the running turn waits for the user (or no longer does): its progress says so."""
+        if (reply := self._reply_of(session)) is not None:
+            reply.waiting_for_answer(waiting)
+
+    def _reply_of(self, session: ClaudeSession) -> LiveReply | None:
+        live = self._live.get(session.name)
+        return live.reply if live is not None else None
+
     def find_turn(self, turn_id: int) -> tuple[ClaudeSession, Turn] | None:
         return self._turns.get(turn_id)
 
@@ -175,7 +189,7 @@ class TurnScheduler:
                     log.exception("turn %s of session %s failed", turn.id, session.name)
                     await self.view.failed(turn)
                 finally:
-                    live.running_since = live.current_tool = live.turn = None
+                    live.running_since = live.current_tool = live.turn = live.reply = None
                     if session.record.open_reply is not None:
                         self._mark_open(session, turn, None)
                     self._forget(turn)
@@ -203,10 +217,12 @@ class TurnScheduler:
         live.stop_requested = False
         reply = self.view.live_reply(turn, session.name, lambda message_id: self._mark_open(session, turn, message_id))
         await reply.start()
+        live.reply = reply
         epoch = session.conversation_epoch
         before = await self.changes.before(session) if self.changes else None
         prompt = await self.build_prompt(session, turn)
         outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply))
+        live.reply = None  # its last edits belong to the delivery now
         self._record(session, outcome, epoch)
         changed = await self.changes.after(session, before) if self.changes else None
         await self._deliver(reply, outcome, live.stop_requested, self._shutting_down, changed)

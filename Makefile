@@ -2,25 +2,34 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+TESTING := $(VENV)/.installed-test
 
 .PHONY: run test bench install clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+# What running needs: the bot and its runtime dependencies only.
+$(RUNTIME): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+# Plus the test tools (the `test` extra).
+$(TESTING): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(TESTING) $(RUNTIME)
 
-install: $(STAMP)
+install: $(RUNTIME)
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(PY) -m bot
 
-test: $(STAMP)
+test: $(TESTING)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(TESTING)
 	$(PY) -m tests.bench
 
 clean:

@@ -1,11 +1,13 @@
-"""Entry point: `python -m bot` runs the bot (also the `claude-telegram-bot` console script)."""
+"""Entry point: `python -m bot` runs the bot (also the `tg-claude-code` console script)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 
 from typing import TYPE_CHECKING
@@ -34,10 +36,13 @@ async def _register_commands(bot: Bot) -> None:
 
 
 async def _restore_in_background(core: Core) -> None:
+    from bot.claude.prewarm import prewarm
+
     # Parse every stored file after polling has started: corrupt ones are moved aside early,
     # and a large SESSION_DIR does not delay the first answer.
     sessions = await core.manager.load_all()
     log.info("restored %d sessions from %s", len(sessions), core.settings.session_dir)
+    await prewarm(core.runner, sessions, core.scheduler.is_running)
 
 
 async def _carry_on(core: Core, dispatcher: GatedDispatcher, bot: Bot) -> None:
@@ -56,6 +61,45 @@ async def _carry_on(core: Core, dispatcher: GatedDispatcher, bot: Bot) -> None:
             await core.inbox.settle(accepted)
 
 
+class StartRefused(Exception):
+    """Telegram refuses the token or the webhook: one line on stderr, exit status 2 (retrying cannot help)."""
+
+
+async def _bot_api_ready(bot: Bot, settings: Settings) -> bool:
+    """Wait for the Bot API (getMe); False if stopped by a signal meanwhile. Raises StartRefused."""
+    from bot.claude.credentials import MISSING, find_credentials
+    from bot.telegram.probe import wait_until_reachable
+    from bot.util.botapi import TokenRefused
+
+    loop = asyncio.get_running_loop()
+    waiting = asyncio.ensure_future(wait_until_reachable(bot, settings.telegram_api_url))
+    stop_signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in stop_signals:  # polling installs its own handlers later; until then a signal ends the wait
+        loop.add_signal_handler(sig, waiting.cancel)
+    try:
+        identity = await waiting
+    except asyncio.CancelledError:
+        log.info("stopped while waiting for the Bot API")
+        return False
+    except TokenRefused as exc:
+        raise StartRefused(f"TELEGRAM_BOT_TOKEN: {exc}; copy the token again from @BotFather") from None
+    finally:
+        for sig in stop_signals:
+            loop.remove_signal_handler(sig)
+    log.info("signed in as @%s", identity.username)
+    if find_credentials() is None:
+        log.warning("%s; every turn will fail until then", MISSING)
+    return True
+
+
+async def _drop_webhook(bot: Bot) -> None:
+    # A webhook left from webhook mode would make every getUpdates fail with 409.
+    try:
+        await bot.delete_webhook()
+    except Exception as exc:  # polling then reports the conflict itself
+        log.warning("could not remove an earlier webhook: %s", exc)
+
+
 async def run(settings: Settings) -> None:
     # Imported here so `python -m bot identity …` starts fast without loading the whole bot.
     from bot.app import build_core
@@ -63,18 +107,38 @@ async def run(settings: Settings) -> None:
     from handlers import build_dispatcher
 
     bot = make_bot(settings.telegram_bot_token, settings.telegram_api_url)
+    ready = False
+    try:
+        ready = await _bot_api_ready(bot, settings)
+    finally:
+        if not ready:
+            await bot.session.close()
+    if not ready:
+        return
     core = build_core(settings, bot)
+    log.info("MAX_LIVE_CLIENTS %d (%s)", settings.max_live_clients, settings.live_clients_origin)
     indexed = core.manager.restore()
     log.info("%d stored sessions in %s", indexed, settings.session_dir)
     dispatcher = build_dispatcher(core)
     core.runner.start()
-    await _carry_on(core, dispatcher, bot)  # before polling, so they keep their place ahead of new messages
+    await _carry_on(core, dispatcher, bot)  # before new updates, so they keep their place ahead of them
     restore = asyncio.create_task(_restore_in_background(core))
     await _register_commands(bot)
+    allowed_updates = dispatcher.resolve_used_update_types()
     try:
-        await dispatcher.start_polling(
-            bot, handle_signals=True, close_bot_session=False, allowed_updates=dispatcher.resolve_used_update_types()
-        )
+        if settings.telegram_webhook_url:
+            from bot.telegram.webhook import WebhookRefused, serve_webhook
+
+            try:
+                await serve_webhook(
+                    dispatcher, bot, url=settings.telegram_webhook_url, listen=settings.webhook_address,
+                    secret=settings.webhook_secret or "", allowed_updates=allowed_updates,
+                )
+            except WebhookRefused as exc:
+                raise StartRefused(str(exc)) from None
+        else:
+            await _drop_webhook(bot)
+            await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False, allowed_updates=allowed_updates)
     finally:
         log.info("shutting down: saving sessions")
         restore.cancel()
@@ -88,6 +152,26 @@ async def run(settings: Settings) -> None:
         log.info("stopped")
 
 
+def _parser() -> argparse.ArgumentParser:
+    from bot import __version__
+    from bot.config import APP_NAME
+
+    prog = "python -m bot" if sys.argv[0].endswith("__main__.py") else os.path.basename(sys.argv[0]) or APP_NAME
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Claude Code in every Telegram chat. Settings come from the environment and ./.env (see README).",
+        epilog="commands:\n"
+        "  run (default)      serve the chats\n"
+        "  doctor             check the set-up and print a checklist with the fix for each failure\n"
+        "  identity …         link chats to share a session (identity --help)\n"
+        "  notify …           send a message to a chat and record it for Claude (notify --help)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "doctor"], metavar="command", help="run (default) or doctor")
+    return parser
+
+
 def main() -> None:
     args = sys.argv[1:]
     if args and args[0] in ("identity", "notify"):
@@ -98,6 +182,12 @@ def main() -> None:
 
             raise SystemExit(cli_main(args, deliver=notify))
         raise SystemExit(cli_main(args))
+    command = _parser().parse_args(args).command  # --help, --version and unknown words end here
+    if command == "doctor":
+        from bot.doctor import main as doctor_main
+        from bot.telegram.probe import probe
+
+        raise SystemExit(doctor_main(probe))
     from bot.config import load_settings
     from bot.sessions.lock import AlreadyRunning, DirectoryLock
     from bot.util.files import ensure_private_dir
@@ -117,6 +207,9 @@ def main() -> None:
         raise SystemExit(1) from None
     try:
         asyncio.run(run(settings))
+    except StartRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     finally:
         lock.release()
 

@@ -9,6 +9,8 @@ from typing import Any
 from aiogram import Bot
 
 from bot.claude.approvals import Approvals
+from bot.claude.cli_limits import refused_modes
+from bot.claude.failures import StderrTail
 from bot.claude.launcher import default_cli, write_launcher
 from bot.claude.permissions import allowed_tools
 from bot.claude.runner import ClaudeRunner
@@ -63,10 +65,6 @@ class Core:
         return user_id is not None and user_id in self.settings.allowed_users
 
 
-def _cli_stderr(line: str) -> None:
-    logging.getLogger("claude.cli").debug("%s", line.rstrip())
-
-
 def build_core(settings: Settings, bot: Bot) -> Core:
     store = SessionStore(settings.session_dir)
     inbox = Inbox(settings.session_dir)
@@ -75,9 +73,10 @@ def build_core(settings: Settings, bot: Bot) -> Core:
     manager = SessionManager(store, settings.claude_working_dir, routes)
 
     cli_path = write_launcher(settings.session_dir, default_cli())  # CLIs end with the bot, even on kill -9
+    cli_stderr = StderrTail()
 
     def base_options() -> dict[str, Any]:
-        options: dict[str, Any] = {"permission_mode": settings.claude_permission_mode, "stderr": _cli_stderr}
+        options: dict[str, Any] = {"permission_mode": settings.claude_permission_mode, "stderr": cli_stderr}
         if cli_path:
             options["cli_path"] = cli_path
         if settings.claude_model:
@@ -100,6 +99,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         extra_options=session_options,
         max_live=settings.max_live_clients,
         idle_seconds=settings.client_idle_seconds,
+        stderr_tail=cli_stderr.text,
     )
     scheduler = TurnScheduler(
         runner,
@@ -115,18 +115,19 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         timeout=settings.approval_timeout_seconds,
         allowed_users=settings.allowed_users,
         default_mode=settings.claude_permission_mode,
+        waiting=scheduler.waiting_for_answer,
     )
     bot_tools = [
         send_file_tool(outboxes, scheduler.current_turn),
         lambda session: session_context_tool(session, routes, scheduler.current_turn),
     ]
     pairing = Pairing(ttl=settings.link_code_ttl_seconds)
-    chat_settings = ChatSettings(manager, settings.claude_permission_mode, settings.claude_model)
+    chat_settings = ChatSettings(manager, settings.claude_permission_mode, settings.claude_model, refused_modes())
     sharing = SharingCommands(routes, links, pairing, manager, runner)
     usage = Usage(manager, settings.max_cost_per_day_usd, settings.max_chat_cost_per_day_usd)
     commands = ChatCommands(
         manager, scheduler, runner, routes, sharing, chat_settings, approvals.waiting_lines, usage.budget_lines,
-        settings.allowed_paths, settings.idle_cleanup_seconds,
+        settings.allowed_paths, settings.idle_cleanup_seconds, settings.live_clients_origin,
     )
     files = FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024)
     return Core(

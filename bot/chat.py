@@ -44,6 +44,14 @@ class LiveReply(Protocol):
         """Claude calls a tool (`Bash: ls`)."""
         ...
 
+    def waiting_for_answer(self, waiting: bool) -> None:
+        """A request of this turn waits for the user (or no longer does): nothing runs meanwhile."""
+        ...
+
+    def refresh(self) -> None:
+        """Show the elapsed time now (as /status does), not at the next tick."""
+        ...
+
     async def finish(self, text: str, *, changed: ChangeRef | None = None) -> None:
         """The answer; ``changed``: what the turn changed in a git work tree (shown with a way to see the diff)."""
         ...

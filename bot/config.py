@@ -6,23 +6,35 @@ import json
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.claude.cli_limits import refused_modes
 from bot.sessions.keys import ChatKey
+from bot.util.memory import available_memory, live_clients_for
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 
 DEFAULT_API_URL = "https://api.telegram.org"
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 GROUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # group names become file names
 
 
+APP_NAME = "tg-claude-code"  # the distribution, the console script and the per-user data directory
+OLD_APP_NAME = "claude-telegram-bot"  # the name before 0.1.0 was published (taken on PyPI)
+
+
 def default_session_dir() -> Path:
-    # A per-user data directory, not /tmp: sessions must survive a reboot.
-    return Path(platformdirs.user_data_dir("claude-telegram-bot")) / "sessions"
+    # A per-user data directory, not /tmp: sessions must survive a reboot. An install that
+    # already has sessions under the old name keeps them there rather than starting over.
+    old = Path(platformdirs.user_data_dir(OLD_APP_NAME)) / "sessions"
+    if old.is_dir():
+        return old
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "sessions"
 
 
 def _split_csv(value: object) -> object:
@@ -53,8 +65,10 @@ class Settings(BaseSettings):
     allowed_paths: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     session_dir: Path = Field(default_factory=default_session_dir)
     max_concurrent_queries: int = Field(default=3, ge=1, le=100)
-    # Connected Claude Code CLIs kept warm (~230 MB each): at most this many, idle ones closed after a while.
-    max_live_clients: int = Field(default=8, ge=1, le=100)
+    # Connected Claude Code CLIs kept warm (~250 MB each): at most this many, idle ones closed after a
+    # while. Unset (0 is never valid as a setting): from the memory available at start.
+    max_live_clients: int = Field(default=0, ge=1, le=100, validate_default=False)
+    _live_clients_origin: str = PrivateAttr(default="set")
     client_idle_seconds: float = Field(default=600.0, gt=0)
     idle_session_cleanup_ms: int = Field(default=24 * 3600 * 1000, ge=0)
     claude_permission_mode: PermissionMode = "default"
@@ -70,6 +84,11 @@ class Settings(BaseSettings):
     # Daily spending limits (UTC days), both optional: reached → new turns are refused until midnight UTC.
     max_cost_per_day_usd: float | None = Field(default=None, ge=0)
     max_chat_cost_per_day_usd: float | None = Field(default=None, ge=0)
+    # Webhook mode (behind a reverse proxy) instead of polling: the public HTTPS URL Telegram posts
+    # to (its path is the path served), where to listen, and the secret Telegram sends along.
+    telegram_webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    webhook_secret: str | None = None
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -83,7 +102,19 @@ class Settings(BaseSettings):
     @field_validator("allowed_users", mode="before")
     @classmethod
     def _users(cls, value: object) -> object:
-        return _split_csv(value)
+        items = _split_csv(value)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, str) and not item.lstrip("-").isdigit():
+                raise ValueError(f"{item!r} is not a Telegram user id (a number such as 123456789)")
+        return items
+
+    @field_validator("claude_permission_mode")
+    @classmethod
+    def _mode_allowed(cls, value: str) -> str:
+        reason = refused_modes().get(value)
+        if reason:
+            raise ValueError(f"{value} cannot be used here: {reason}")
+        return value
 
     @field_validator("allowed_paths", mode="before")
     @classmethod
@@ -110,13 +141,66 @@ class Settings(BaseSettings):
                 raise ValueError(f"group name {name!r} may only use letters, digits, '_', '.' and '-'")
         return {name: [ChatKey.parse(str(item)) for item in keys] for name, keys in data.items()}
 
+    @field_validator("telegram_webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return value or None
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme != "https" or not parts.hostname:
+                raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not (sep and host and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError("expected host:port, for example 127.0.0.1:8080")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None and not WEBHOOK_SECRET.match(value):
+            raise ValueError("may only use letters, digits, '_' and '-' (1 to 256 characters), as Telegram requires")
+        return value
+
+    @property
+    def webhook_address(self) -> tuple[str, int]:
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @model_validator(mode="after")
+    def _live_clients(self) -> "Settings":
+        if self.max_live_clients == 0:  # not set: what the machine can hold
+            available = available_memory()
+            self.max_live_clients = live_clients_for(available)
+            shown = f"{available / 2**30:.1f} GB" if available is not None else "unknown memory"
+            self._live_clients_origin = f"from {shown} available"
+        return self
+
+    @property
+    def live_clients_origin(self) -> str:
+        """Why MAX_LIVE_CLIENTS is what it is: "set", or "from 3.2 GB available"."""
+        return self._live_clients_origin
+
     @model_validator(mode="after")
     def _resolve_paths(self) -> "Settings":
+        if self.telegram_webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL: without it anyone could post updates")
         self.claude_working_dir = self.claude_working_dir.expanduser().resolve()
         if not self.claude_working_dir.is_dir():
             raise ValueError(f"CLAUDE_WORKING_DIR {self.claude_working_dir} is not a directory")
         roots = self.allowed_paths or [self.claude_working_dir]
         self.allowed_paths = [p.expanduser().resolve() for p in roots]
+        for root in self.allowed_paths:
+            if not root.is_dir():
+                raise ValueError(f"ALLOWED_PATHS root {root} is not an existing directory")
         self.session_dir = self.session_dir.expanduser().resolve()
         seen: dict[ChatKey, str] = {}
         for name, keys in self.session_chat_groups.items():
@@ -131,21 +215,25 @@ class Settings(BaseSettings):
         return self.idle_session_cleanup_ms / 1000
 
 
-def config_error(exc: ValidationError) -> str:
+def describe_error(exc: ValueError) -> str:
     """One line naming the bad setting."""
-    error = exc.errors()[0]
-    message = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
-    if error["loc"]:  # cross-field checks name their setting in the message itself
-        message = f"{str(error['loc'][0]).upper()} {message}"
-    return f"config error: {message}"
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        message = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
+        if error["loc"]:  # cross-field checks name their setting in the message itself
+            message = f"{str(error['loc'][0]).upper()} {message}"
+        return message
+    return str(exc)  # e.g. malformed JSON in a setting
+
+
+def config_error(exc: ValueError) -> str:
+    return f"config error: {describe_error(exc)}"
 
 
 def load_settings() -> Settings:
     """Load settings or exit with status 2 and one line naming the bad setting."""
     try:
         return Settings()  # type: ignore[call-arg]
-    except ValidationError as exc:
+    except ValueError as exc:  # ValidationError included
         print(config_error(exc), file=sys.stderr)
-    except ValueError as exc:  # e.g. malformed JSON in a setting
-        print(f"config error: {exc}", file=sys.stderr)
     raise SystemExit(2)

@@ -21,8 +21,9 @@ async def _answer(core: Core, message: Message, text: str, **kwargs: object) -> 
 
 @router.message(CommandStart())
 @router.message(Command("help"))
-async def start(message: Message, core: Core, commands: ChatCommands, bot: Bot) -> None:
-    await _answer(core, message, await commands.help(key_of(message), chat_title(message.chat)))
+async def start(message: Message, command: CommandObject, core: Core, commands: ChatCommands, bot: Bot) -> None:
+    describe = commands.help if command.command == "help" else commands.start  # /help: every command with its arguments
+    await _answer(core, message, await describe(key_of(message), chat_title(message.chat)))
     await set_chat_menu(bot, message.chat.id, await commands.menu(key_of(message)))
 
 
@@ -84,16 +85,19 @@ async def sessions(message: Message, command: CommandObject, core: Core, command
     elif argument:
         await _answer(core, message, "Use /sessions to list sessions or /sessions cleanup to remove idle ones.")
     else:
-        await _answer(core, message, await commands.sessions(), reply_markup=cleanup_keyboard())
+        text, cleanable = await commands.sessions()
+        await _answer(core, message, text, reply_markup=cleanup_keyboard() if cleanable else None)
 
 
 @router.callback_query(CleanupCb.filter())
 async def cleanup_button(query: CallbackQuery, core: Core, commands: ChatCommands) -> None:
     message = message_of(query)
     text = await commands.cleanup()
-    await query.answer(text)
-    if message is not None:
-        await core.outboxes.send_text(key_of(message), text)
+    if message is None:
+        await query.answer(text)
+        return
+    await query.answer()  # one answer: the message below, not also a toast
+    await core.outboxes.send_text(key_of(message), text, reply_to=message.message_id)
 
 
 @router.message(Command("resume"))

@@ -12,6 +12,7 @@ recorded again.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,11 +44,11 @@ class ConfirmMiddleware(BaseMiddleware):
         if "replayed" in data:  # carried on after a restart: Telegram confirmed it long ago
             data["confirm"] = _nothing
             return await handler(event, data)
-        data["confirm"] = self.dispatcher.gate(event.update_id).set
+        data["confirm"] = partial(self.dispatcher.release, event.update_id)
         try:
             return await handler(event, data)
         finally:
-            self.dispatcher.gate(event.update_id).set()
+            self.dispatcher.release(event.update_id)
 
 
 class InboxMiddleware(BaseMiddleware):

@@ -25,13 +25,21 @@ class _Setting:
     button: type[ModeCb] | type[ModelCb]
     # Shows or sets the value; returns the reply and the value now in effect.
     change: Callable[[ChatSettings], Callable[[ChatKey, str], Awaitable[tuple[str, Any]]]]
-    keyboard: Callable[[Any], InlineKeyboardMarkup]
+    keyboard: Callable[[ChatSettings, Any], InlineKeyboardMarkup]  # the choices, the value in effect marked
     notice: Callable[[Any], str]  # what a button press pops up
 
 
 SETTINGS = [
-    _Setting("mode", ModeCb, lambda settings: settings.mode, mode_keyboard, lambda current: f"Mode: {current}"),
-    _Setting("model", ModelCb, lambda settings: settings.model, model_keyboard, lambda current: f"Model: {current or 'default'}"),
+    _Setting(
+        "mode", ModeCb, lambda settings: settings.mode,
+        lambda settings, current: mode_keyboard(current, settings.offered_modes()),  # not what Claude Code would refuse
+        lambda current: f"Mode: {current}",
+    ),
+    _Setting(
+        "model", ModelCb, lambda settings: settings.model,
+        lambda settings, current: model_keyboard(current),
+        lambda current: f"Model: {current or 'default'}",
+    ),
 ]
 
 
@@ -40,7 +48,7 @@ def _register(setting: _Setting) -> None:
     async def show(message: Message, command: CommandObject, core: Core) -> None:
         key = key_of(message)
         text, current = await setting.change(core.chat_settings)(key, command.args or "")
-        markup = setting.keyboard(current)
+        markup = setting.keyboard(core.chat_settings, current)
         await core.outboxes.send_text(key, text, parse_mode="HTML", reply_to=message.message_id, reply_markup=markup)
 
     @router.callback_query(setting.button.filter())
@@ -50,7 +58,7 @@ def _register(setting: _Setting) -> None:
         key = key_of(message)
         text, current = await setting.change(core.chat_settings)(key, callback_data.value)
         await query.answer(setting.notice(current))
-        core.outboxes.edit_text(key, message.message_id, text, parse_mode="HTML", reply_markup=setting.keyboard(current))
+        core.outboxes.edit_text(key, message.message_id, text, parse_mode="HTML", reply_markup=setting.keyboard(core.chat_settings, current))
 
 
 for _setting in SETTINGS:

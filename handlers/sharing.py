@@ -26,10 +26,13 @@ async def link(message: Message, command: CommandObject, core: Core, sharing: Sh
 @router.message(Command("unlink"))
 async def unlink(message: Message, core: Core, sharing: SharingCommands) -> None:
     key = key_of(message)
-    await core.outboxes.send_text(key, await sharing.unlink(key), parse_mode="HTML", reply_to=message.message_id)
+    text, others, notice = await sharing.unlink(key)
+    await core.outboxes.send_text(key, text, parse_mode="HTML", reply_to=message.message_id)
+    for other in others:
+        await core.outboxes.send_text(other, notice, parse_mode="HTML")
 
 
 @router.message(Command("links"))
 async def links(message: Message, core: Core, sharing: SharingCommands) -> None:
     key = key_of(message)
-    await core.outboxes.send_text(key, sharing.links_text(key), parse_mode="HTML", reply_to=message.message_id)
+    await core.outboxes.send_text(key, await sharing.links_text(key), parse_mode="HTML", reply_to=message.message_id)

@@ -76,6 +76,8 @@ class FakeReply:
         self.turn = turn
         self.texts: list[str] = []
         self.tools: list[str] = []
+        self.waiting: list[bool] = []  # each waiting_for_answer call, in order
+        self.refreshed = 0
         self.ending: tuple[Any, ...] | None = None
         self.resumed_in: int | None = None
         self.changed: ChangeRef | None = None  # what the turn changed in its work tree, as the reply was told
@@ -88,6 +90,12 @@ class FakeReply:
 
     def tool_started(self, description: str) -> None:
         self.tools.append(description)
+
+    def waiting_for_answer(self, waiting: bool) -> None:
+        self.waiting.append(waiting)
+
+    def refresh(self) -> None:
+        self.refreshed += 1
 
     async def finish(self, text: str, *, changed: ChangeRef | None = None) -> None:
         self.ending = ("finish", text)

@@ -105,8 +105,10 @@ class Approvals:
         timeout: float,
         allowed_users: Iterable[int],
         default_mode: str,
+        waiting: Callable[[ClaudeSession, bool], None] = lambda session, waiting: None,
     ) -> None:
         self.view = view
+        self.waiting = waiting  # the scheduler's: the running turn's progress says it waits for an answer
         self.current_turn = current_turn  # the scheduler's: whose chat a request is shown in
         self.timeout = timeout
         self.allowed_users = frozenset(allowed_users)
@@ -154,6 +156,7 @@ class Approvals:
             request.message_id = await self.view.show_request(request)
             if request.message_id is None:
                 return PermissionResultDeny(message="The request could not be shown in the chat, so it was not allowed.")
+            self.waiting(session, True)
             return await asyncio.wait_for(request.future, self.timeout)
         except TimeoutError:
             return self._expire(request)
@@ -162,6 +165,7 @@ class Approvals:
             raise
         finally:
             self._pending.pop(request.token, None)
+            self.waiting(session, bool(self.pending_for(session)))
 
     def _expire(self, request: ApprovalRequest) -> PermissionResult:
         self._finish(request, Resolution.EXPIRED)

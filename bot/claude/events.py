@@ -7,13 +7,17 @@ module looks at an SDK message.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from claude_agent_sdk import AssistantMessage, ResultMessage, StreamEvent, SystemMessage, TextBlock, ToolUseBlock
 
+from bot.claude.failures import api_error_sentence
 from bot.claude.tool_summary import describe_tool
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ API_ERRORS = {
 }
 
 
-def error_sentence(result: ResultMessage | None, api_error: str | None) -> str:
+def error_sentence(result: ResultMessage | None, api_error: str | None, model: str | None = None) -> str:
+    if (named := api_error_sentence(api_error, model)) is not None:
+        return named
     # The HTTP status first: the CLI labels a 529 "server_error", and the user should hear "overloaded".
     status = result.api_error_status if result else None
     if status == 529:
@@ -92,6 +98,7 @@ class Conversation:
         self._streamed = False  # the current assistant message's text already arrived as deltas
         self._shown = False  # any text shown yet: later text blocks start on a new paragraph
         self._api_error: str | None = None
+        self._model: str | None = None  # the model the CLI runs (init message), named if the API does not know it
         self._result: ResultMessage | None = None
         self._outcome = TurnOutcome()
 
@@ -109,13 +116,14 @@ class Conversation:
     def _init(self, data: dict[str, Any]) -> None:
         outcome = self._outcome
         outcome.session_id = data.get("session_id") or outcome.session_id
+        self._model = data.get("model") or self._model
         outcome.slash_commands = _names(data.get("slash_commands"))
         outcome.skills = _names(data.get("skills"))
 
     def outcome(self) -> TurnOutcome:
         outcome = self._outcome
         if self._api_error and not outcome.error and not self._texts:
-            outcome.error = error_sentence(self._result, self._api_error)
+            outcome.error = error_sentence(self._result, self._api_error, self._model)
         outcome.text = "\n\n".join(self._texts)
         return outcome
 
@@ -132,6 +140,8 @@ class Conversation:
             # The CLI's own account of a failed API call ("API Error: 529 …"), not Claude's
             # words: the user gets one sentence for it instead.
             self._api_error = message.error
+            said = " ".join(b.text for b in message.content if isinstance(b, TextBlock))
+            log.warning("Claude Code reports %s: %s", message.error, said)
             return
         if message.parent_tool_use_id is not None:
             return  # a subagent's inner steps
@@ -153,7 +163,7 @@ class Conversation:
         # "aborted_*": stopped through interrupt(); the scheduler knows it asked, so this is no error.
         aborted = (result.terminal_reason or "").startswith("aborted")
         if result.is_error and not aborted:
-            outcome.error = error_sentence(result, self._api_error)
+            outcome.error = error_sentence(result, self._api_error, self._model)
         usage = result.usage or {}
         outcome.input_tokens = sum(
             int(usage.get(k) or 0) for k in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")

@@ -21,6 +21,7 @@ from typing import Any
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ClaudeSDKError, CLIConnectionError
 
 from bot.claude.events import Conversation, TurnEvent, TurnOutcome
+from bot.claude.failures import start_failure_sentence
 from bot.sessions.session import ClaudeSession, Turn
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ class ClaudeRunner:
         extra_options: OptionsFactory | None = None,
         max_live: int = 8,
         idle_seconds: float = 600.0,
+        stderr_tail: Callable[[], str] | None = None,
     ) -> None:
+        self._stderr_tail = stderr_tail  # the CLI's recent stderr, for the log of a failed start
         self._base_options = base_options
         self._extra_options = extra_options
         self.max_live = max_live
@@ -69,6 +72,7 @@ class ClaudeRunner:
         self._closing: set[asyncio.Task[None]] = set()  # disconnects in progress
         self._slots = asyncio.Condition()
         self._reaper: asyncio.Task[None] | None = None
+        self._warming: dict[str, asyncio.Task[None]] = {}  # pre-starts in progress, by session name
 
     @property
     def live_count(self) -> int:
@@ -80,6 +84,7 @@ class ClaudeRunner:
     async def close_all(self) -> None:
         if self._reaper:
             self._reaper.cancel()
+        await asyncio.gather(*self._warming.values(), return_exceptions=True)
         for name in list(self._live):
             self._discard(name)
         await asyncio.gather(*self._closing, return_exceptions=True)
@@ -108,7 +113,34 @@ class ClaudeRunner:
         record = session.record
         return (record.working_dir, record.permission_mode, record.model)
 
+    async def warm(self, session: ClaudeSession, turn: Turn) -> bool:
+        """Start the session's CLI before its first turn (after a restart), only into a free place:
+        it never closes another chat's client and never waits; a turn arriving meanwhile uses it."""
+        if session.name in self._live or session.name in self._warming or self._processes() >= self.max_live:
+            return False
+        if any(live.session_id == session.session_id for live in self._live.values() if session.session_id):
+            return False  # another chat's process holds this conversation
+        self._starting += 1
+
+        async def start() -> None:
+            try:
+                await self._connect(session, turn)
+            except Exception as exc:  # only a head start: the turn starts its own CLI and reports
+                log.warning("pre-starting Claude Code for %s failed: %s", session.name, exc)
+            finally:
+                self._starting -= 1
+                self._warming.pop(session.name, None)
+                async with self._slots:
+                    self._slots.notify_all()
+
+        task = asyncio.create_task(start(), name=f"claude-warm-{session.name}")
+        self._warming[session.name] = task
+        await asyncio.shield(task)
+        return session.name in self._live
+
     async def _client_for(self, session: ClaudeSession, turn: Turn) -> _Live:
+        if (warming := self._warming.get(session.name)) is not None:
+            await asyncio.shield(warming)  # its CLI is nearly up: use it rather than start a second one
         live = self._live.get(session.name)
         fingerprint = self._fingerprint(session)
         conversation = session.session_id
@@ -128,12 +160,7 @@ class ClaudeRunner:
                     await self._close(name)
             await self._make_room()
             try:
-                client = ClaudeSDKClient(self._options(session, turn))
-                await client.connect()  # on failure it shuts its CLI down itself
-                live = _Live(client=client, fingerprint=fingerprint, session_id=conversation)
-                self._live[session.name] = live
-                if conversation is not None:
-                    self._writer[conversation] = live
+                live = await self._connect(session, turn)
             finally:
                 self._starting -= 1
                 if live is None:  # the place reserved for it is free again
@@ -141,6 +168,16 @@ class ClaudeRunner:
                         self._slots.notify_all()
         live.busy = True
         live.last_used = time.monotonic()
+        return live
+
+    async def _connect(self, session: ClaudeSession, turn: Turn) -> _Live:
+        """Start the session's CLI (its place already reserved in `_starting`) and keep its client."""
+        client = ClaudeSDKClient(self._options(session, turn))
+        await client.connect()  # on failure it shuts its CLI down itself
+        live = _Live(client=client, fingerprint=self._fingerprint(session), session_id=session.session_id)
+        self._live[session.name] = live
+        if live.session_id is not None:
+            self._writer[live.session_id] = live  # it resumed the conversation as it is now
         return live
 
     async def _make_room(self) -> None:
@@ -233,8 +270,9 @@ class ClaudeRunner:
         try:
             live = await self._client_for(session, turn)
         except ClaudeSDKError as exc:
-            log.error("could not start Claude Code for %s: %s", session.name, exc)
-            return TurnOutcome(error="Claude Code could not be started; the operator should check the bot's log.")
+            stderr = self._stderr_tail() if self._stderr_tail else ""
+            log.error("could not start Claude Code for %s: %s\nits stderr:\n%s", session.name, exc, stderr or "(empty)")
+            return TurnOutcome(error=start_failure_sentence(stderr))
         finally:
             self._connecting.discard(session.name)
         if session.name in self._stop_pending:  # stopped while its CLI started: nothing is asked

@@ -11,7 +11,16 @@ from bot.claude.runner import ClaudeRunner
 from bot.features import claude_commands
 from bot.features.settings import ChatSettings
 from bot.features.sharing import SharingCommands
-from bot.features.texts import BUTTON_EXPIRED, COMMANDS, help_text, sessions_text, short_id, status_text
+from bot.features.texts import (
+    BUTTON_EXPIRED,
+    COMMANDS,
+    help_text,
+    live_clients_line,
+    sessions_text,
+    short_id,
+    start_text,
+    status_text,
+)
 from bot.features.worktrees import branch_of
 from bot.sessions.history import ResumeChoice, resume_choices
 from bot.sessions.keys import ChatKey
@@ -35,6 +44,7 @@ class ChatCommands:
     budget_lines: Callable[[ClaudeSession], Awaitable[list[str]]]  # what is left of the daily budgets, for /status
     roots: list[Path]
     idle_cleanup_seconds: float
+    live_clients_origin: str  # why MAX_LIVE_CLIENTS is what it is ("set", "from 3.2 GB available"), for /status
 
     async def session(self, key: ChatKey, title: str = "") -> ClaudeSession:
         return await self.manager.for_chat(key, title)
@@ -48,13 +58,18 @@ class ChatCommands:
         """This chat's command menu: the bot's commands and Claude Code's that Telegram can show."""
         return claude_commands.menu(await self.session(key), COMMANDS)
 
+    async def start(self, key: ChatKey, title: str = "") -> str:
+        return start_text(await self.session(key, title))
+
     async def status(self, key: ChatKey) -> str:
         session = await self.session(key)
+        self.scheduler.refresh_progress(session)
         extra = [
             *self.sharing.describe(key),
             self.chat_settings.summary(session),
             *self.waiting_lines(session),
             *await self.budget_lines(session),
+            live_clients_line(self.runner.live_count, self.runner.max_live, self.live_clients_origin),
         ]
         if branch := await branch_of(session.working_dir):
             extra.insert(0, f"Branch: <code>{esc(branch)}</code>")
@@ -121,13 +136,16 @@ class ChatCommands:
         await self.runner.close_session(session)
         return f"↩️ Resumed <b>{esc(choice.title or short_id(choice.session_id))}</b> in <code>{esc(session.working_dir)}</code>."
 
-    async def sessions(self) -> str:
+    async def sessions(self) -> tuple[str, bool]:
+        """The list, and whether any session is idle enough for the clean-up button to do something."""
         sessions = await self.manager.load_all()
         found = await asyncio.gather(*(branch_of(s.working_dir) for s in sessions))
         branches = {s.name: b for s, b in zip(sessions, found, strict=True) if b}
-        return sessions_text(
+        cleanable = bool(await self.manager.idle(self.idle_cleanup_seconds, self.scheduler.is_busy))
+        text = sessions_text(
             sessions, self.scheduler.activity, self.idle_cleanup_seconds, self.sharing.members_by_session(), branches
         )
+        return text, cleanable
 
     async def cleanup(self) -> str:
         removed = await self.manager.cleanup_idle(self.idle_cleanup_seconds, self.scheduler.is_busy)

@@ -6,11 +6,11 @@ Both are part of what a Claude Code process is started with, so the runner start
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
-from bot.claude.permissions import PERMISSION_MODES, check_mode, check_model
+from bot.claude.permissions import PERMISSION_MODES, SettingRefused, check_mode, check_model
 from bot.sessions.session import ClaudeSession
 from bot.util.text import esc
 
@@ -20,6 +20,11 @@ class ChatSettings:
     manager: SessionManager
     default_mode: str
     default_model: str | None
+    refused: dict[str, str] = field(default_factory=dict)  # modes the CLI would refuse here -> why
+
+    def offered_modes(self) -> list[str]:
+        """The modes /mode offers: a mode Claude Code would refuse would make every turn fail."""
+        return [mode for mode in PERMISSION_MODES if mode not in self.refused]
 
     def mode_of(self, session: ClaudeSession) -> str:
         return session.record.permission_mode or self.default_mode
@@ -29,12 +34,14 @@ class ChatSettings:
         session = await self.manager.for_chat(key)
         if argument.strip():
             mode = check_mode(argument)
+            if mode in self.refused:
+                raise SettingRefused(f"{self.refused[mode]}; choose another mode.")
             session.record.permission_mode = mode
             session.touch()
             return f"🔐 Permission mode is now <b>{esc(mode)}</b> ({esc(PERMISSION_MODES[mode])}); it applies from the next message.", mode
         current = self.mode_of(session)
         lines = [f"🔐 Permission mode: <b>{esc(current)}</b>", ""]
-        lines += [f"<b>{esc(name)}</b> — {esc(meaning)}" for name, meaning in PERMISSION_MODES.items()]
+        lines += [f"<b>{esc(name)}</b> — {esc(PERMISSION_MODES[name])}" for name in self.offered_modes()]
         return "\n".join(lines), current
 
     async def model(self, key: ChatKey, argument: str = "") -> tuple[str, str | None]:

@@ -14,8 +14,13 @@ from bot.features.texts import short_id
 from bot.util.text import esc
 
 
-def _members(keys: list[ChatKey]) -> str:
-    return ", ".join(f"<code>{esc(key)}</code>" for key in keys)
+def _members(keys: list[ChatKey], titles: dict[ChatKey, str] | None = None) -> str:
+    """Each chat by its title when known, with its key (ids alone mean nothing on a phone)."""
+    titles = titles or {}
+    return ", ".join(
+        f"<b>{esc(titles[key])}</b> (<code>{esc(key)}</code>)" if titles.get(key) else f"<code>{esc(key)}</code>"
+        for key in keys
+    )
 
 
 @dataclass(frozen=True)
@@ -52,20 +57,28 @@ class SharingCommands:
         )
         return text, source
 
-    async def unlink(self, key: ChatKey) -> str:
+    async def unlink(self, key: ChatKey) -> tuple[str, list[ChatKey], str]:
+        """The reply, and the chats still in the link with what they are told (a chat left)."""
         group = self.routes.group_of(key)
         if group is not None:
-            return f"This chat is in the configured group <b>{esc(group)}</b>; the operator changes that in SESSION_CHAT_GROUPS."
+            return f"This chat is in the configured group <b>{esc(group)}</b>; the operator changes that in SESSION_CHAT_GROUPS.", [], ""
         link = await asyncio.to_thread(self.links.remove_member, key)
         if link is None:
-            return "This chat is not linked to any other chat."
+            return "This chat is not linked to any other chat.", [], ""
         own = await self.manager.own_session(key)
-        return (
+        text = (
             f"🔓 Unlinked from link <code>{esc(link.id)}</code>: this chat is back in its own conversation "
             f"(<code>{short_id(own.session_id)}</code>)."
         )
+        others = [member for member in link.members if member != key]
+        left = "the link ended with it" if len(others) < 2 else "the others still share this conversation"
+        notice = f"🔓 {_members([key], await self._titles([key]))} left this chat's shared conversation; {left}."
+        return text, others, notice
 
-    def describe(self, key: ChatKey) -> list[str]:
+    async def _titles(self, keys: list[ChatKey]) -> dict[ChatKey, str]:
+        return {key: await self.manager.title_of(key) for key in keys}
+
+    def describe(self, key: ChatKey, titles: dict[ChatKey, str] | None = None) -> list[str]:
         """Lines for /status and /links about this chat's sharing."""
         group = self.routes.group_of(key)
         if group is not None:
@@ -74,10 +87,12 @@ class SharingCommands:
         link = self.routes.link_of(key)
         if link is None:
             return []
-        return [f"Shared: link <code>{esc(link.label)}</code> with {_members(link.members)}"]
+        return [f"Shared: link <code>{esc(link.label)}</code> with {_members(link.members, titles)}"]
 
-    def links_text(self, key: ChatKey) -> str:
-        lines = self.describe(key)
+    async def links_text(self, key: ChatKey) -> str:
+        link = self.routes.link_of(key)
+        members = link.members if link is not None else []
+        lines = self.describe(key, await self._titles(members))
         if not lines:
             return "This chat is not linked. /link gives a code to share its conversation with another chat."
         return "\n".join(lines + ["/unlink leaves and returns this chat to its own conversation."])

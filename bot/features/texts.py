@@ -37,7 +37,28 @@ def short_id(session_id: str | None) -> str:
     return session_id[:8] if session_id else "none yet"
 
 
-def help_text(session: ClaudeSession) -> str:
+# /help: each command as it is typed, with its arguments ([optional], <required>).
+USAGE: list[tuple[str, str]] = [
+    ("/new", "fresh conversation in this chat (the old one stays in /resume)"),
+    ("/status", "this chat's session, what runs now, directory, costs"),
+    ("/cd <path>", 'change the directory (quotes for spaces: /cd "my project"); /cd alone shows it'),
+    ("/resume", "buttons for earlier conversations in this directory"),
+    ("/stop", "interrupt the running turn (queued messages stay)"),
+    ("/mode [mode]", "when Claude asks before tools: buttons, or /mode plan"),
+    ("/model [name]", "this chat's model: buttons, /model opus, /model default"),
+    ("/file <path>", "send a file from this chat's directory"),
+    ("/sessions [cleanup]", "every session the bot holds; cleanup removes idle ones"),
+    ("/worktree [NAME | remove NAME]", "a git worktree and branch for this chat; alone: list them"),
+    ("/diff", "what Claude's last turn changed in the files"),
+    ("/export", "this chat's conversation as a Markdown file"),
+    ("/usage", "tokens and cost: this chat and the whole bot"),
+    ("/link [CODE]", "/link gives a code; /link CODE in another chat joins this conversation"),
+    ("/unlink", "leave the shared conversation"),
+    ("/links", "this chat's link and its members"),
+]
+
+
+def start_text(session: ClaudeSession) -> str:
     lines = [
         "<b>Claude Code in this chat.</b> Every chat (and forum topic) is its own project: "
         "send a message and Claude Code works on it in this chat's directory; the conversation "
@@ -45,8 +66,15 @@ def help_text(session: ClaudeSession) -> str:
         "",
         f"Directory: <code>{esc(session.working_dir)}</code>",
         "",
+        "Send a file to put it in the directory. /help lists the commands.",
     ]
-    lines += [f"/{name} — {esc(description)}" for name, description in COMMANDS]
+    return "\n".join(lines)
+
+
+def help_text(session: ClaudeSession) -> str:
+    lines = [f"<b>Commands</b> (directory: <code>{esc(session.working_dir)}</code>)", ""]
+    lines += [f"<code>{esc(usage)}</code> — {esc(meaning)}" for usage, meaning in USAGE]
+    lines += ["", "Any other message goes to Claude. Reply to a permission request or a question to answer it in words."]
     return "\n".join(lines)
 
 
@@ -56,6 +84,10 @@ def state_line(activity: Activity, now: float | None = None) -> str:
     elapsed = int((now or time.time()) - activity.running_since)
     tool = f" · {esc(activity.current_tool)}" if activity.current_tool else ""
     return f"running for {elapsed} s{tool}"
+
+
+def live_clients_line(live: int, cap: int, origin: str) -> str:
+    return f"Claude Code processes: {live} running, at most {cap} (MAX_LIVE_CLIENTS, {esc(origin)})"
 
 
 def status_text(
@@ -72,7 +104,7 @@ def status_text(
         f"Carried on after a restart: {activity.recovered} (accepted before it, answered once)" if activity.recovered else "",
         f"Directory: <code>{esc(record.working_dir)}</code>",
         f"Last activity: {ago(record.last_activity)}",
-        f"Totals: {totals.turns} turns · {totals.input_tokens:,} tokens in · {totals.output_tokens:,} out · ${totals.cost_usd:.4f}",
+        f"Totals: {totals.turns} turn{'s' if totals.turns != 1 else ''} · {totals.input_tokens:,} tokens in · {totals.output_tokens:,} out · ${totals.cost_usd:.4f}",
     ]
     last = record.last_turn
     if last is not None:

@@ -73,6 +73,14 @@ class SessionManager:
             session.save()
         return session
 
+    async def title_of(self, key: ChatKey) -> str:
+        """The chat's title as its own session recorded it; "" when the bot holds no session for it
+        (looking it up never creates one)."""
+        name = str(key)
+        if name not in self._sessions and name not in self._known:
+            return ""
+        return (await self.by_name(name, key)).record.title
+
     async def own_session(self, key: ChatKey) -> ClaudeSession:
         """The chat's own session, whether or not it is currently linked."""
         return await self.by_name(str(key), key)
@@ -134,18 +142,21 @@ class SessionManager:
                 return session
         return None
 
+    async def idle(self, max_idle_seconds: float, busy: Callable[[ClaudeSession], bool]) -> list[ClaudeSession]:
+        """Sessions idle longer than `max_idle_seconds` that nothing uses (not `busy`: running, queued; not linked)."""
+        now = time.time()
+        return [
+            session for session in await self.load_all()
+            if not (busy(session) or session.idle_seconds(now) <= max_idle_seconds)
+            and not self._in_use_by_links(session)
+        ]
+
     async def cleanup_idle(self, max_idle_seconds: float, busy: Callable[[ClaudeSession], bool]) -> int:
         """Remove sessions idle longer than `max_idle_seconds` (memory and file); `busy` ones (running, queued) stay."""
-        now = time.time()
-        removed = 0
-        for session in await self.load_all():
-            if busy(session) or session.idle_seconds(now) <= max_idle_seconds:
-                continue
-            if self._in_use_by_links(session):
-                continue
+        idle = await self.idle(max_idle_seconds, busy)
+        for session in idle:
             await self.remove(session)
-            removed += 1
-        return removed
+        return len(idle)
 
     def _in_use_by_links(self, session: ClaudeSession) -> bool:
         """A live link's shared session, or the own session a linked chat returns to on unlink."""

@@ -55,9 +55,9 @@ def question_keyboard(token: str, labels: list[str], *, multi: bool, picked: lis
     return builder.as_markup()
 
 
-def mode_keyboard(current: str) -> InlineKeyboardMarkup:
+def mode_keyboard(current: str, modes: list[str] | None = None) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for mode in PERMISSION_MODES:
+    for mode in PERMISSION_MODES if modes is None else modes:
         builder.button(text=("● " if mode == current else "") + mode, callback_data=ModeCb(value=mode))
     builder.adjust(2)
     return builder.as_markup()

@@ -27,14 +27,21 @@ class GatedDispatcher(Dispatcher):
         super().__init__(**kwargs)
         self._gates: dict[int, asyncio.Event] = {}
 
-    def gate(self, update_id: int) -> asyncio.Event:
-        """The event that lets polling move past `update_id` (one per update being taken in)."""
-        return self._gates.setdefault(update_id, asyncio.Event())
+    def gate(self, update_id: int) -> None:
+        """Polling (or the webhook) is taking `update_id` in: it waits in `passed` until it is released."""
+        self._gates.setdefault(update_id, asyncio.Event())
+
+    def release(self, update_id: int) -> None:
+        """The update is recorded, or needs no record: Telegram may be told it arrived."""
+        gate = self._gates.get(update_id)
+        if gate is not None:
+            gate.set()
 
     async def passed(self, update_id: int) -> None:
-        """Wait until the update was recorded or handled (at most GATE_TIMEOUT)."""
+        """Wait until the update was released (at most GATE_TIMEOUT)."""
+        gate = self._gates.setdefault(update_id, asyncio.Event())
         try:
-            await asyncio.wait_for(self.gate(update_id).wait(), GATE_TIMEOUT)
+            await asyncio.wait_for(gate.wait(), GATE_TIMEOUT)
         except TimeoutError:
             log.warning("update %s was not recorded within %.0f s; moving on", update_id, GATE_TIMEOUT)
         finally:

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 WORKING = "⏳ Working…"
 RESUMED = "↻ Restarted, continuing…"
+WAITING = "⏸ Waiting for your answer above"
 NO_TEXT = "(no text reply)"
 TYPING_EVERY = 4.5  # Telegram shows "typing" for about 5 s
 TYPING_AFTER = 0.5  # with a deferred progress message: a reply sooner than this needs no "typing…"
@@ -51,6 +52,7 @@ class StreamingReply:
         self._show_after = show_after
         self._on_shown = on_shown  # told the progress message's id (e.g. to persist it for crash recovery)
         self._clock = clock
+        self._waiting = False  # a request of this turn waits for the user
         self._message_id: int | None = None
         self._showing: asyncio.Task[int | None] | None = None  # sending the progress message
         self._status = ""
@@ -104,6 +106,14 @@ class StreamingReply:
         if delta:
             self._parts.append(delta)
             self._touch()
+
+    def set_waiting(self, waiting: bool) -> None:
+        self._waiting = waiting
+        self._touch()
+
+    def refresh(self) -> None:
+        """Show the elapsed time now (as /status does), not at the next tick."""
+        self._touch()
 
     def note(self, line: str) -> None:
         self._notes = [*self._notes, _one_line(line)][-NOTES_SHOWN:]
@@ -182,7 +192,9 @@ class StreamingReply:
 
     def _progress_text(self, now: float) -> str:
         lines = [f"{WORKING} {int(now - self._started)}s"]
-        if self._status:
+        if self._waiting:
+            lines.append(WAITING)  # not the tool line: nothing runs until the user answers
+        elif self._status:
             lines.append(self._status)
         header = "\n".join([*lines, *self._notes])
         text = "".join(self._parts).strip()

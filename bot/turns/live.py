@@ -7,6 +7,7 @@ from collections import deque
 import time
 from dataclasses import dataclass, field
 
+from bot.chat import LiveReply
 from bot.sessions.session import ClaudeSession, Turn
 
 
@@ -26,6 +27,7 @@ class LiveTurns:
     queue: deque[Turn] = field(default_factory=deque)
     worker: asyncio.Task[None] | None = None
     turn: Turn | None = None  # the running turn
+    reply: LiveReply | None = None  # the running turn's reply while Claude works on it
     running_since: float | None = None
     current_tool: str | None = None
     stop_requested: bool = False  # the one record of a stop: the outcome of a stopped turn says "stopped"

@@ -135,6 +135,20 @@ class TurnScheduler:
         if live.worker is None or live.worker.done():
             live.worker = asyncio.create_task(self._work(live), name=f"turns-{session.name}")
 
+    def refresh_progress(self, session: ClaudeSession) -> None:
+        """/status was asked: the progress message shows the same elapsed time right away."""
+        if (reply := self._reply_of(session)) is not None:
+            reply.refresh()
+
+    def waiting_for_answer(self, session: ClaudeSession, waiting: bool) -> None:
+        """A request of the running turn waits for the user (or no longer does): its progress says so."""
+        if (reply := self._reply_of(session)) is not None:
+            reply.waiting_for_answer(waiting)
+
+    def _reply_of(self, session: ClaudeSession) -> LiveReply | None:
+        live = self._live.get(session.name)
+        return live.reply if live is not None else None
+
     def find_turn(self, turn_id: int) -> tuple[ClaudeSession, Turn] | None:
         return self._turns.get(turn_id)
 
@@ -200,7 +214,7 @@ class TurnScheduler:
                     await self.view.failed(turn)
                     await self._settle(turn)
                 finally:
-                    live.running_since = live.current_tool = live.turn = None
+                    live.running_since = live.current_tool = live.turn = live.reply = None
                     self._forget(turn)
         finally:
             if not live.queue and self._live.get(session.name) is live:
@@ -236,6 +250,7 @@ class TurnScheduler:
         resumed_in = first.progress_id if first is not None and starts > 1 else None
         reply = self.view.live_reply(turn, session.name, self._on_shown(turn), resumed_in=resumed_in)
         await reply.start()
+        live.reply = reply
         epoch = session.conversation_epoch
         before = await self.changes.before(session) if self.changes else None
         prompt = await self.build_prompt(session, turn)
@@ -245,6 +260,7 @@ class TurnScheduler:
             outcome = TurnOutcome()
         else:
             outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply))
+        live.reply = None  # its last edits belong to the delivery now
         self._record(session, outcome, epoch)
         if live.cut_short or (self._shutting_down and outcome.error):
             # Cut short by the shutdown (or its CLI killed with it): it stays in the inbox and

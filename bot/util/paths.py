@@ -19,9 +19,20 @@ def is_inside(path: Path, roots: list[Path]) -> bool:
     return any(path == root or path.is_relative_to(root) for root in roots)
 
 
+QUOTES = {'"': '"', "'": "'", "“": "”", "„": "“", "‘": "’", "«": "»"}  # phone keyboards type curly ones
+
+
+def unquote(argument: str) -> str:
+    """`"my project"` → `my project`: a path in matching quotes (the words inside may have spaces)."""
+    argument = argument.strip()
+    if len(argument) >= 2 and QUOTES.get(argument[0]) == argument[-1]:
+        return argument[1:-1]
+    return argument
+
+
 def resolve_user_path(current: Path, argument: str, roots: list[Path]) -> Path:
     """Resolve `argument` relative to `current`; refuse anything outside `roots` (after symlinks)."""
-    argument = argument.strip()
+    argument = unquote(argument)
     if not argument:
         raise PathRefused("Give a path, for example /cd src.")
     if "\x00" in argument or len(argument) > MAX_PATH_ARG or any(ord(c) < 32 for c in argument):

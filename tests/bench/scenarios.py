@@ -7,6 +7,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -170,6 +171,13 @@ class Load:
         return count / max(1, len(self.times))
 
 
+def logged_cap(log: str) -> int:
+    """MAX_LIVE_CLIENTS as the bot logged it at start (its default comes from the memory available)."""
+    match = re.search(r"MAX_LIVE_CLIENTS (\d+) ", log)
+    assert match, "the bot did not log MAX_LIVE_CLIENTS"
+    return int(match.group(1))
+
+
 async def load(root: Path, chats: int, per_chat: int, concurrent: int) -> Load:
     """`chats` users at once, each sending `per_chat` messages, the next as soon as the answer is there."""
     async with bot_stage(root, MAX_CONCURRENT_QUERIES=str(concurrent)) as bot:
@@ -190,7 +198,7 @@ async def load(root: Path, chats: int, per_chat: int, concurrent: int) -> Load:
         total = time.monotonic() - started
         calls = telegram_calls(telegram, calls_before)
         peaks = await sampler.stop()
-        cap = int(bot.env().get("MAX_LIVE_CLIENTS", "8"))
+        cap = logged_cap(bot.log_path.read_text(errors="replace"))
     times = [t for chat in results for t in chat if t is not None]
     return Load(
         chats=chats,
@@ -261,24 +269,59 @@ async def startup(root: Path, files: int) -> Startup:
                    listing=listing, index_to_polling=index_to_polling)
 
 
-def import_seconds() -> float:
-    """What importing the bot's modules alone costs on this machine (part of every start)."""
-    timed = "import time; t = time.perf_counter(); import bot.app, handlers; print(time.perf_counter() - t)"
+def import_seconds(modules: str = "bot.app, handlers") -> float:
+    """What importing `modules` alone costs on this machine (part of every start)."""
+    timed = f"import time; t = time.perf_counter(); import {modules}; print(time.perf_counter() - t)"
     # Timed inside: the interpreter's own start and its (slow) teardown of all those modules don't count.
     result = subprocess.run([sys.executable, "-c", timed], cwd=ROOT, check=True, capture_output=True, text=True)
     return float(result.stdout)
 
 
-async def startups(root: Path, files: int, runs: int) -> tuple[list[Startup], list[Startup], list[float]]:
-    """Empty and full SESSION_DIR, and the imports alone, alternately: the machine's noise hits all alike."""
+def interpreter_seconds(code: str) -> float:
+    """Spawning `python -c CODE` until it exits: what `python -c "import aiogram"` costs, start to end."""
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+    return time.monotonic() - started
+
+
+async def startups(
+    root: Path, files: int, runs: int
+) -> tuple[list[Startup], list[Startup], list[float], list[float]]:
+    """Empty and full SESSION_DIR, the imports alone and `python -c "import aiogram"`, alternately:
+    the machine's noise hits all alike."""
     empty: list[Startup] = []
     full: list[Startup] = []
     imports: list[float] = []
+    aiogram: list[float] = []
     for _ in range(runs):
         empty.append(await startup(root, 0))
         full.append(await startup(root, files))
         imports.append(await asyncio.to_thread(import_seconds))
-    return empty, full, imports
+        aiogram.append(await asyncio.to_thread(interpreter_seconds, "import aiogram"))
+    return empty, full, imports, aiogram
+
+
+# --------------------------------------------------------------------------- after a restart
+
+
+async def after_restart(root: Path, runs: int) -> list[float]:
+    """A chat's first reply after a restart, once the bot has pre-started its CLI (it was the most recent)."""
+    chat = 70_000
+    times: list[float] = []
+    async with bot_stage(root) as bot:
+        await bot.start()
+        await reply_time(bot.telegram, Shown(bot.telegram), chat, "before the restart", timeout=60)
+        for n in range(runs):
+            await bot.restart()
+            deadline = time.monotonic() + 60
+            while "pre-started Claude Code" not in bot.start_output():  # logged once the CLI is up
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the bot never pre-started the recent chat's CLI")
+                await asyncio.sleep(0.05)
+            took = await reply_time(bot.telegram, Shown(bot.telegram), chat, f"after restart {n}", timeout=60)
+            if took is not None:
+                times.append(took)
+    return times
 
 
 # --------------------------------------------------------------------------- store writes

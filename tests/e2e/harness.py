@@ -103,6 +103,31 @@ class BotProcess:
         await self.stop(sig)
         await self.start()
 
+    async def run_command(self, *args: str, timeout: float = 120) -> tuple[int, str]:
+        """`python -m bot ARGS` with the bot's environment (in its own directory, so no .env is read):
+        exit status and stdout + stderr."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=self.tmp, env={**self.env(), "PYTHONPATH": str(ROOT)},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=timeout)
+        assert process.returncode is not None
+        return process.returncode, output.decode(errors="replace")
+
+    def start_output(self) -> str:
+        """What the bot wrote since its latest start."""
+        return self.log_path.read_text(errors="replace").rsplit(f"===== start #{self.starts} =====\n", 1)[-1]
+
+    async def wait_output(self, text: str, timeout: float = 60) -> None:
+        """Until the bot has written `text` since its latest start (its log is a file: checked every 0.1 s)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while text not in self.start_output():
+            if self.exited() or asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{text!r} not in the bot's output:\n{self.log_tail()}")
+            await asyncio.sleep(0.1)
+
     def log_tail(self, lines: int = 60) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -101,13 +101,27 @@ async def test_commands_menu_status_sessions_and_cleanup(bot: BotProcess, telegr
     assert {c["command"] for c in telegram.commands()} >= {"start", "help", "new", "status", "cd", "resume", "stop", "sessions"}
     await ask(telegram, OWNER, "count me", "echo: count me")
     status = await ask(telegram, OWNER, "/status", "Status")
-    for part in [f"Chat: {OWNER}", "State: idle", str(bot.work_dir), "Totals: 1 turns", "Last turn: context", "/sessions"]:
+    for part in [f"Chat: {OWNER}", "State: idle", str(bot.work_dir), "Totals: 1 turn ·", "Last turn: context", "/sessions",
+                 "Claude Code processes: 1 running, at most", "GB available"]:
         assert part in status, status
     group = await ask(telegram, -100701, "/help@claude_test_bot", "/cd", chat_type="group", chat_title="G")
-    assert "Directory" in group
+    for usage in ["/cd <path>", "/file <path>", "/link [CODE]", "/mode [mode]", str(bot.work_dir)]:
+        assert usage in group, group
+    start = await ask(telegram, -100701, "/start", "Claude Code in this chat", chat_type="group", chat_title="G")
+    assert "Directory" in start and "/help" in start and "/cd <path>" not in start
     listing = await ask(telegram, OWNER, "/sessions", "sessions")
     assert "-100700" in listing and str(OWNER) in listing
-    cleaned = await ask(telegram, OWNER, "/sessions cleanup", "removed")
-    assert "1 idle session was removed" in cleaned
+    [shown] = [m for m in telegram.bot_messages(OWNER) if m.text == listing]
+    [button] = shown.buttons()  # something to clean: the clean-up button
+    before = {m.message_id for m in telegram.bot_messages(OWNER, include_deleted=True)}
+    query = telegram.press_button(OWNER, OWNER, shown.message_id, button["callback_data"])
+    cleaned = await telegram.wait_for_text(OWNER, "removed")
+    assert "1 idle session was removed" in cleaned.text
+    await telegram.wait_for(lambda: query in telegram.callback_answers(), timeout=10)
+    assert not telegram.callback_answers()[query].get("text")  # one answer: the message, not also a toast
+    assert [m.text for m in telegram.bot_messages(OWNER) if m.message_id not in before] == [cleaned.text]
     await telegram.wait_for(lambda: not (bot.session_dir / "-100700.json").exists(), timeout=5)
     assert (bot.session_dir / f"{OWNER}.json").exists()
+    listing = await ask(telegram, OWNER, "/sessions", "2 sessions")  # this chat and the group
+    assert [m for m in telegram.bot_messages(OWNER) if m.text == listing][-1].buttons() == []  # nothing left to clean
+    assert "0 idle sessions were removed" in await ask(telegram, OWNER, "/sessions cleanup", "removed")

@@ -51,7 +51,11 @@ async def test_pairing_shares_the_first_chats_conversation_and_unlink_restores(b
     assert "Linked" not in reused
     status = await ask(telegram, GROUP, "/status", "Status", chat_type="group", chat_title="Team")
     assert "Shared: link" in status and str(DM) in status
+    links = await ask(telegram, DM, "/links", "Shared: link")
+    assert f"Team ({GROUP})" in links  # the chat's title, not only its id
     await ask(telegram, GROUP, "/unlink", "Unlinked", chat_type="group", chat_title="Team")
+    left = await telegram.wait_for_text(DM, "left this chat's shared conversation")  # the DM is told
+    assert f"Team ({GROUP})" in left.text and "the link ended" in left.text
     own = await ask(telegram, GROUP, "#history", "history:", chat_type="group", chat_title="Team")
     assert "pecan" in own and "walnut" not in own
     # The DM keeps the shared conversation.

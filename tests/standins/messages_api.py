@@ -98,6 +98,8 @@ two-argument ``fn(request_json, recorded_request)`` also gets the parsed
 ``RecordedRequest``) takes over main requests; ``None`` falls back to the directives.
 Build answers with ``Reply.text_reply(text, duration=0)``, ``Reply.tool(name, input)``,
 ``Reply.error(status, message=None)``, ``Reply.close()`` or ``Reply.drop()``.
+``unknown_models = {"name"}`` -- requests for that model get 404 ``not_found_error``
+``model: name``, as the real API answers an unknown model.
 ``fail_next(status, count=1)`` / ``close_next(count=1)`` -- the next main requests
 fail / drop regardless of directives (precedence: down > fail/close > script >
 directives).  ``set_down(True)`` answers every request (main, auxiliary, other paths)
@@ -506,6 +508,9 @@ class MessagesStandin(Served):
         self.other_requests: list[OtherRequest] = []
         self.internal_errors: list[str] = []  # exceptions inside the stand-in (tests assert it stays empty)
         self.script: ScriptFn | None = None
+        # Model names the API does not know: a request for one gets 404 not_found_error "model: NAME",
+        # as the real API answers a misspelt or retired model.
+        self.unknown_models: set[str] = set()
         self._fail_queue: list[int] = []
         self._close_count = 0
         self._down: str | None = None  # None | "529" | "refuse"
@@ -708,6 +713,9 @@ class MessagesStandin(Served):
             return Reply.drop()
         if self._down:
             return Reply.error(529)
+        model = str(rec.body.get("model") or "")
+        if model in self.unknown_models:
+            return Reply.error(404, f"model: {model}", "not_found_error")
         if not rec.is_main:
             return self._aux_reply(rec.body)
         if self._fail_queue:

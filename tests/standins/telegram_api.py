@@ -32,7 +32,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from types import EllipsisType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from tests.standins.served import Served
@@ -1196,6 +1198,13 @@ class TelegramStandin(Served):
         self._poll_generation = 0
         self._polls_started = 0
         self._webhook_url = ""
+        self._webhook_secret = ""
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_in_flight: set[int] = set()
+        # Where the reverse proxy in front of the bot forwards the webhook URL to ("http://127.0.0.1:PORT"):
+        # while a webhook is set and this is known, updates are POSTed there, as Telegram would.
+        self.webhook_proxy: str | None = None
+        self.webhook_posts: list[tuple[int, int | None]] = []  # (update_id, HTTP status or None) of every delivery
 
         self._faults: list[_Fault] = []
         self._flood_every = 0
@@ -1206,6 +1215,7 @@ class TelegramStandin(Served):
 
         self._changed = asyncio.Event()
         self._stopping = False
+        self.topics_in_private_chats = False  # getMe's has_topics_enabled (set in @BotFather)
         self._methods: dict[str, tuple[str, Callable[[_Params], Any] | None]] = {}
         for name, handler in (
             ("getMe", self._get_me),
@@ -1245,9 +1255,26 @@ class TelegramStandin(Served):
         # A short shutdown_timeout: hung "timeout"-mode requests must not stall stop().
         self.base_url = await self._serve(app, "127.0.0.1", 0, shutdown_timeout=0.5)
 
+    async def refuse_connections(self, refuse: bool = True) -> None:
+        """The server is not there at all (connection refused), as when the network is not up yet;
+        refuse=False listens again on the same address."""
+        assert self._runner is not None
+        if refuse and self._site is not None:
+            await self._site.stop()
+            self._site = None
+        elif not refuse and self._site is None:
+            host, port = self.base_url.removeprefix("http://").rsplit(":", 1)
+            self._site = web.TCPSite(self._runner, host, int(port), reuse_address=True)
+            await self._site.start()
+        self._notify()
+
     async def stop(self) -> None:
         self._stopping = True
         self._notify()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
         await super().stop()
 
     # --- change notification ---------------------------------------------------
@@ -1840,24 +1867,83 @@ class TelegramStandin(Served):
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
+            "has_topics_enabled": self.topics_in_private_chats,
         }
 
     def _set_webhook(self, p: _Params) -> bool:
-        self._webhook_url = p.get_str("url") or ""
+        url = p.get_str("url") or ""
+        secret = p.get_str("secret_token") or ""
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme != "https" or not parts.hostname:
+                raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+            if (parts.port or 443) not in (80, 88, 443, 8443):
+                raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise bad_request("secret token contains unallowed characters")
+        allowed = p.get_json("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = [str(a) for a in allowed]
+        self._webhook_url = url
+        self._webhook_secret = secret
         if p.get_bool("drop_pending_updates"):
             self._updates.clear()
         self._poll_generation += 1  # a pending long poll is terminated
+        if url and (self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhook())
         self._notify()
         return True
 
     def _delete_webhook(self, p: _Params) -> bool:
         self._webhook_url = ""
+        self._webhook_secret = ""
         if p.get_bool("drop_pending_updates"):
             self._updates.clear()
+        self._notify()
         return True
 
-    def _get_webhook_info(self, p: _Params) -> dict[str, Any]:
+    def webhook_info(self) -> dict[str, Any]:
         return {"url": self._webhook_url, "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+
+    def _get_webhook_info(self, p: _Params) -> dict[str, Any]:
+        return self.webhook_info()
+
+    async def _deliver_webhook(self) -> None:
+        """POST pending updates to the webhook (via `webhook_proxy`), several at once as Telegram does;
+        an update leaves the queue only when the bot answered it with 200, else it is retried."""
+        async with aiohttp.ClientSession() as client:
+            posts: set[asyncio.Task[None]] = set()
+            while self._webhook_url and not self._stopping:
+                waiting = [
+                    u for u in self._updates if self._is_allowed(u) and u["update_id"] not in self._webhook_in_flight
+                ]
+                for update in waiting[: max(0, 40 - len(self._webhook_in_flight))] if self.webhook_proxy else []:
+                    self._webhook_in_flight.add(update["update_id"])  # at most max_connections (40) at once
+                    post = asyncio.get_running_loop().create_task(self._post_update(client, update))
+                    posts.add(post)
+                    post.add_done_callback(posts.discard)
+                await self._wait_change(0.2)
+            for post in list(posts):
+                post.cancel()
+            await asyncio.gather(*posts, return_exceptions=True)
+
+    async def _post_update(self, client: aiohttp.ClientSession, update: dict[str, Any]) -> None:
+        url = (self.webhook_proxy or "").rstrip("/") + (urlsplit(self._webhook_url).path or "/")
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self._webhook_secret} if self._webhook_secret else {}
+        status: int | None = None
+        try:
+            async with client.post(url, json=update, headers=headers, timeout=aiohttp.ClientTimeout(total=60)) as response:
+                status = response.status
+                await response.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+        self.webhook_posts.append((update["update_id"], status))
+        if status == 200:
+            self._updates = [u for u in self._updates if u["update_id"] != update["update_id"]]
+        else:
+            await asyncio.sleep(0.5)  # Telegram retries a failed delivery later
+        self._webhook_in_flight.discard(update["update_id"])
+        self._notify()
 
     @staticmethod
     def _commands_key(scope: Any, language_code: str | None) -> str:

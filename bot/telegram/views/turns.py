@@ -23,6 +23,13 @@ TOOL = "🔧 "
 PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingReply)
 
 
+def queued_notice(position: int) -> str:
+    if position <= 1:
+        return "⏳ Queued (position 1): I'll answer this after the current turn."
+    before = position - 1
+    return f"⏳ Queued (position {position}): I'll answer this after the current turn and {before} earlier message{'s' if before > 1 else ''}."
+
+
 class TelegramReply:
     """A LiveReply: the turn's StreamingReply (progress message with a Stop button, then the answer)."""
 
@@ -37,6 +44,12 @@ class TelegramReply:
 
     def tool_started(self, description: str) -> None:
         self._reply.set_status(TOOL + description)
+
+    def waiting_for_answer(self, waiting: bool) -> None:
+        self._reply.set_waiting(waiting)
+
+    def refresh(self) -> None:
+        self._reply.refresh()
 
     async def finish(self, text: str, *, changed: ChangeRef | None = None) -> None:
         await self._reply.finish(text, **_changes(changed))
@@ -79,7 +92,7 @@ class TelegramTurns:
         )
 
     async def queued(self, turn: Turn, position: int) -> int | None:
-        text = f"⏳ Queued (position {position}): I'll answer this after the current turn."
+        text = queued_notice(position)
         if turn.queued_message_id is not None:  # its notice from before a restart
             self.outboxes.edit_text(turn.key, turn.queued_message_id, text, reply_markup=queued_keyboard(turn.id))
             return turn.queued_message_id

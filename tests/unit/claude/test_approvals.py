@@ -50,13 +50,16 @@ def session(tmp_path: Path) -> ClaudeSession:
 RUNNING: dict[str, Turn] = {}  # the scheduler's current turn of each session
 
 
-def approvals_for(outboxes: FakeOutboxes, timeout: float = 30, default_mode: str = "default") -> Approvals:
+def approvals_for(
+    outboxes: FakeOutboxes, timeout: float = 30, default_mode: str = "default", waiting: list[tuple[str, bool]] | None = None
+) -> Approvals:
     return Approvals(
         TelegramRequests(outboxes, timeout),  # type: ignore[arg-type]
         current_turn=lambda session: RUNNING.get(session.name),
         timeout=timeout,
         allowed_users=[OWNER],
         default_mode=default_mode,
+        waiting=lambda session, now: (waiting if waiting is not None else []).append((session.name, now)),
     )
 
 
@@ -91,6 +94,21 @@ async def test_a_request_is_answered_once_by_an_allowed_user_in_its_own_chat(out
     assert isinstance(result, PermissionResultDeny) and result.message == "The user denied this."
     text, markup = outboxes.edits[message_id]
     assert "Denied" in text and markup is None
+
+
+async def test_the_turn_is_told_while_a_request_waits_for_the_user(outboxes, session) -> None:
+    told: list[tuple[str, bool]] = []
+    approvals = approvals_for(outboxes, waiting=told)
+    task, token, message_id = await shown(approvals, outboxes, session, "Bash", {"command": "ls"})
+    assert told == [(session.name, True)]
+    press(approvals, token, "once", message_id)
+    await task
+    assert told == [(session.name, True), (session.name, False)]
+    cancelled, _, _ = await shown(approvals, outboxes, session, "Bash", {"command": "pwd"})
+    cancelled.cancel()  # a stopped turn: no longer waiting either
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert told[-1] == (session.name, False)
 
 
 async def test_always_allow_remembers_the_rule_and_applies_it_to_the_running_process(outboxes, session) -> None:

@@ -117,6 +117,22 @@ async def test_fast_stream_costs_at_most_one_edit_per_interval(reply, session, o
     await reply.finish("done")
 
 
+async def test_waiting_for_an_answer_shows_instead_of_the_tool_until_answered(reply, session, outboxes, clock):
+    await reply.start()
+    reply.set_status("🔧 Bash: touch x")
+    reply.set_waiting(True)
+    clock.now += 1.5
+    await settle(outboxes)
+    waiting = session.sent("editMessageText")[-1].text
+    assert "⏸ Waiting for your answer above" in waiting and "🔧" not in waiting
+    reply.set_waiting(False)
+    clock.now += 1.5
+    await settle(outboxes)
+    answered = session.sent("editMessageText")[-1].text
+    assert "Waiting" not in answered and "🔧 Bash: touch x" in answered
+    await reply.finish("done")
+
+
 async def test_long_stream_shows_a_tail_within_the_limit(reply, session, outboxes, clock):
     await reply.start()
     reply.append_text("🎉" * 3000 + "x" * 5000 + "THE END")

@@ -321,3 +321,23 @@ async def test_claude_codes_commands_from_the_outcome_are_kept_with_their_direct
     await until(lambda: not scheduler.is_busy(session))
     record = session.record
     assert (record.claude_commands, record.claude_skills, record.claude_commands_dir) == (["compact", "greet"], ["tidy"], "/tmp")
+
+
+async def test_waiting_and_refresh_reach_only_the_running_turns_reply(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view)
+    session, other = session_named(store), session_named(store, "other")
+    gate = runner.gated("a")
+    await submit(scheduler, session, "a")
+    await until(lambda: runner.started == ["a"])
+    scheduler.waiting_for_answer(session, True)
+    scheduler.refresh_progress(session)
+    scheduler.waiting_for_answer(other, True)  # nothing runs there: nothing to tell
+    scheduler.refresh_progress(other)
+    scheduler.waiting_for_answer(session, False)
+    reply = view.replies["a"]
+    assert reply.waiting == [True, False] and reply.refreshed == 1
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
+    scheduler.waiting_for_answer(session, True)  # after the turn: its reply is done, and not told
+    scheduler.refresh_progress(session)
+    assert reply.waiting == [True, False] and reply.refreshed == 1

@@ -23,6 +23,15 @@ def test_cd_resolves_inside_roots(tree: Path) -> None:
     assert resolve_directory(root, "inner", [root]) == root / "a"
 
 
+def test_cd_accepts_a_path_in_quotes(tree: Path) -> None:
+    root = tree / "root"
+    (root / "my project").mkdir()
+    for typed in ['"my project"', "'my project'", "“my project”", "my project"]:
+        assert resolve_directory(root, typed, [root]) == root / "my project", typed
+    with pytest.raises(PathRefused):
+        resolve_directory(root, '"my project', [root])  # unbalanced: taken literally, and there is no such directory
+
+
 @pytest.mark.parametrize(
     "argument, reason",
     [

@@ -1,0 +1,59 @@
+"""`doctor`: check the set-up and print a checklist with the fix for each failure (exit 0 only if all pass)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.config import APP_NAME, Settings, describe_error
+from bot.doctor.checks import CHECKS, Facts, Status, Verdict
+from bot.util.botapi import ApiUnreachable, BotIdentity, TokenRefused
+
+# getMe for (token, api_url); injected by the entry point, since only bot/telegram/ speaks aiogram.
+Probe = Callable[[str, str], Awaitable[BotIdentity]]
+
+MARKS = {Status.PASS: "[ok]  ", Status.FAIL: "[FAIL]", Status.SKIP: "[skip]"}
+
+
+async def gather_facts(probe: Probe) -> Facts:
+    settings: Settings | None = None
+    error: str | None = None
+    try:
+        settings = Settings()  # type: ignore[call-arg]
+    except ValueError as exc:
+        error = describe_error(exc)
+    identity: BotIdentity | None = None
+    api_error: Exception | None = None
+    if settings is not None:
+        try:
+            identity = await asyncio.wait_for(probe(settings.telegram_bot_token, settings.telegram_api_url), timeout=30)
+        except (TokenRefused, ApiUnreachable) as exc:
+            api_error = exc
+        except TimeoutError:
+            api_error = ApiUnreachable("no answer within 30 s")
+    return Facts(settings, error, identity, api_error, dict(os.environ), os.geteuid(), Path.cwd())
+
+
+def report(results: list[tuple[str, Verdict]], secret: str | None) -> str:
+    lines = [f"{APP_NAME} doctor"]
+    for name, verdict in results:
+        lines.append(f"{MARKS[verdict.status]} {name}: {verdict.detail}")
+        if verdict.fix:
+            lines.append(f"         fix: {verdict.fix}")
+    failed = sum(verdict.status is not Status.PASS for _, verdict in results)
+    lines.append(f"all {len(results)} checks passed" if not failed else f"{failed} of {len(results)} checks did not pass")
+    text = "\n".join(lines)
+    if secret:  # belt and braces: no check puts the token in its text
+        text = text.replace(secret, "<token>")
+    return text
+
+
+def main(probe: Probe) -> int:
+    facts = asyncio.run(gather_facts(probe))
+    results = [(name, check(facts)) for name, check in CHECKS]
+    print(report(results, facts.settings.telegram_bot_token if facts.settings else os.environ.get("TELEGRAM_BOT_TOKEN")))
+    sys.stdout.flush()
+    return 0 if all(verdict.status is Status.PASS for _, verdict in results) else 1

@@ -1,0 +1,30 @@
+"""How many Claude Code processes this machine can hold, from the memory available now."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CLI_BYTES = 250 * 1024 * 1024  # resident size of one idle Claude Code CLI, measured ~230 MB
+MIN_LIVE, MAX_LIVE = 2, 32
+
+
+def available_memory(meminfo: Path = Path("/proc/meminfo")) -> int | None:
+    """MemAvailable in bytes (Linux), else physical memory, else None."""
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def live_clients_for(available: int | None) -> int:
+    """About one CLI per 250 MB available, within MIN_LIVE..MAX_LIVE (MIN_LIVE when unknown)."""
+    if available is None:
+        return MIN_LIVE
+    return max(MIN_LIVE, min(MAX_LIVE, available // CLI_BYTES))

@@ -81,7 +81,10 @@ def main() -> None:
     from bot.sessions.lock import AlreadyRunning, DirectoryLock
     from bot.sessions.store import ensure_private_dir
 
+    from bot.security.environment import remove_bot_settings
+
     settings = load_settings()
+    remove_bot_settings()  # Claude Code inherits this environment: no token, no setting of the bot
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

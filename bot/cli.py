@@ -6,7 +6,7 @@
     python -m bot identity unlink ID
     python -m bot notify --chat KEY [--source NAME] TEXT
 
-`identity` needs only SESSION_DIR (environment or `.env`); `notify` also needs
+`identity` needs only SESSION_DIR (environment or the configuration file); `notify` also needs
 TELEGRAM_BOT_TOKEN. Exit status: 0 done, 1 failed (delivery, unreadable file), 2 bad input;
 every error is one line on stderr.
 """
@@ -25,7 +25,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.config import Settings, default_session_dir
+from bot.config import Settings, config_files, default_session_dir
 from bot.sessions.keys import ChatKey
 from bot.sessions.links import Link, LinkError, LinksFileError, LinkStore
 
@@ -75,7 +75,7 @@ def _chat_key(text: str) -> ChatKey:
 
 def _load(settings_class: type[S]) -> S:
     try:
-        return settings_class()
+        return settings_class(_env_file=config_files())  # type: ignore[call-arg]
     except ValidationError as exc:
         error = exc.errors()[0]
         message = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")

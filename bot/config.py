@@ -1,8 +1,14 @@
-"""Settings from the environment (and a `.env` file if present)."""
+"""Settings from the environment and a configuration file.
+
+The file is the one named by CLAUDE_TELEGRAM_BOT_CONFIG, else `config.env` in the per-user
+configuration directory (~/.config/claude-telegram-bot/), plus a `.env` in the directory the bot
+starts in (the older set-up); the start-up layout check refuses any of them inside a workspace.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -12,17 +18,36 @@ import platformdirs
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.security.layout import layout_problem
 from bot.sessions.keys import ChatKey
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 
 DEFAULT_API_URL = "https://api.telegram.org"
+APP_NAME = "claude-telegram-bot"
+CONFIG_ENV = "CLAUDE_TELEGRAM_BOT_CONFIG"
 GROUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # group names become file names
 
 
 def default_session_dir() -> Path:
     # A per-user data directory, not /tmp: sessions must survive a reboot.
-    return Path(platformdirs.user_data_dir("claude-telegram-bot")) / "sessions"
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "sessions"
+
+
+def user_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.env"
+
+
+def config_files() -> list[Path]:
+    """The configuration files settings are read from, lowest priority first (the environment wins over all)."""
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        return [Path(explicit).expanduser()]
+    return [Path(".env"), user_config_file()]
+
+
+def existing_config_files() -> list[Path]:
+    return [path.resolve() for path in config_files() if path.is_file()]
 
 
 def _split_csv(value: object) -> object:
@@ -116,8 +141,20 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     """Load settings or exit with status 2 and one line naming the bad setting."""
+    explicit = os.environ.get(CONFIG_ENV)
     try:
-        return Settings()  # type: ignore[call-arg]
+        if explicit and not Path(explicit).expanduser().is_file():
+            raise ValueError(f"{CONFIG_ENV} names {explicit}, which is not a file")
+        settings = Settings(_env_file=config_files())  # type: ignore[call-arg]
+        problem = layout_problem(
+            working_dir=settings.claude_working_dir,
+            allowed_paths=settings.allowed_paths,
+            session_dir=settings.session_dir,
+            config_files=existing_config_files(),
+        )
+        if problem is None:
+            return settings
+        print(f"config error: {problem}", file=sys.stderr)
     except ValidationError as exc:
         error = exc.errors()[0]
         message = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")

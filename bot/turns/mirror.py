@@ -25,7 +25,7 @@ from aiogram import Bot
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.config import DEFAULT_API_URL, Settings, default_session_dir
+from bot.config import DEFAULT_API_URL, Settings, config_files, default_session_dir
 from bot.sessions.keys import ChatKey
 from bot.sessions.store import ensure_private_dir
 from bot.telegram import client as telegram_client
@@ -189,7 +189,7 @@ async def mirror_to_session(
     parts = split_text(text)
     if not parts:
         raise ValueError("The message text is empty.")
-    settings = settings or MirrorSettings()  # type: ignore[call-arg]
+    settings = settings or MirrorSettings(_env_file=config_files())  # type: ignore[call-arg]
     client = bot or make_bot(settings)
     sent: list[tuple[int, str]] = []  # (message id, part)
     try:

@@ -1,0 +1,72 @@
+"""Claude and strangers never reach the bot's secrets or its controls (issue 9), end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.chat import ask
+from tests.e2e.harness import OWNER, BotProcess
+from tests.standins.messages_api import MessagesStandin
+from tests.standins.telegram_api import TelegramStandin
+
+pytestmark = pytest.mark.e2e
+
+CHAT = OWNER
+
+
+def _all_text(telegram: TelegramStandin, chat_id: int) -> str:
+    return "\n".join(m.text for m in telegram.bot_messages(chat_id, include_deleted=True))
+
+
+async def test_env_run_by_claude_shows_no_setting_of_the_bot(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    bot.extra_env["MAX_UPLOAD_MB"] = "7"  # any setting of the bot, not only the secrets
+    await bot.start()
+    await ask(telegram, CHAT, '#tool Bash {"command": "env | sort"}', "tool result:")
+    shown = _all_text(telegram, CHAT)
+    assert "ANTHROPIC_BASE_URL=" in shown and "PATH=" in shown  # Claude Code still has what it needs
+    assert telegram.token not in shown and telegram.token.split(":")[1] not in shown
+    for name in ("TELEGRAM_", "ALLOWED_USERS", "SESSION_DIR", "CLAUDE_WORKING_DIR", "MAX_UPLOAD_MB", "CLAUDE_TELEGRAM_BOT_CONFIG"):
+        assert name not in shown
+
+
+async def _refused_at_start(bot: BotProcess) -> str:
+    await bot.start(wait=False)
+    assert bot.process is not None
+    assert await bot.process.wait() == 2
+    output = bot.log_path.read_text().split("===== start #1 =====\n", 1)[1]
+    lines = output.strip().splitlines()
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+async def test_session_dir_inside_the_workspace_is_refused(bot: BotProcess) -> None:
+    bot.extra_env["SESSION_DIR"] = str(bot.work_dir / "sessions")
+    line = await _refused_at_start(bot)
+    assert line.startswith(f"config error: SESSION_DIR {bot.work_dir / 'sessions'} lies inside the workspace {bot.work_dir}")
+    assert not (bot.work_dir / "sessions").exists()
+
+
+async def test_config_file_inside_an_allowed_root_is_refused(bot: BotProcess) -> None:
+    other = bot.tmp / "other"
+    other.mkdir()
+    (other / ".env").write_text("")
+    bot.extra_env["ALLOWED_PATHS"] = f"{bot.work_dir},{other}"
+    bot.extra_env["CLAUDE_TELEGRAM_BOT_CONFIG"] = str(other / ".env")
+    line = await _refused_at_start(bot)
+    assert line.startswith(f"config error: the configuration file {other / '.env'} lies inside the workspace {other}")
+
+
+async def test_the_bot_installation_inside_an_allowed_root_is_refused(bot: BotProcess) -> None:
+    from tests.e2e.harness import ROOT
+
+    bot.extra_env["ALLOWED_PATHS"] = f"{bot.work_dir},{ROOT}"
+    line = await _refused_at_start(bot)
+    assert line.startswith(f"config error: the bot's installation {ROOT / 'bot'} lies inside the workspace {ROOT}")
+
+
+async def test_working_dir_outside_allowed_paths_is_refused(bot: BotProcess) -> None:
+    elsewhere = bot.tmp / "elsewhere"
+    elsewhere.mkdir()
+    bot.extra_env["ALLOWED_PATHS"] = str(elsewhere)
+    line = await _refused_at_start(bot)
+    assert line == f"config error: CLAUDE_WORKING_DIR {bot.work_dir} is not inside ALLOWED_PATHS"

@@ -56,7 +56,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
     store = SessionStore(settings.session_dir)
     links = LinkStore(settings.session_dir, settings.session_chat_groups)
     routes = SessionRoutes(links, settings.session_chat_groups)
-    manager = SessionManager(store, settings.claude_working_dir, routes)
+    manager = SessionManager(store, settings.claude_working_dir, routes, settings.allowed_paths)
 
     cli_path = write_launcher(settings.session_dir, default_cli())  # CLIs end with the bot, even on kill -9
 
@@ -75,7 +75,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         allowed_users=settings.allowed_users,
         default_mode=settings.claude_permission_mode,
     )
-    bot_tools = [send_file_tool(outboxes), lambda session: session_context_tool(session, routes)]
+    bot_tools = [send_file_tool(outboxes, settings.allowed_paths), lambda session: session_context_tool(session, routes)]
 
     def session_options(session: ClaudeSession, turn: Turn) -> dict[str, Any]:
         # Bound to the session, not the turn: one Claude Code process serves many turns.

@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 # warning that bypassPermissions or allowed_tools make it unused for other tools is expected.
 warnings.filterwarnings("ignore", category=CanUseToolShadowedWarning)
 
-OWN_TOOLS = "mcp__bot__"  # the bot's own MCP tools check their arguments themselves
+OWN_TOOLS = "mcp__bot__"
+# The bot's own tools that only read what the chat may see anyway; send_file asks like any tool.
+AUTO_APPROVED = frozenset({OWN_TOOLS + "session_context"})
 EXPIRED = "This request was already answered or has expired."
 NOT_ALLOWED = "Only the bot's users can answer Claude's requests."
 
@@ -109,7 +111,7 @@ class Approvals:
     async def ask(
         self, session: ClaudeSession, tool_name: str, tool_input: dict[str, Any], context: ToolPermissionContext
     ) -> PermissionResult:
-        if tool_name.startswith(OWN_TOOLS):
+        if tool_name in AUTO_APPROVED:
             return PermissionResultAllow()
         turn = session.current_turn
         if turn is None:

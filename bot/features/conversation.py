@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.app import Core
 from bot.sessions.history import ResumeChoice, resume_choices
 from bot.sessions.keys import ChatKey
-from bot.util.paths import PathRefused, resolve_directory
+from bot.util.paths import PathRefused, is_inside, resolve_directory
 from bot.sessions.session import ClaudeSession
 from bot.features.sharing import SharingCommands
 from bot.features.texts import esc, help_text, sessions_text, short_id, status_text
@@ -87,6 +88,8 @@ class ChatCommands:
         choice = choices.get(session_id)
         if choice is None:
             return "That conversation is no longer available to this chat."
+        if choice.working_dir and not is_inside(Path(choice.working_dir).resolve(), self.core.settings.allowed_paths):
+            return f"That conversation ran in <code>{esc(choice.working_dir)}</code>, outside the allowed directories."
         if session.is_running:
             await self.core.scheduler.stop(session)
         session.switch_to(choice.session_id, choice.title, choice.working_dir)

@@ -42,7 +42,7 @@ class BotProcess:
 
     @property
     def config_file(self) -> Path:
-        return self.tmp / "bot.env"
+        return self.home / ".config" / "claude-telegram-bot" / "config.env"
 
     @property
     def log_path(self) -> Path:
@@ -69,6 +69,7 @@ class BotProcess:
     async def start(self, *, wait: bool = True) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
+        self.config_file.parent.mkdir(parents=True, exist_ok=True)
         self.config_file.touch()
         polls_before = self._polls()
         log = open(self.log_path, "a")

@@ -166,10 +166,18 @@ async def test_an_approved_plan_takes_the_chat_out_of_plan_mode(outboxes, sessio
     assert session.record.permission_mode == "default"
 
 
-async def test_the_bots_own_tools_and_turnless_requests_never_wait(outboxes, session) -> None:
+async def test_the_bots_read_only_tool_and_turnless_requests_never_wait(outboxes, session) -> None:
     approvals = approvals_for(outboxes)
     callback = approvals.callback_for(session)
-    assert isinstance(await callback("mcp__bot__send_file", {"path": "x"}, ToolPermissionContext()), PermissionResultAllow)
+    assert isinstance(await callback("mcp__bot__session_context", {}, ToolPermissionContext()), PermissionResultAllow)
     session.current_turn = None
     assert isinstance(await callback("Bash", {"command": "ls"}, ToolPermissionContext()), PermissionResultDeny)
     assert outboxes.sent == []
+
+
+async def test_send_file_asks_like_any_tool(outboxes, session) -> None:
+    approvals = approvals_for(outboxes)
+    task, token, message_id = await shown(approvals, outboxes, session, "mcp__bot__send_file", {"path": "report.txt"})
+    assert "report.txt" in outboxes.sent[0][1]
+    press(approvals, token, "deny", message_id)
+    assert isinstance(await task, PermissionResultDeny)

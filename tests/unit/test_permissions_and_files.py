@@ -5,7 +5,7 @@ import pytest
 from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
 
 from bot.claude.approval_texts import plan_body, short_diff, tool_body
-from bot.features.files import read_for_sending, safe_filename, save_upload
+from bot.features.files import create_upload, read_for_sending, safe_filename
 from bot.util.paths import PathRefused
 from bot.claude.permissions import SettingRefused, allowed_tools, check_mode, check_model, remembered, rule_string
 from bot.sessions.records import SessionRecord
@@ -90,11 +90,18 @@ def test_uploads_never_overwrite_or_follow_links(tmp_path: Path) -> None:
     work.mkdir()
     (work / "a.txt").write_text("old")
     (work / "link.txt").symlink_to(tmp_path / "outside" / "target.txt")
-    assert save_upload(work, "a.txt", b"new").name == "a-2.txt"
-    assert save_upload(work, "a.txt", b"newer").name == "a-3.txt"
-    assert save_upload(work, "link.txt", b"x").name == "link-2.txt"
-    assert save_upload(work, "README", b"x").name == "README"
-    assert save_upload(work, "README", b"y").name == "README-2"
+
+    def save(name: str) -> str:
+        path, file = create_upload(work, name)
+        file.close()
+        assert path.stat().st_mode & 0o777 == 0o600
+        return path.name
+
+    assert save("a.txt") == "a-2.txt"
+    assert save("a.txt") == "a-3.txt"
+    assert save("link.txt") == "link-2.txt"
+    assert save("README") == "README"
+    assert save("README") == "README-2"
     assert (work / "a.txt").read_text() == "old" and not (tmp_path / "outside" / "target.txt").exists()
 
 

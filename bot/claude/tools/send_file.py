@@ -3,19 +3,21 @@
 Each tool is made by a factory that gets the session (so the tool acts on that session's
 directory and current chat, never a global one); the factories are bound to what they need
 when the bot is wired up (bot/app.py), and adding a tool there is one more factory in the list.
-Claude sees them as `mcp__bot__<name>`; bot/approvals.py lets them run without asking.
+Claude sees them as `mcp__bot__<name>`; `send_file` follows the chat's permission mode like any
+tool (bot/claude/approvals.py), the read-only `session_context` runs without asking.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from claude_agent_sdk import McpSdkServerConfig, SdkMcpTool, create_sdk_mcp_server, tool
 
 from bot.features.files import MAX_SEND_BYTES, read_for_sending
-from bot.util.paths import PathRefused
+from bot.util.paths import PathRefused, is_inside
 from bot.sessions.session import ClaudeSession
 from bot.telegram.outbox import Outboxes
 
@@ -42,7 +44,7 @@ SEND_FILE_SCHEMA = {
 }
 
 
-def send_file_tool(outboxes: Outboxes, max_bytes: int = MAX_SEND_BYTES) -> ToolFactory:
+def send_file_tool(outboxes: Outboxes, allowed_paths: list[Path], max_bytes: int = MAX_SEND_BYTES) -> ToolFactory:
     def make(session: ClaudeSession) -> SdkMcpTool[Any]:
         @tool(
             "send_file",
@@ -54,9 +56,13 @@ def send_file_tool(outboxes: Outboxes, max_bytes: int = MAX_SEND_BYTES) -> ToolF
             turn = session.current_turn
             if turn is None:
                 return text_result("No chat is waiting on this turn, so there is nobody to send the file to.", error=True)
-            root = session.working_dir
+            root = session.working_dir.resolve()
+            if not is_inside(root, allowed_paths):  # ALLOWED_PATHS may have changed since the chat chose it
+                return text_result(f"Refused: {root} is outside the allowed directories.", error=True)
             try:
-                name, data = await asyncio.to_thread(read_for_sending, root, str(args.get("path", "")), [root], max_bytes)
+                name, data = await asyncio.to_thread(
+                    read_for_sending, root, str(args.get("path", "")), [root], max_bytes, refuse_secrets=True
+                )
             except PathRefused as refused:
                 return text_result(f"Refused: {refused}", error=True)
             caption = args.get("caption") if isinstance(args.get("caption"), str) else None

@@ -90,6 +90,12 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from bot.security.ownership import foreign_owner
+
+    problem = foreign_owner(settings.session_dir)
+    if problem:
+        print(f"config error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     ensure_private_dir(settings.session_dir)
     lock = DirectoryLock(settings.session_dir)
     try:

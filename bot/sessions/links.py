@@ -20,6 +20,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError
 
+from bot.security.ownership import UntrustedFile, read_trusted
 from bot.sessions.keys import ChatKey
 from bot.sessions.store import ensure_private_dir
 
@@ -125,9 +126,11 @@ class LinkStore:
 
     def load(self) -> list[Link]:
         try:
-            raw = self.path.read_bytes()
+            raw = read_trusted(self.path)
         except FileNotFoundError:
             return []
+        except UntrustedFile as exc:
+            raise LinksFileError(f"{exc}; the bot does not trust it.") from None
         except OSError as exc:
             raise LinksFileError(f"Cannot read {self.path}: {exc.strerror}.") from None
         try:

@@ -21,6 +21,10 @@ log = logging.getLogger("bot")
 SHUTDOWN_FLUSH_SECONDS = 20
 
 
+class StartupError(Exception):
+    """The bot cannot start; the message is one line for stderr."""
+
+
 async def _register_commands(bot: Bot) -> None:
     from aiogram.types import BotCommand
 
@@ -47,6 +51,11 @@ async def run(settings: Settings) -> None:
     from handlers import build_dispatcher
 
     bot = make_bot(settings)
+    try:
+        await bot.get_me()
+    except Exception as exc:  # a wrong URL, an unreachable server, a revoked token
+        await bot.session.close()
+        raise StartupError(f"cannot reach the Bot API at {settings.telegram_api_url}: {exc}") from None
     core = build_core(settings, bot)
     indexed = core.manager.restore()
     log.info("%d stored sessions in %s", indexed, settings.session_dir)
@@ -90,6 +99,9 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from bot.security import redact
+
+    redactor = redact.install(settings.telegram_bot_token)
     from bot.security.ownership import foreign_owner
 
     problem = foreign_owner(settings.session_dir)
@@ -105,6 +117,9 @@ def main() -> None:
         raise SystemExit(1) from None
     try:
         asyncio.run(run(settings))
+    except StartupError as exc:  # one line, never a traceback (it would carry the token in a URL)
+        print(f"error: {redactor.redact(str(exc))}", file=sys.stderr)
+        raise SystemExit(1) from None
     finally:
         lock.release()
 

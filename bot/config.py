@@ -13,6 +13,7 @@ import re
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -86,6 +87,19 @@ class Settings(BaseSettings):
         head, sep, tail = value.partition(":")
         if not (sep and head.isdigit() and tail):
             raise ValueError("expected the form 123456:ABC-DEF… from @BotFather")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("expected an http(s) URL such as https://api.telegram.org")
         return value
 
     @field_validator("allowed_users", mode="before")

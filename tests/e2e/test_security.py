@@ -114,3 +114,31 @@ async def test_a_session_dir_of_another_user_is_refused(bot: BotProcess) -> None
     os.chown(bot.session_dir, 4242, 4242)
     line = await _refused_at_start(bot)
     assert line == f"config error: SESSION_DIR {bot.session_dir} belongs to uid 4242, not to the user running this (uid 0)"
+
+
+def _log_holds_token(bot: BotProcess, token: str) -> bool:
+    text = bot.log_path.read_text()
+    return token in text or token.split(":")[1] in text or token.replace(":", "%3A") in text
+
+
+async def test_a_failed_download_leaves_no_token_in_the_log(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    telegram.fail_downloads(1)
+    telegram.user_document(CHAT, OWNER, "notes.txt", b"hello", caption="keep")
+    await telegram.wait_for_text(CHAT, "I could not download that file from Telegram")
+    assert "download of notes.txt" in bot.log_path.read_text()  # the failure was logged …
+    assert not _log_holds_token(bot, telegram.token)  # … without the token in the file URL
+    assert list(bot.work_dir.iterdir()) == []  # no partial file left behind
+
+
+@pytest.mark.parametrize("url, status", [("example.com/api", 2), ("{base}/nowhere", 1)])
+async def test_a_bad_api_url_is_one_line_without_the_token(bot: BotProcess, telegram: TelegramStandin, url: str, status: int) -> None:
+    bot.extra_env["TELEGRAM_API_URL"] = url.format(base=telegram.base_url)
+    await bot.start(wait=False)
+    assert bot.process is not None
+    assert await bot.process.wait() == status
+    output = bot.log_path.read_text().split("===== start #1 =====\n", 1)[1]
+    assert len(output.strip().splitlines()) == 1, output
+    assert "Traceback" not in output
+    assert ("config error: TELEGRAM_API_URL" if status == 2 else "error: cannot reach the Bot API at") in output
+    assert not _log_holds_token(bot, telegram.token)

@@ -1206,6 +1206,7 @@ class TelegramStandin:
         self._webhook_url = ""
 
         self._faults: list[_Fault] = []
+        self._download_failures: list[int] = []  # statuses the next file downloads get
         self._flood_every = 0
         self._flood_retry_after = 1
         self._flood_counter = 0
@@ -1414,6 +1415,10 @@ class TelegramStandin:
         gets another 429 and is recorded as a flood violation.
         """
         self._faults.append(_Fault(method.lower() if method else None, count, error_code, retry_after, description))
+
+    def fail_downloads(self, count: int = 1, status: int = 502) -> None:
+        """The next `count` downloads from the file URL (`/file/bot<token>/<path>`) get `status`."""
+        self._download_failures.extend([status] * count)
 
     def flood(self, *, every: int, retry_after: int = 1) -> None:
         """Every Nth sending call gets 429 retry_after (every=0 turns it off)."""
@@ -1803,6 +1808,9 @@ class TelegramStandin:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         stored = self._files_by_path.get(path)
+        if self._download_failures:
+            status = self._download_failures.pop(0)
+            return web.json_response({"ok": False, "error_code": status, "description": "Injected failure"}, status=status)
         if stored is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         return web.Response(body=stored.content, content_type=stored.mime_type or "application/octet-stream")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import unicodedata
 from typing import Any
 
 from bot.features.texts import esc
@@ -18,8 +19,43 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def visible(text: str) -> str:
+    """Bidi controls, zero-width and other invisible format characters shown as ⟨U+202E⟩: what you read is what runs."""
+    return "".join(f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) == "Cf" else c for c in text)
+
+
+def full_input(tool_name: str, tool_input: dict[str, Any]) -> str:
+    """The whole input of a request, as attached when the message cannot show all of it."""
+    if tool_name == "Bash" and isinstance(tool_input.get("command"), str):
+        return tool_input["command"]
+    return json.dumps(tool_input, ensure_ascii=False, indent=1)
+
+
+def input_fits(tool_name: str, tool_input: dict[str, Any]) -> bool:
+    """Whether the request message shows the whole input (else it is cut and attached)."""
+    path = tool_input.get("file_path") or tool_input.get("notebook_path")
+    if tool_name == "Bash" and isinstance(tool_input.get("command"), str):
+        return len(tool_input["command"]) <= BLOCK_LIMIT
+    if tool_name in ("Edit", "MultiEdit") and isinstance(path, str):
+        edits = [tool_input] if tool_name == "Edit" else [e for e in tool_input.get("edits") or [] if isinstance(e, dict)]
+        diffs = [short_diff(str(e.get("old_string", "")), str(e.get("new_string", ""))) for e in edits]
+        return all(not d.endswith("more lines") for d in diffs) and len("\n".join(diffs)) <= BLOCK_LIMIT
+    if tool_name == "Write" and isinstance(path, str):
+        return len(str(tool_input.get("content", ""))) <= BLOCK_LIMIT
+    return len(full_input(tool_name, tool_input)) <= BLOCK_LIMIT
+
+
+def cut_notice(tool_name: str, tool_input: dict[str, Any]) -> str:
+    size = len(full_input(tool_name, tool_input))
+    return f"✂️ <b>Shown cut:</b> the input is {size:,} characters; all of it is in the attached file. Read it before allowing."
+
+
+def rules_notice(rules: str) -> str:
+    return f"“Always allow” stores <code>{esc(visible(rules))}</code> for this chat."
+
+
 def _pre(text: str, language: str = "") -> str:
-    text = _clip(text, BLOCK_LIMIT)
+    text = visible(_clip(text, BLOCK_LIMIT))
     if language:
         return f'<pre><code class="language-{language}">{esc(text)}</code></pre>'
     return f"<pre>{esc(text)}</pre>"
@@ -43,18 +79,18 @@ def _details(tool_name: str, tool_input: dict[str, Any]) -> list[str]:
     if tool_name == "Bash" and isinstance(tool_input.get("command"), str):
         lines = [_pre(tool_input["command"], "bash")]
         if isinstance(tool_input.get("description"), str):
-            lines.append(esc(shorten(tool_input["description"], 200)))
+            lines.append(esc(visible(shorten(tool_input["description"], 200))))
         return lines
     if tool_name == "Edit" and isinstance(path, str):
         diff = short_diff(str(tool_input.get("old_string", "")), str(tool_input.get("new_string", "")))
-        return [f"<code>{esc(path)}</code>", _pre(diff, "diff")]
+        return [f"<code>{esc(visible(path))}</code>", _pre(diff, "diff")]
     if tool_name == "MultiEdit" and isinstance(path, str):
         edits = [e for e in tool_input.get("edits") or [] if isinstance(e, dict)]
         diff = "\n".join(short_diff(str(e.get("old_string", "")), str(e.get("new_string", ""))) for e in edits)
-        return [f"<code>{esc(path)}</code> ({len(edits)} edits)", _pre(diff, "diff")]
+        return [f"<code>{esc(visible(path))}</code> ({len(edits)} edits)", _pre(diff, "diff")]
     if tool_name == "Write" and isinstance(path, str):
         content = str(tool_input.get("content", ""))
-        return [f"<code>{esc(path)}</code> ({len(content.encode())} bytes)", _pre(content)]
+        return [f"<code>{esc(visible(path))}</code> ({len(content.encode())} bytes)", _pre(content)]
     described = describe_tool(tool_name, tool_input, limit=BLOCK_LIMIT)
     if described != tool_name:
         return [_pre(described.removeprefix(f"{tool_name}: "))]
@@ -64,7 +100,7 @@ def _details(tool_name: str, tool_input: dict[str, Any]) -> list[str]:
 
 
 def tool_body(tool_name: str, tool_input: dict[str, Any], title: str | None) -> str:
-    heading = esc(title) if title else f"Claude wants to use <b>{esc(tool_name)}</b>"
+    heading = esc(visible(title)) if title else f"Claude wants to use <b>{esc(visible(tool_name))}</b>"
     return "\n".join([f"🔐 {heading}", *_details(tool_name, tool_input)])
 
 

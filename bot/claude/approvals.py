@@ -28,7 +28,7 @@ from claude_agent_sdk import (
 
 from bot.claude import approval_texts as texts
 from bot.sessions.keys import ChatKey
-from bot.claude.permissions import Remembered, remembered, rule_string
+from bot.claude.permissions import Remembered, covers, exact_rule, remembered, rule_string
 from bot.sessions.session import ClaudeSession
 from bot.telegram.control_keyboards import plan_keyboard, question_keyboard, tool_keyboard
 from bot.telegram.outbox import Outboxes
@@ -58,6 +58,7 @@ class ApprovalRequest:
     title: str | None
     remember: Remembered
     future: asyncio.Future[PermissionResult]
+    fits: bool = True  # the message shows the whole input; if not, it is attached and "Always allow" is not offered
     message_id: int | None = None
     answers: dict[str, str] = field(default_factory=dict)  # AskUserQuestion: question text -> answer
     picked: list[str] = field(default_factory=list)  # options ticked so far in a multi-select question
@@ -111,7 +112,7 @@ class Approvals:
     async def ask(
         self, session: ClaudeSession, tool_name: str, tool_input: dict[str, Any], context: ToolPermissionContext
     ) -> PermissionResult:
-        if tool_name in AUTO_APPROVED:
+        if tool_name in AUTO_APPROVED or covers(session.record, tool_name, tool_input):
             return PermissionResultAllow()
         turn = session.current_turn
         if turn is None:
@@ -123,8 +124,9 @@ class Approvals:
             tool_name=tool_name,
             tool_input=tool_input,
             title=context.title,
-            remember=remembered(context.suggestions),
+            remember=remembered(context.suggestions, exact_rule(tool_name, tool_input)),
             future=asyncio.get_running_loop().create_future(),
+            fits=texts.input_fits(tool_name, tool_input),
         )
         self._pending[request.token] = request
         try:
@@ -132,6 +134,9 @@ class Approvals:
             request.message_id = await self.outboxes.send_text(request.key, text, parse_mode="HTML", reply_markup=markup)
             if request.message_id is None:
                 return PermissionResultDeny(message="The request could not be shown in the chat, so it was not allowed.")
+            if not request.fits:  # the whole input, so nobody allows what they could not read
+                data = texts.full_input(tool_name, tool_input).encode()
+                await self.outboxes.send_document(request.key, f"request-{request.token}.txt", data, reply_to=request.message_id)
             return await asyncio.wait_for(request.future, self.timeout)
         except TimeoutError:
             return self._expire(request)
@@ -164,7 +169,7 @@ class Approvals:
         kind = request.kind
         if kind == "tool" and action == "once":
             return self._decide(request, PermissionResultAllow(), "✅ Allowed once.")
-        if kind == "tool" and action == "always" and request.remember:
+        if kind == "tool" and action == "always" and request.remember and request.fits:
             return self._allow_always(request)
         if kind == "tool" and action == "deny":
             return self._decide(request, PermissionResultDeny(message="The user denied this."), "❌ Denied.")
@@ -272,13 +277,17 @@ class Approvals:
         if request.kind == "plan":
             return f"{body}\n\n{texts.plan_hint(self.timeout)}", plan_keyboard(request.token)
         label = None
-        if request.remember.rules:
+        notes = []
+        if not request.fits:
+            notes.append(texts.cut_notice(request.tool_name, request.tool_input))
+        elif request.remember.rules:
             label = "✅ Always allow in this chat"
+            notes.append(texts.rules_notice(", ".join(rule_string(rule) for rule in request.remember.rules)))
         elif request.remember.mode == "acceptEdits":
             label = "✅ Allow all edits in this chat"
         elif request.remember.mode:
             label = f"✅ Switch this chat to {request.remember.mode}"
-        return f"{body}\n\n{texts.tool_hint(self.timeout)}", tool_keyboard(request.token, label)
+        return "\n\n".join([body, *notes, texts.tool_hint(self.timeout)]), tool_keyboard(request.token, label)
 
     def _refresh(self, request: ApprovalRequest) -> None:
         if request.message_id is not None:

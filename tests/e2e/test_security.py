@@ -142,3 +142,30 @@ async def test_a_bad_api_url_is_one_line_without_the_token(bot: BotProcess, tele
     assert "Traceback" not in output
     assert ("config error: TELEGRAM_API_URL" if status == 2 else "error: cannot reach the Bot API at") in output
     assert not _log_holds_token(bot, telegram.token)
+
+
+async def test_a_long_command_is_attached_whole_and_always_allow_covers_its_command(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    from tests.e2e.test_phone_control import press, start_asking, wait_request
+
+    await start_asking(bot)
+    command = "echo " + "7" * 3000 + " ; echo tail-of-it > tail.txt"
+    telegram.user_message(CHAT, OWNER, f'#tool Bash {json.dumps({"command": command})}')
+    request = await wait_request(telegram, CHAT, "Shown cut")
+    assert f"the input is {len(command):,} characters" in request.visible_text and "tail-of-it" not in request.visible_text
+    assert [b["text"] for b in request.buttons()] == ["✅ Allow once", "❌ Deny"]
+    attached = await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(CHAT) if m.document), None), timeout=15)
+    assert attached.document[1] == command.encode() and attached.reply_to_message_id == request.message_id
+    await press(telegram, CHAT, OWNER, request, "Deny")
+    await telegram.wait_for_text(CHAT, "tool denied:")
+
+    # "Always allow" says which rules it stores, and they cover the command they were made from.
+    short = '#tool Bash {"command": "echo hi > hi.txt"}'
+    telegram.user_message(CHAT, OWNER, short)
+    request = await wait_request(telegram, CHAT, "stores")
+    assert "Bash(echo hi > hi.txt)" in request.visible_text
+    await press(telegram, CHAT, OWNER, request, "Always allow")
+    await telegram.wait_for(lambda: (bot.work_dir / "hi.txt").exists(), timeout=30)
+    (bot.work_dir / "hi.txt").unlink()
+    telegram.user_message(CHAT, OWNER, short)
+    await telegram.wait_for(lambda: (bot.work_dir / "hi.txt").exists(), timeout=30)
+    assert len([m for m in telegram.bot_messages(CHAT) if m.history[0].startswith("🔐")]) == 2  # not asked again

@@ -13,6 +13,7 @@ from bot.features.settings import ChatSettings
 from bot.claude.runner import ClaudeRunner
 from bot.claude.launcher import default_cli, write_launcher
 from bot.config import Settings
+from bot.security.access import chat_served
 from bot.sessions.links import LinkStore, SessionRoutes
 from bot.features.files import FileTransfers
 from bot.sessions.manager import SessionManager
@@ -46,6 +47,9 @@ class Core:
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
+
+    def serves_chat(self, chat_id: int, chat_type: str) -> bool:
+        return chat_served(chat_id, chat_type, self.settings.allowed_chats)
 
 
 def _cli_stderr(line: str) -> None:
@@ -97,6 +101,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         outboxes,
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
+        max_queued=settings.max_queued_per_chat,
     )
     return Core(
         settings=settings,

@@ -63,10 +63,13 @@ class Settings(BaseSettings):
     telegram_bot_token: str = Field(min_length=1)
     allowed_users: Annotated[list[int], NoDecode] = Field(min_length=1)
     telegram_api_url: str = DEFAULT_API_URL
+    # Groups (and channels) served; empty: any group an allowed user writes in. Private chats of ALLOWED_USERS always.
+    allowed_chats: Annotated[list[int], NoDecode] = Field(default_factory=list)
     claude_working_dir: Path = Field(default_factory=Path.cwd)
     allowed_paths: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     session_dir: Path = Field(default_factory=default_session_dir)
     max_concurrent_queries: int = Field(default=3, ge=1, le=100)
+    max_queued_per_chat: int = Field(default=20, ge=1, le=1000)
     # Connected Claude Code CLIs kept warm (~230 MB each): at most this many, idle ones closed after a while.
     max_live_clients: int = Field(default=8, ge=1, le=100)
     client_idle_seconds: float = Field(default=600.0, gt=0)
@@ -105,6 +108,11 @@ class Settings(BaseSettings):
     @field_validator("allowed_users", mode="before")
     @classmethod
     def _users(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("allowed_chats", mode="before")
+    @classmethod
+    def _chats(cls, value: object) -> object:
         return _split_csv(value)
 
     @field_validator("allowed_paths", mode="before")

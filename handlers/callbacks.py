@@ -60,10 +60,12 @@ async def resume(query: CallbackQuery, callback_data: ResumeCb, core: Core, comm
 @router.callback_query(CleanupCb.filter())
 async def cleanup(query: CallbackQuery, core: Core, commands: ChatCommands) -> None:
     message = message_of(query)
-    text = await commands.cleanup()
+    if message is None:
+        await query.answer(BUTTON_EXPIRED)
+        return
+    text = await commands.cleanup(key_of(message), query.from_user.id)
     await query.answer(text)
-    if message is not None:
-        await core.outboxes.send_text(key_of(message), text)
+    await core.outboxes.send_text(key_of(message), text)
 
 
 @router.callback_query()

@@ -47,12 +47,13 @@ async def cd(message: Message, command: CommandObject, core: Core, commands: Cha
 @router.message(Command("sessions"))
 async def sessions(message: Message, command: CommandObject, core: Core, commands: ChatCommands) -> None:
     argument = (command.args or "").strip().lower()
+    user_id = message.from_user.id if message.from_user else None
     if argument == "cleanup":
-        await _answer(core, message, await commands.cleanup())
+        await _answer(core, message, await commands.cleanup(key_of(message), user_id))
     elif argument:
         await _answer(core, message, "Use /sessions to list sessions or /sessions cleanup to remove idle ones.")
     else:
-        await _answer(core, message, await commands.sessions(), reply_markup=cleanup_keyboard())
+        await _answer(core, message, await commands.sessions(key_of(message), user_id), reply_markup=cleanup_keyboard())
 
 
 @router.message(Command("resume"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,12 +19,13 @@ from handlers.context import key_of
 log = logging.getLogger(__name__)
 
 REFUSAL = "Sorry, this is a private bot."
+MAX_REFUSED_REMEMBERED = 10_000  # strangers told once; the oldest are forgotten so a flood cannot grow it
 
 
 class AccessMiddleware(BaseMiddleware):
     def __init__(self, core: Core) -> None:
         self.core = core
-        self._refused: set[int] = set()
+        self._refused: OrderedDict[int, None] = OrderedDict()
 
     async def __call__(
         self,
@@ -32,7 +34,15 @@ class AccessMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event, Update)
+        if event.my_chat_member is not None:  # the bot itself was added or removed: handlers/membership.py decides
+            return await handler(event, data)
         user = data.get("event_from_user")
+        chat = data.get("event_chat")
+        if chat is not None and not self.core.serves_chat(chat.id, chat.type):
+            log.info("ignored update %s from chat %s (not in ALLOWED_CHATS)", event.update_id, chat.id)
+            if isinstance(event.event, CallbackQuery):
+                await event.event.answer(REFUSAL)
+            return None
         if self.core.is_allowed(user.id if user else None):
             return await handler(event, data)
         inner = event.event
@@ -40,7 +50,9 @@ class AccessMiddleware(BaseMiddleware):
         if isinstance(inner, CallbackQuery):
             await inner.answer(REFUSAL)
         elif isinstance(inner, Message) and inner.chat.type == "private" and user and user.id not in self._refused:
-            self._refused.add(user.id)  # one refusal per stranger, not one per message
+            self._refused[user.id] = None  # one refusal per stranger, not one per message
+            if len(self._refused) > MAX_REFUSED_REMEMBERED:
+                self._refused.popitem(last=False)
             await self.core.outboxes.send_text(key_of(inner), REFUSAL)
         return None
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import Core
+from bot.security.access import visible_sessions
 from bot.sessions.history import ResumeChoice, resume_choices
 from bot.sessions.keys import ChatKey
 from bot.util.paths import PathRefused, is_inside, resolve_directory
@@ -96,12 +97,16 @@ class ChatCommands:
         await self.core.runner.close_session(session)
         return f"↩️ Resumed <b>{esc(choice.title or short_id(choice.session_id))}</b> in <code>{esc(session.working_dir)}</code>."
 
-    async def sessions(self) -> str:
-        sessions = await self.core.manager.load_all()
+    async def _visible(self, key: ChatKey, user_id: int | None) -> list[ClaudeSession]:
+        return visible_sessions(await self.core.manager.load_all(), key, user_id, self.core.routes.members)
+
+    async def sessions(self, key: ChatKey, user_id: int | None) -> str:
+        sessions = await self._visible(key, user_id)
         members = SharingCommands(self.core).members_by_session()
         return sessions_text(sessions, self.core.settings.idle_cleanup_seconds, members)
 
-    async def cleanup(self) -> str:
-        removed = await self.core.manager.cleanup_idle(self.core.settings.idle_cleanup_seconds)
+    async def cleanup(self, key: ChatKey, user_id: int | None) -> str:
+        only = {session.name for session in await self._visible(key, user_id)}
+        removed = await self.core.manager.cleanup_idle(self.core.settings.idle_cleanup_seconds, only=only)
         for_each = "session was" if removed == 1 else "sessions were"
         return f"🧹 {removed} idle {for_each} removed."

@@ -143,11 +143,14 @@ class SessionManager:
                 return session
         return None
 
-    async def cleanup_idle(self, max_idle_seconds: float) -> int:
-        """Remove sessions idle longer than `max_idle_seconds` (memory and file); running ones stay."""
+    async def cleanup_idle(self, max_idle_seconds: float, only: set[str] | None = None) -> int:
+        """Remove sessions idle longer than `max_idle_seconds` (memory and file); running ones stay.
+        `only`: the names the asker may see; others are left alone."""
         now = time.time()
         removed = 0
         for session in await self.load_all():
+            if only is not None and session.name not in only:
+                continue
             if session.is_running or session.queue or session.idle_seconds(now) <= max_idle_seconds:
                 continue
             if self._in_use_by_links(session):

@@ -63,4 +63,5 @@ class SessionRecord(BaseModel):
     permission_mode: str | None = None
     model: str | None = None
     always_allow: list[dict] = Field(default_factory=list)
+    users: list[int] = Field(default_factory=list)  # who has written to it: /sessions in a private chat lists only theirs
     open_reply: OpenReply | None = None

@@ -55,7 +55,9 @@ class TurnScheduler:
         *,
         max_concurrent: int,
         build_prompt: PromptBuilder,
+        max_queued: int = 20,
     ) -> None:
+        self.max_queued = max_queued  # per session: a flood is refused, not queued without end
         self.runner = runner
         self.outboxes = outboxes
         self.build_prompt = build_prompt
@@ -72,8 +74,18 @@ class TurnScheduler:
 
     async def submit(self, session: ClaudeSession, turn: Turn) -> None:
         """Queue `turn`; tell the chat when it has to wait behind another turn."""
+        if len(session.queue) >= self.max_queued:
+            await self.outboxes.send_text(
+                turn.key,
+                f"{self.max_queued} messages are already waiting in this chat, so this one was not queued; "
+                "send it again once Claude has caught up.",
+                reply_to=turn.reply_to,
+            )
+            return
         turn.id = next(self._ids)
         self._turns[turn.id] = (session, turn)
+        if turn.user_id is not None and turn.user_id not in session.record.users:
+            session.record.users.append(turn.user_id)
         busy = session.is_running or bool(session.queue)
         session.queue.append(turn)
         session.touch()

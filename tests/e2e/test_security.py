@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.e2e.chat import ask
-from tests.e2e.harness import OWNER, BotProcess
+from tests.e2e.harness import FRIEND, OWNER, STRANGER, BotProcess
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
 
@@ -169,3 +169,30 @@ async def test_a_long_command_is_attached_whole_and_always_allow_covers_its_comm
     telegram.user_message(CHAT, OWNER, short)
     await telegram.wait_for(lambda: (bot.work_dir / "hi.txt").exists(), timeout=30)
     assert len([m for m in telegram.bot_messages(CHAT) if m.history[0].startswith("🔐")]) == 2  # not asked again
+
+
+async def test_the_bot_leaves_a_group_a_stranger_added_it_to(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    bot.extra_env["ALLOWED_CHATS"] = "-100400,-100500"
+    await bot.start()
+    telegram.add_bot_to_group(-100400, STRANGER, title="Trap")
+    await telegram.wait_for(lambda: not telegram.is_member(-100400), timeout=15)
+    telegram.add_bot_to_group(-100500, OWNER, title="Team")  # an allowed user's group stays …
+    telegram.add_bot_to_group(-100600, OWNER, title="Unlisted")  # … unless ALLOWED_CHATS leaves it out
+    await telegram.wait_for(lambda: not telegram.is_member(-100600), timeout=15)
+    await ask(telegram, -100500, "hello team", "echo: hello team", chat_type="group", chat_title="Team")
+    assert telegram.is_member(-100500)
+    assert telegram.bot_messages(-100400) == [] and telegram.bot_messages(-100600) == []
+    assert [m.text for m in telegram.bot_messages(-100500)] == ["echo: hello team"]  # no reply to the service message
+
+
+async def test_sessions_shows_only_what_the_asker_may_see(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    await ask(telegram, OWNER, "owner private", "echo: owner private")
+    await ask(telegram, FRIEND, "friend private", "echo: friend private", user=FRIEND)
+    await ask(telegram, -100700, "in the group", "echo: in the group", chat_type="group", chat_title="Team")
+    mine = await ask(telegram, FRIEND, "/sessions", "session", user=FRIEND)
+    assert str(FRIEND) in mine and str(OWNER) not in mine and "Team" not in mine and "1 session" in mine
+    group = await ask(telegram, -100700, "/sessions", "session", chat_type="group", chat_title="Team")
+    assert str(OWNER) not in group and str(FRIEND) not in group and "Team" in group
+    owner = await ask(telegram, OWNER, "/sessions", "session")
+    assert str(FRIEND) not in owner and "Team" in owner and "2 sessions" in owner  # the owner wrote in the group

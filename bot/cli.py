@@ -26,7 +26,9 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.config import Settings, config_files, default_session_dir
+from bot.security.ownership import foreign_owner
 from bot.sessions.keys import ChatKey
+from bot.turns.delimit import SOURCE
 from bot.sessions.links import Link, LinkError, LinksFileError, LinkStore
 
 BAD_INPUT = 2
@@ -84,8 +86,16 @@ def _load(settings_class: type[S]) -> S:
         raise Refused(f"config error: {message}", BAD_INPUT) from None
 
 
+def _same_user(session_dir: Path) -> None:
+    """Files made by another user (root, say) in SESSION_DIR would lock the running bot out of them."""
+    problem = foreign_owner(session_dir)
+    if problem:
+        raise Refused(f"error: {problem}; run this command as that user", BAD_INPUT)
+
+
 def _store() -> LinkStore:
     settings = _load(IdentitySettings)
+    _same_user(settings.session_dir)
     return LinkStore(settings.session_dir, settings.session_chat_groups)
 
 
@@ -140,6 +150,7 @@ def _notify(options: argparse.Namespace) -> None:
     from bot.turns.mirror import MirrorSettings, mirror_to_session
 
     settings = _load(MirrorSettings)
+    _same_user(settings.session_dir)
     try:
         message_id = asyncio.run(mirror_to_session(options.chat, options.text, options.source, settings=settings))
     except TelegramAPIError as exc:
@@ -171,10 +182,17 @@ def _parser() -> _Parser:
 
     notify = commands.add_parser("notify", help="send a message to a chat and let Claude know it was sent")
     notify.add_argument("--chat", type=_chat_key, required=True, metavar="KEY")
-    notify.add_argument("--source", default="notify", help="who sent it, as Claude will be told (default: notify)")
+    notify.add_argument("--source", default="notify", type=_source,
+                        help="who sent it, one short word (letters, digits, _ . -) as Claude will be told (default: notify)")
     notify.add_argument("text")
     notify.set_defaults(run=_notify)
     return parser
+
+
+def _source(text: str) -> str:
+    if not SOURCE.match(text):
+        raise argparse.ArgumentTypeError("a source is one word of up to 32 letters, digits, '_', '.' or '-'")
+    return text
 
 
 def _glue_chat_values(args: list[str]) -> list[str]:

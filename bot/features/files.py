@@ -193,7 +193,7 @@ class FileTransfers:
                 await upload.download(writer)
         except TooLarge:
             path.unlink(missing_ok=True)
-            await self._say(turn, f"That file is larger than {megabytes(self.max_upload_bytes)}; {too_large}.")
+            await self._say(turn, f"That file is too large; {too_large}.")
             return
         except Exception as exc:
             path.unlink(missing_ok=True)

@@ -9,6 +9,7 @@ directory must be one of the places the operator allowed.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,8 +22,11 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def installation_dirs() -> list[tuple[str, Path]]:
-    """The bot's code and, when it runs in one, its virtual environment."""
+    """The bot's code (both its packages) and, when it runs in one, its virtual environment."""
     dirs = [("the bot's installation", Path(bot.__file__).resolve().parent)]
+    handlers = importlib.util.find_spec("handlers")  # found, not imported: it pulls in aiogram
+    if handlers is not None and handlers.origin:
+        dirs.append(("the bot's installation", Path(handlers.origin).resolve().parent))
     if sys.prefix != sys.base_prefix:
         dirs.append(("the bot's virtual environment", Path(sys.prefix).resolve()))
     return dirs

@@ -116,3 +116,10 @@ def test_the_bot_settings_leave_the_environment() -> None:
         ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CONFIG_DIR", "PATH", "HOME", "LANG", "HTTPS_PROXY", "IS_SANDBOX"]
     )
     assert "TELEGRAM_BOT_TOKEN" in removed and "telegram_api_url" in removed
+
+
+def test_both_packages_of_the_bot_count_as_its_installation() -> None:
+    from bot.security.layout import installation_dirs
+
+    paths = [path for _, path in installation_dirs()]
+    assert ROOT / "bot" in paths and ROOT / "handlers" in paths

@@ -93,9 +93,10 @@ def main() -> None:
     from bot.security.environment import remove_bot_settings
 
     settings = load_settings()
+    log_level = os.environ.get("LOG_LEVEL", "INFO").upper()
     remove_bot_settings()  # Claude Code inherits this environment: no token, no setting of the bot
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        level=log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

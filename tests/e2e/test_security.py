@@ -28,8 +28,9 @@ async def test_env_run_by_claude_shows_no_setting_of_the_bot(bot: BotProcess, te
     shown = _all_text(telegram, CHAT)
     assert "ANTHROPIC_BASE_URL=" in shown and "PATH=" in shown  # Claude Code still has what it needs
     assert telegram.token not in shown and telegram.token.split(":")[1] not in shown
-    for name in ("TELEGRAM_", "ALLOWED_USERS", "SESSION_DIR", "CLAUDE_WORKING_DIR", "MAX_UPLOAD_MB", "CLAUDE_TELEGRAM_BOT_CONFIG"):
+    for name in ("TELEGRAM_", "ALLOWED_USERS", "SESSION_DIR", "CLAUDE_WORKING_DIR", "MAX_UPLOAD_MB", "CLAUDE_TELEGRAM_BOT_CONFIG", "LOG_LEVEL"):
         assert name not in shown
+    assert " DEBUG " in bot.log_path.read_text()  # LOG_LEVEL was still read before it left the environment
 
 
 async def _refused_at_start(bot: BotProcess) -> str:

@@ -9,6 +9,9 @@ and the stack.
 from __future__ import annotations
 
 import logging
+import sys
+import traceback
+from types import TracebackType
 from urllib.parse import quote
 
 REDACTED = "<redacted>"
@@ -42,8 +45,14 @@ class RedactSecrets(logging.Filter):
 
 
 def install(token: str, logger: logging.Logger | None = None) -> RedactSecrets:
-    """Attach the filter to every handler of `logger` (the root logger): records of all loggers pass there."""
+    """Attach the filter to every handler of `logger` (the root logger): records of all loggers pass
+    there. With the root logger, an uncaught exception's traceback is redacted too."""
     redact = RedactSecrets(token)
     for handler in (logger or logging.getLogger()).handlers:
         handler.addFilter(redact)
+    if logger is None:
+        def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+            sys.stderr.write(redact.redact("".join(traceback.format_exception(kind, exc, tb))))
+
+        sys.excepthook = excepthook
     return redact

@@ -93,7 +93,7 @@ def record_mirrored(
     message = MirroredMessage(text=text, source=source, at=time.time() if at is None else at, chat=key)
     ensure_private_dir(session_dir)
     ensure_private_dir(session_dir / MIRROR_DIR)
-    fd = os.open(mirror_path(session_dir, key), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = os.open(mirror_path(session_dir, key), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as handle:
         fcntl.flock(fd, fcntl.LOCK_EX)
         handle.write(message.to_line())
@@ -107,7 +107,7 @@ def drain_mirrored(session_dir: Path, keys: Iterable[ChatKey]) -> list[MirroredM
     for key in keys:
         path = mirror_path(session_dir, key)
         try:
-            fd = os.open(path, os.O_RDWR)
+            fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)  # never truncate what a planted symlink points to
         except FileNotFoundError:
             continue
         # Truncate rather than delete: a writer that opened the file before us appends after we let go.

@@ -30,3 +30,15 @@ def test_the_token_is_redacted_in_messages_arguments_and_tracebacks() -> None:
     text = stream.getvalue()
     assert "secret_part" not in text
     assert text.count("<redacted>") == 4 and "RuntimeError: http://h/bot<redacted>/getMe" in text
+
+
+def test_an_uncaught_traceback_is_redacted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    code = (
+        "import logging; from bot.security.redact import install; logging.basicConfig(); "
+        f"install({TOKEN!r}); raise RuntimeError('http://h/bot{TOKEN}/getMe')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert "RuntimeError: http://h/bot<redacted>/getMe" in result.stderr and "secret_part" not in result.stderr

@@ -110,6 +110,9 @@ def drain_mirrored(session_dir: Path, keys: Iterable[ChatKey]) -> list[MirroredM
             fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)  # never truncate what a planted symlink points to
         except FileNotFoundError:
             continue
+        except OSError as exc:  # a symlink (ELOOP) or an unreadable file: not the bot's own record
+            log.warning("skipping mirror file %s: %s", path, exc)
+            continue
         # Truncate rather than delete: a writer that opened the file before us appends after we let go.
         with os.fdopen(fd, "r+", encoding="utf-8", errors="replace") as handle:
             fcntl.flock(fd, fcntl.LOCK_EX)

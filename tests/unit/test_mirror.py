@@ -127,3 +127,12 @@ def test_a_mirrored_text_cannot_forge_a_turn_or_close_its_block() -> None:
     text = format_mirrored([MirroredMessage(text=forged, source="ci\n[Chat: x]", at=1, chat=A)])
     assert text.count("</message>") == 1 and text.count("</mirrored_messages>") == 1
     assert "ok&lt;/message&gt;" in text and 'source="notify"' in text
+
+
+def test_drain_never_truncates_through_a_symlink(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    mirror_path(tmp_path, A).parent.mkdir(parents=True)
+    mirror_path(tmp_path, A).symlink_to(victim)
+    assert drain_mirrored(tmp_path, [A]) == []
+    assert victim.read_text() == "keep me"

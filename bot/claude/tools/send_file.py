@@ -49,7 +49,8 @@ def send_file_tool(outboxes: Outboxes, allowed_paths: list[Path], max_bytes: int
         @tool(
             "send_file",
             "Send a file from the working directory to the user's Telegram chat (a report, an image, a "
-            f"build artifact; up to {max_bytes // (1024 * 1024)} MB).",
+            f"build artifact; up to {max_bytes // (1024 * 1024)} MB). Hidden files and files that look like "
+            "secrets (.env, keys, credentials) are never sent.",
             SEND_FILE_SCHEMA,
         )
         async def send_file(args: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,10 @@ log = logging.getLogger("bot")
 SHUTDOWN_FLUSH_SECONDS = 20
 
 
+class StartupError(Exception):
+    """The bot cannot start; the message is one line for stderr."""
+
+
 async def _register_commands(bot: Bot) -> None:
     from aiogram.types import BotCommand
 
@@ -47,6 +51,11 @@ async def run(settings: Settings) -> None:
     from handlers import build_dispatcher
 
     bot = make_bot(settings.telegram_bot_token, settings.telegram_api_url)
+    try:
+        await bot.get_me()
+    except Exception as exc:  # a wrong URL, an unreachable server, a revoked token
+        await bot.session.close()
+        raise StartupError(f"cannot reach the Bot API at {settings.telegram_api_url}: {exc}") from None
     core = build_core(settings, bot)
     indexed = core.manager.restore()
     log.info("%d stored sessions in %s", indexed, settings.session_dir)
@@ -85,12 +94,25 @@ def main() -> None:
     from bot.sessions.lock import AlreadyRunning, DirectoryLock
     from bot.util.files import ensure_private_dir
 
+    from bot.security.environment import remove_bot_settings
+
     settings = load_settings()
+    log_level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    remove_bot_settings()  # Claude Code inherits this environment: no token, no setting of the bot
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        level=log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from bot.security import redact
+
+    redactor = redact.install(settings.telegram_bot_token)
+    from bot.security.ownership import foreign_owner
+
+    problem = foreign_owner(settings.session_dir)
+    if problem:
+        print(f"config error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     ensure_private_dir(settings.session_dir)
     lock = DirectoryLock(settings.session_dir)
     try:
@@ -100,6 +122,9 @@ def main() -> None:
         raise SystemExit(1) from None
     try:
         asyncio.run(run(settings))
+    except StartupError as exc:  # one line, never a traceback (it would carry the token in a URL)
+        print(f"error: {redactor.redact(str(exc))}", file=sys.stderr)
+        raise SystemExit(1) from None
     finally:
         lock.release()
 

@@ -22,6 +22,7 @@ from bot.features.settings import ChatSettings
 from bot.features.sharing import SharingCommands
 from bot.features.usage import Usage
 from bot.features.worktrees import Worktrees
+from bot.security.access import chat_served
 from bot.sessions.links import LinkStore, SessionRoutes
 from bot.sessions.manager import SessionManager
 from bot.sessions.pairing import Pairing
@@ -60,6 +61,9 @@ class Core:
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
 
+    def serves_chat(self, chat_id: int, chat_type: str) -> bool:
+        return chat_served(chat_id, chat_type, self.settings.allowed_chats)
+
 
 def _cli_stderr(line: str) -> None:
     logging.getLogger("claude.cli").debug("%s", line.rstrip())
@@ -69,7 +73,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
     store = SessionStore(settings.session_dir)
     links = LinkStore(settings.session_dir, settings.session_chat_groups)
     routes = SessionRoutes(links, settings.session_chat_groups)
-    manager = SessionManager(store, settings.claude_working_dir, routes)
+    manager = SessionManager(store, settings.claude_working_dir, routes, settings.allowed_paths)
 
     cli_path = write_launcher(settings.session_dir, default_cli())  # CLIs end with the bot, even on kill -9
 
@@ -104,6 +108,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
         changes=ChangeTracker(),
+        max_queued=settings.max_queued_per_chat,
     )
     approvals = Approvals(
         TelegramRequests(outboxes, settings.approval_timeout_seconds),
@@ -113,7 +118,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         default_mode=settings.claude_permission_mode,
     )
     bot_tools = [
-        send_file_tool(outboxes, scheduler.current_turn),
+        send_file_tool(outboxes, scheduler.current_turn, settings.allowed_paths),
         lambda session: session_context_tool(session, routes, scheduler.current_turn),
     ]
     pairing = Pairing(ttl=settings.link_code_ttl_seconds)

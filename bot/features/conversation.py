@@ -17,9 +17,10 @@ from bot.sessions.history import ResumeChoice, resume_choices
 from bot.sessions.keys import ChatKey
 from bot.sessions.links import SessionRoutes
 from bot.sessions.manager import SessionManager
+from bot.security.access import visible_sessions
 from bot.sessions.session import ClaudeSession
 from bot.turns.scheduler import TurnScheduler
-from bot.util.paths import resolve_directory
+from bot.util.paths import is_inside, resolve_directory
 from bot.util.text import esc
 
 
@@ -112,20 +113,26 @@ class ChatCommands:
         choice = choices.get(session_id)
         if choice is None:
             return "That conversation is no longer available to this chat."
+        if choice.working_dir and not is_inside(Path(choice.working_dir).resolve(), self.roots):
+            return f"That conversation ran in <code>{esc(choice.working_dir)}</code>, outside the allowed directories."
         await self.scheduler.stop(session)  # a turn still running would answer from the old conversation
         session.switch_to(choice.session_id, choice.title, choice.working_dir)
         await self.runner.close_session(session)
         return f"↩️ Resumed <b>{esc(choice.title or short_id(choice.session_id))}</b> in <code>{esc(session.working_dir)}</code>."
 
-    async def sessions(self) -> str:
-        sessions = await self.manager.load_all()
+    async def _visible(self, key: ChatKey, user_id: int | None) -> list[ClaudeSession]:
+        return visible_sessions(await self.manager.load_all(), key, user_id, self.routes.members)
+
+    async def sessions(self, key: ChatKey, user_id: int | None) -> str:
+        sessions = await self._visible(key, user_id)
         found = await asyncio.gather(*(branch_of(s.working_dir) for s in sessions))
         branches = {s.name: b for s, b in zip(sessions, found, strict=True) if b}
         return sessions_text(
             sessions, self.scheduler.activity, self.idle_cleanup_seconds, self.sharing.members_by_session(), branches
         )
 
-    async def cleanup(self) -> str:
-        removed = await self.manager.cleanup_idle(self.idle_cleanup_seconds, self.scheduler.is_busy)
+    async def cleanup(self, key: ChatKey, user_id: int | None) -> str:
+        only = {session.name for session in await self._visible(key, user_id)}
+        removed = await self.manager.cleanup_idle(self.idle_cleanup_seconds, self.scheduler.is_busy, only=only)
         for_each = "session was" if removed == 1 else "sessions were"
         return f"🧹 {removed} idle {for_each} removed."

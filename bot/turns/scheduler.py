@@ -54,11 +54,13 @@ class TurnScheduler:
         max_concurrent: int,
         build_prompt: PromptBuilder,
         changes: ChangeWatcher | None = None,
+        max_queued: int = 20,
     ) -> None:
         self.runner = runner
         self.view = view
         self.build_prompt = build_prompt
         self.changes = changes
+        self.max_queued = max_queued  # per session
         self.max_concurrent = max_concurrent
         self._slots = asyncio.Semaphore(max_concurrent)
         self._running = 0
@@ -102,8 +104,13 @@ class TurnScheduler:
     async def submit(self, session: ClaudeSession, turn: Turn) -> None:
         """Queue `turn`; tell the chat when it has to wait behind another turn."""
         live = self._live_for(session)
+        if len(live.queue) >= self.max_queued:  # a flood is refused, not queued without end
+            await self.view.queue_full(turn, self.max_queued)
+            return
         turn.id = next(self._ids)
         self._turns[turn.id] = (session, turn)
+        if turn.user_id is not None and turn.user_id not in session.record.users:
+            session.record.users.append(turn.user_id)  # who wrote: /sessions in a private chat lists only theirs
         busy = live.busy
         live.queue.append(turn)
         session.touch()

@@ -95,7 +95,8 @@ async def test_second_process_on_the_same_session_dir_refuses(bot: BotProcess, t
 
 async def test_commands_menu_status_sessions_and_cleanup(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     bot.session_dir.mkdir(parents=True, mode=0o700)
-    old = {"version": 1, "name": "-100700", "chat_id": -100700, "working_dir": str(bot.work_dir), "last_activity": time.time() - 90_000}
+    # A group session the owner has written in: /sessions in the owner's private chat lists it.
+    old = {"version": 1, "name": "-100700", "chat_id": -100700, "working_dir": str(bot.work_dir), "last_activity": time.time() - 90_000, "users": [OWNER]}
     (bot.session_dir / "-100700.json").write_text(json.dumps(old))
     await bot.start()
     assert {c["command"] for c in telegram.commands()} >= {"start", "help", "new", "status", "cd", "resume", "stop", "sessions"}

@@ -942,6 +942,7 @@ class _Chat:
     threads: set[int] = field(default_factory=set)  # known topics (General is implicit)
     topic_names: dict[int, str] = field(default_factory=dict)
     blocked: bool = False
+    member: bool = True  # the bot is in the chat (leaveChat ends that)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -1198,6 +1199,7 @@ class TelegramStandin(Served):
         self._webhook_url = ""
 
         self._faults: list[_Fault] = []
+        self._download_failures: list[int] = []  # statuses the next file downloads get
         self._flood_every = 0
         self._flood_retry_after = 1
         self._flood_counter = 0
@@ -1230,6 +1232,7 @@ class TelegramStandin(Served):
             ("getChat", self._get_chat),
             ("setMessageReaction", self._set_message_reaction),
             ("createForumTopic", self._create_forum_topic),
+            ("leaveChat", self._leave_chat),
             ("close", lambda p: True),
             ("logOut", lambda p: True),
         ):
@@ -1392,6 +1395,10 @@ class TelegramStandin(Served):
         """
         self._faults.append(_Fault(method.lower() if method else None, count, error_code, retry_after, description))
 
+    def fail_downloads(self, count: int = 1, status: int = 502) -> None:
+        """The next `count` downloads from the file URL (`/file/bot<token>/<path>`) get `status`."""
+        self._download_failures.extend([status] * count)
+
     def flood(self, *, every: int, retry_after: int = 1) -> None:
         """Every Nth sending call gets 429 retry_after (every=0 turns it off)."""
         self._flood_every = every
@@ -1405,6 +1412,30 @@ class TelegramStandin(Served):
             raise ValueError(f"unknown outage mode {mode!r}")
         self._down = mode if down else None
         self._notify()
+
+    def add_bot_to_group(
+        self, chat_id: int, user_id: int, *, chat_type: str = "group", title: str | None = None, first_name: str = "Tester"
+    ) -> None:
+        """A user adds the bot to a group, as Telegram reports it: a `my_chat_member` update (left → member)
+        and, in the group, the service message `new_chat_members` (plus the legacy single-member fields)."""
+        chat = self._ensure_chat(chat_id, chat_type, False, title, None, None)
+        chat.member = True
+        user = self._user(user_id, first_name)
+        bot = self._bot_user()
+        self._push_update({"my_chat_member": {
+            "chat": chat.to_json(),
+            "from": user,
+            "date": int(time.time()),
+            "old_chat_member": {"user": bot, "status": "left"},
+            "new_chat_member": {"user": bot, "status": "member"},
+        }})
+        content: dict[str, Any] = {"new_chat_members": [bot]}
+        if chat_type == "group":
+            content.update(new_chat_member=bot, new_chat_participant=bot)
+        self._push_user_message(chat_id, user_id, content, chat_type=chat_type, chat_title=title, first_name=first_name)
+
+    def is_member(self, chat_id: int) -> bool:
+        return self._chat(chat_id).member
 
     def block_bot(self, chat_id: int, blocked: bool = True) -> None:
         """The user of a private chat blocks (or unblocks) the bot: sends get 403."""
@@ -1597,6 +1628,8 @@ class TelegramStandin(Served):
         reply_to_message_id: int | None = None,
     ) -> dict[str, Any]:
         chat = self._ensure_chat(chat_id, chat_type, is_forum, chat_title, first_name, username)
+        if not chat.member:
+            raise ValueError(f"the bot left chat {chat_id}: Telegram would not deliver this message")
         user = self._user(user_id, first_name, username)
         if chat.is_forum and thread_id == 1:
             thread_id = None  # the General topic: Telegram sends no thread id
@@ -1729,6 +1762,9 @@ class TelegramStandin(Served):
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         stored = self._files_by_path.get(path)
+        if self._download_failures:
+            status = self._download_failures.pop(0)
+            return web.json_response({"ok": False, "error_code": status, "description": "Injected failure"}, status=status)
         if stored is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         return web.Response(body=stored.content, content_type=stored.mime_type or "application/octet-stream")
@@ -1960,6 +1996,8 @@ class TelegramStandin(Served):
             raise bad_request("chat not found")
         if chat.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if not chat.member:
+            raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
         return chat
 
     def _target_thread(self, chat: _Chat, p: _Params) -> int | None:
@@ -2193,6 +2231,22 @@ class TelegramStandin(Served):
         if (p.get_str("action") or "") not in CHAT_ACTIONS:
             raise bad_request("wrong parameter action in request")
         self._target_thread(chat, p)
+        return True
+
+    def _leave_chat(self, p: _Params) -> bool:
+        chat = self._target_chat(p)  # 403 when it is not a member any more
+        if chat.type == "private":
+            raise bad_request("chat member status can't be changed in private chats")
+        chat.member = False
+        bot = self._bot_user()
+        # Telegram reports the bot's own departure too, with the bot as the actor.
+        self._push_update({"my_chat_member": {
+            "chat": chat.to_json(),
+            "from": bot,
+            "date": int(time.time()),
+            "old_chat_member": {"user": bot, "status": "member"},
+            "new_chat_member": {"user": bot, "status": "left"},
+        }})
         return True
 
     def _create_forum_topic(self, p: _Params) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.e2e.chat import ask
-from tests.e2e.harness import OWNER, BotProcess
+from tests.e2e.harness import OWNER, ROOT, BotProcess
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
 
@@ -84,7 +84,7 @@ async def test_corrupt_session_file_does_not_stop_the_bot(bot: BotProcess, teleg
 async def test_second_process_on_the_same_session_dir_refuses(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     await bot.start()
     second = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=bot.tmp, env=bot.env(),
+        sys.executable, "-m", "bot", cwd=bot.tmp, env={**bot.env(), "PYTHONPATH": str(ROOT)},  # this tree's bot
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(second.communicate(), timeout=60)

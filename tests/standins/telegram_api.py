@@ -1422,13 +1422,7 @@ class TelegramStandin(Served):
         chat.member = True
         user = self._user(user_id, first_name)
         bot = self._bot_user()
-        self._push_update({"my_chat_member": {
-            "chat": chat.to_json(),
-            "from": user,
-            "date": int(time.time()),
-            "old_chat_member": {"user": bot, "status": "left"},
-            "new_chat_member": {"user": bot, "status": "member"},
-        }})
+        self._push_bot_membership(chat, user, "left", "member")
         content: dict[str, Any] = {"new_chat_members": [bot]}
         if chat_type == "group":
             content.update(new_chat_member=bot, new_chat_participant=bot)
@@ -2238,16 +2232,20 @@ class TelegramStandin(Served):
         if chat.type == "private":
             raise bad_request("chat member status can't be changed in private chats")
         chat.member = False
-        bot = self._bot_user()
         # Telegram reports the bot's own departure too, with the bot as the actor.
+        self._push_bot_membership(chat, self._bot_user(), "member", "left")
+        return True
+
+    def _push_bot_membership(self, chat: _Chat, actor: dict[str, Any], old: str, new: str) -> None:
+        """A `my_chat_member` update: the bot's own status in `chat` changed from `old` to `new`, by `actor`."""
+        bot = self._bot_user()
         self._push_update({"my_chat_member": {
             "chat": chat.to_json(),
-            "from": bot,
+            "from": actor,
             "date": int(time.time()),
-            "old_chat_member": {"user": bot, "status": "member"},
-            "new_chat_member": {"user": bot, "status": "left"},
+            "old_chat_member": {"user": bot, "status": old},
+            "new_chat_member": {"user": bot, "status": new},
         }})
-        return True
 
     def _create_forum_topic(self, p: _Params) -> dict[str, Any]:
         chat = self._target_chat(p)

@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def _run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ALLOWED_", "CLAUDE_", "SESSION_"))}
     return subprocess.run(
-        [sys.executable, "-m", "bot"], env={**clean, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot"], env={**clean, "PYTHONPATH": str(ROOT), **env}, cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
 
 

@@ -217,3 +217,18 @@ async def test_claude_codes_commands_from_the_outcome_are_kept_with_their_direct
     await until(lambda: not scheduler.is_busy(session))
     record = session.record
     assert (record.claude_commands, record.claude_skills, record.claude_commands_dir) == (["compact", "greet"], ["tidy"], "/tmp")
+
+
+async def test_a_full_queue_refuses_the_next_message_and_who_wrote_is_recorded(store, runner, view) -> None:
+    scheduler = TurnScheduler(runner, view, max_concurrent=4, build_prompt=prompt_of, max_queued=2)
+    session = session_named(store)
+    gate = runner.gated("a")
+    await scheduler.submit(session, Turn(key=CHAT, prompt="a", user_id=5))
+    await until(lambda: runner.started == ["a"])
+    for prompt, user in (("b", 6), ("c", 5), ("d", 7)):
+        await scheduler.submit(session, Turn(key=CHAT, prompt=prompt, user_id=user))
+    assert ("queue full", "d", 2) in view.shown and scheduler.activity(session).queued == 2
+    assert session.record.users == [5, 6]  # the refused writer is not recorded
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
+    assert runner.started == ["a", "b", "c"]

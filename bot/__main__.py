@@ -104,6 +104,8 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # asyncio's one debug line ("Using selector") would precede a start-up error that must stay one line.
+    logging.getLogger("asyncio").setLevel(max(logging.INFO, logging.getLogger().level))
     from bot.security import redact
 
     redactor = redact.install(settings.telegram_bot_token)

@@ -192,12 +192,27 @@ def main() -> None:
     from bot.sessions.lock import AlreadyRunning, DirectoryLock
     from bot.util.files import ensure_private_dir
 
+    from bot.security.environment import remove_bot_settings
+
     settings = load_settings()
+    log_level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    remove_bot_settings()  # Claude Code inherits this environment: no token, no setting of the bot
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        level=log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # asyncio's one debug line ("Using selector") would precede a start-up error that must stay one line.
+    logging.getLogger("asyncio").setLevel(max(logging.INFO, logging.getLogger().level))
+    from bot.security import redact
+
+    redactor = redact.install(settings.telegram_bot_token)
+    from bot.security.ownership import foreign_owner
+
+    problem = foreign_owner(settings.session_dir)
+    if problem:
+        print(f"config error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     ensure_private_dir(settings.session_dir)
     lock = DirectoryLock(settings.session_dir)
     try:
@@ -207,8 +222,8 @@ def main() -> None:
         raise SystemExit(1) from None
     try:
         asyncio.run(run(settings))
-    except StartRefused as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except StartRefused as exc:  # one line, never a traceback (it would carry the token in a URL)
+        print(f"error: {redactor.redact(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None
     finally:
         lock.release()

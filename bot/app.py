@@ -25,6 +25,7 @@ from bot.features.sharing import SharingCommands
 from bot.sessions.inbox import Inbox
 from bot.features.usage import Usage
 from bot.features.worktrees import Worktrees
+from bot.security.access import chat_served
 from bot.sessions.links import LinkStore, SessionRoutes
 from bot.sessions.manager import SessionManager
 from bot.sessions.pairing import Pairing
@@ -64,13 +65,16 @@ class Core:
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
 
+    def serves_chat(self, chat_id: int, chat_type: str) -> bool:
+        return chat_served(chat_id, chat_type, self.settings.allowed_chats)
+
 
 def build_core(settings: Settings, bot: Bot) -> Core:
     store = SessionStore(settings.session_dir)
     inbox = Inbox(settings.session_dir)
     links = LinkStore(settings.session_dir, settings.session_chat_groups)
     routes = SessionRoutes(links, settings.session_chat_groups)
-    manager = SessionManager(store, settings.claude_working_dir, routes)
+    manager = SessionManager(store, settings.claude_working_dir, routes, settings.allowed_paths)
 
     cli_path = write_launcher(settings.session_dir, default_cli())  # CLIs end with the bot, even on kill -9
     cli_stderr = StderrTail()
@@ -108,6 +112,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         build_prompt=PromptBuilder(settings.session_dir, routes),
         inbox=inbox,
         changes=ChangeTracker(),
+        max_queued=settings.max_queued_per_chat,
     )
     approvals = Approvals(
         TelegramRequests(outboxes, settings.approval_timeout_seconds),
@@ -118,7 +123,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         waiting=scheduler.waiting_for_answer,
     )
     bot_tools = [
-        send_file_tool(outboxes, scheduler.current_turn),
+        send_file_tool(outboxes, scheduler.current_turn, settings.allowed_paths),
         lambda session: session_context_tool(session, routes, scheduler.current_turn),
     ]
     pairing = Pairing(ttl=settings.link_code_ttl_seconds)

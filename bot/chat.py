@@ -84,6 +84,10 @@ class TurnsView(Protocol):
 
     async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None: ...
 
+    async def queue_full(self, turn: Turn, limit: int) -> None:
+        """`limit` turns already wait in the session, so this one was not queued."""
+        ...
+
     def cancelled(self, turn: Turn) -> None: ...
 
     def after_restart(self, turn: Turn) -> None:
@@ -106,6 +110,10 @@ class RequestsView(Protocol):
 
     async def show_request(self, request: ApprovalRequest) -> int | None:
         """The request and its choices; returns the message id (None: it could not be shown)."""
+        ...
+
+    async def attach_input(self, request: ApprovalRequest, text: str) -> None:
+        """The whole input of a request shown cut (``request.fits`` is false), next to the request."""
         ...
 
     def update_request(self, request: ApprovalRequest) -> None:

@@ -6,7 +6,7 @@
     python -m bot identity unlink ID
     python -m bot notify --chat KEY [--source NAME] TEXT
 
-`identity` needs only SESSION_DIR (environment or `.env`); `notify` also needs
+`identity` needs only SESSION_DIR (environment or the configuration file); `notify` also needs
 TELEGRAM_BOT_TOKEN. Exit status: 0 done, 1 failed (delivery, unreadable file), 2 bad input;
 every error is one line on stderr.
 """
@@ -20,13 +20,16 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode
 
-from bot.config import OperatorSettings, Settings, config_error
+from bot.config import OperatorSettings, Settings, config_error, config_files
+from bot.security.ownership import foreign_owner
 from bot.sessions.keys import ChatKey
+from bot.turns.delimit import SOURCE
 from bot.sessions.links import Link, LinkError, LinksFileError, LinkStore
 from bot.turns.mirror import DeliveryFailed, MirrorSettings, parts_to_send
 
@@ -73,13 +76,21 @@ def _chat_key(text: str) -> ChatKey:
 
 def _load(settings_class: type[S]) -> S:
     try:
-        return settings_class()
+        return settings_class(_env_file=config_files())  # type: ignore[call-arg]
     except ValidationError as exc:
         raise CliError(config_error(exc), BAD_INPUT) from None
 
 
+def _same_user(session_dir: Path) -> None:
+    """Files made by another user (root, say) in SESSION_DIR would lock the running bot out of them."""
+    problem = foreign_owner(session_dir)
+    if problem:
+        raise CliError(f"error: {problem}; run this command as that user", BAD_INPUT)
+
+
 def _store() -> LinkStore:
     settings = _load(IdentitySettings)
+    _same_user(settings.session_dir)
     return LinkStore(settings.session_dir, settings.session_chat_groups)
 
 
@@ -129,6 +140,7 @@ def _unlink(options: argparse.Namespace) -> None:
 
 def _notify(deliver: Deliver | None, options: argparse.Namespace) -> None:
     settings = _load(MirrorSettings)
+    _same_user(settings.session_dir)
     parts_to_send(options.text)  # an empty text is bad input, found before connecting
     if deliver is None:
         raise CliError("error: notify needs the Telegram delivery that `python -m bot notify` provides", FAILED)
@@ -163,10 +175,17 @@ def _parser(deliver: Deliver | None) -> _Parser:
 
     notify = commands.add_parser("notify", help="send a message to a chat and let Claude know it was sent")
     notify.add_argument("--chat", type=_chat_key, required=True, metavar="KEY")
-    notify.add_argument("--source", default="notify", help="who sent it, as Claude will be told (default: notify)")
+    notify.add_argument("--source", default="notify", type=_source,
+                        help="who sent it, one short word (letters, digits, _ . -) as Claude will be told (default: notify)")
     notify.add_argument("text")
     notify.set_defaults(run=partial(_notify, deliver))
     return parser
+
+
+def _source(text: str) -> str:
+    if not SOURCE.match(text):
+        raise argparse.ArgumentTypeError("a source is one word of up to 32 letters, digits, '_', '.' or '-'")
+    return text
 
 
 def _glue_chat_values(args: list[str]) -> list[str]:

@@ -1,19 +1,26 @@
-"""Settings from the environment (and a `.env` file if present)."""
+"""Settings from the environment and a configuration file.
+
+The file is the one named by TG_CLAUDE_CODE_CONFIG, else `config.env` in the per-user
+configuration directory (~/.config/tg-claude-code/), plus a `.env` in the directory the bot
+starts in (the older set-up); the start-up layout check refuses any of them inside a workspace.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.claude.cli_limits import refused_modes
+from bot.security.layout import layout_problem
 from bot.sessions.keys import ChatKey
 from bot.util.memory import available_memory, live_clients_for
 
@@ -21,6 +28,7 @@ PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 
 DEFAULT_API_URL = "https://api.telegram.org"
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+CONFIG_ENV = "TG_CLAUDE_CODE_CONFIG"  # names the configuration file, instead of the per-user one
 GROUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # group names become file names
 
 
@@ -35,6 +43,22 @@ def default_session_dir() -> Path:
     if old.is_dir():
         return old
     return Path(platformdirs.user_data_dir(APP_NAME)) / "sessions"
+
+
+def user_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.env"
+
+
+def config_files() -> list[Path]:
+    """The configuration files settings are read from, lowest priority first (the environment wins over all)."""
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        return [Path(explicit).expanduser()]
+    return [Path(".env"), user_config_file()]
+
+
+def existing_config_files() -> list[Path]:
+    return [path.resolve() for path in config_files() if path.is_file()]
 
 
 def _split_csv(value: object) -> object:
@@ -61,10 +85,13 @@ class Settings(BaseSettings):
     telegram_bot_token: str = Field(min_length=1)
     allowed_users: Annotated[list[int], NoDecode] = Field(min_length=1)
     telegram_api_url: str = DEFAULT_API_URL
+    # Groups (and channels) served; empty: any group an allowed user writes in. Private chats of ALLOWED_USERS always.
+    allowed_chats: Annotated[list[int], NoDecode] = Field(default_factory=list)
     claude_working_dir: Path = Field(default_factory=Path.cwd)
     allowed_paths: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     session_dir: Path = Field(default_factory=default_session_dir)
     max_concurrent_queries: int = Field(default=3, ge=1, le=100)
+    max_queued_per_chat: int = Field(default=20, ge=1, le=1000)
     # Connected Claude Code CLIs kept warm (~250 MB each): at most this many, idle ones closed after a
     # while. Unset (0 is never valid as a setting): from the memory available at start.
     max_live_clients: int = Field(default=0, ge=1, le=100, validate_default=False)
@@ -99,6 +126,19 @@ class Settings(BaseSettings):
             raise ValueError("expected the form 123456:ABC-DEF… from @BotFather")
         return value
 
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("expected an http(s) URL such as https://api.telegram.org")
+        return value
+
     @field_validator("allowed_users", mode="before")
     @classmethod
     def _users(cls, value: object) -> object:
@@ -115,6 +155,11 @@ class Settings(BaseSettings):
         if reason:
             raise ValueError(f"{value} cannot be used here: {reason}")
         return value
+
+    @field_validator("allowed_chats", mode="before")
+    @classmethod
+    def _chats(cls, value: object) -> object:
+        return _split_csv(value)
 
     @field_validator("allowed_paths", mode="before")
     @classmethod
@@ -232,8 +277,20 @@ def config_error(exc: ValueError) -> str:
 
 def load_settings() -> Settings:
     """Load settings or exit with status 2 and one line naming the bad setting."""
+    explicit = os.environ.get(CONFIG_ENV)
     try:
-        return Settings()  # type: ignore[call-arg]
+        if explicit and not Path(explicit).expanduser().is_file():
+            raise ValueError(f"{CONFIG_ENV} names {explicit}, which is not a file")
+        settings = Settings(_env_file=config_files())  # type: ignore[call-arg]
+        problem = layout_problem(
+            working_dir=settings.claude_working_dir,
+            allowed_paths=settings.allowed_paths,
+            session_dir=settings.session_dir,
+            config_files=existing_config_files(),
+        )
+        if problem is None:
+            return settings
+        print(f"config error: {problem}", file=sys.stderr)
     except ValueError as exc:  # ValidationError included
         print(config_error(exc), file=sys.stderr)
     raise SystemExit(2)

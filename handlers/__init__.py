@@ -7,7 +7,7 @@ from aiogram.filters import ExceptionTypeFilter
 from bot.app import Core
 from bot.errors import SAID_IN_CHAT
 from bot.telegram.intake import GatedDispatcher
-from handlers import approvals, conversation, diff, export, files, messages, settings, sharing, usage, worktrees
+from handlers import approvals, conversation, diff, export, files, membership, messages, settings, sharing, usage, worktrees
 from handlers.context import say_refusal
 from handlers.intake import ConfirmMiddleware, InboxMiddleware
 from handlers.middlewares import AccessMiddleware, StaleUpdateMiddleware
@@ -23,8 +23,9 @@ def build_dispatcher(core: Core) -> GatedDispatcher:
     dispatcher.errors.register(say_refusal, ExceptionTypeFilter(*SAID_IN_CHAT))
     # Order matters: a text reply to one of Claude's requests is an answer even when it looks like
     # /mode or /file (approvals before settings and files), and messages.py holds the catch-alls.
+    # membership.py: my_chat_member only (the bot added to a group).
     dispatcher.include_routers(
-        conversation.router, sharing.router, approvals.router, settings.router, files.router,
+        membership.router, conversation.router, sharing.router, approvals.router, settings.router, files.router,
         usage.router, diff.router, worktrees.router, export.router, messages.router,
     )
     return dispatcher

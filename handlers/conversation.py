@@ -80,22 +80,23 @@ async def cd(message: Message, command: CommandObject, core: Core, commands: Cha
 @router.message(Command("sessions"))
 async def sessions(message: Message, command: CommandObject, core: Core, commands: ChatCommands) -> None:
     argument = (command.args or "").strip().lower()
+    user_id = message.from_user.id if message.from_user else None
     if argument == "cleanup":
-        await _answer(core, message, await commands.cleanup())
+        await _answer(core, message, await commands.cleanup(key_of(message), user_id))
     elif argument:
         await _answer(core, message, "Use /sessions to list sessions or /sessions cleanup to remove idle ones.")
     else:
-        text, cleanable = await commands.sessions()
+        text, cleanable = await commands.sessions(key_of(message), user_id)
         await _answer(core, message, text, reply_markup=cleanup_keyboard() if cleanable else None)
 
 
 @router.callback_query(CleanupCb.filter())
 async def cleanup_button(query: CallbackQuery, core: Core, commands: ChatCommands) -> None:
     message = message_of(query)
-    text = await commands.cleanup()
     if message is None:
-        await query.answer(text)
+        await query.answer(BUTTON_EXPIRED)
         return
+    text = await commands.cleanup(key_of(message), query.from_user.id)
     await query.answer()  # one answer: the message below, not also a toast
     await core.outboxes.send_text(key_of(message), text, reply_to=message.message_id)
 

@@ -51,6 +51,8 @@ async def text(message: Message, core: Core, accepted: Accepted | None = None) -
 
 @router.message()
 async def unsupported(message: Message, core: Core) -> None:
+    if message.new_chat_members or message.left_chat_member:  # Telegram's notes on who joined or left
+        return
     await core.outboxes.send_text(
         key_of(message), "I can only pass text, documents and photos to Claude.", reply_to=message.message_id
     )

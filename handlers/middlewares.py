@@ -1,11 +1,12 @@
-"""Outer middlewares: only ALLOWED_USERS reach any handler (strangers get at most one refusal), and
-messages that waited too long while the bot was down are not sent to Claude."""
+"""Outer middlewares: only ALLOWED_USERS, in chats the bot serves (ALLOWED_CHATS), reach any handler
+(strangers get at most one refusal), and messages that waited too long while the bot was down are not sent to Claude."""
 
 from __future__ import annotations
 
 import logging
 import time
 from abc import abstractmethod
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from handlers.context import key_of
 log = logging.getLogger(__name__)
 
 REFUSAL = "Sorry, this is a private bot."
+MAX_REFUSED_REMEMBERED = 10_000  # strangers told once; the oldest are forgotten so a flood cannot grow it
 
 
 class _Gate(BaseMiddleware):
@@ -36,7 +38,8 @@ class _Gate(BaseMiddleware):
         assert isinstance(event, Update)
         if self.lets_through(event, data):
             return await handler(event, data)
-        data["confirm"]()  # nothing to record: polling need not wait for the answer
+        if "confirm" in data:  # nothing to record: polling need not wait for the answer
+            data["confirm"]()
         await self.turn_away(event, data)
         return None
 
@@ -50,20 +53,33 @@ class _Gate(BaseMiddleware):
 class AccessMiddleware(_Gate):
     def __init__(self, core: Core) -> None:
         super().__init__(core)
-        self._refused: set[int] = set()
+        self._refused: OrderedDict[int, None] = OrderedDict()
 
     def lets_through(self, update: Update, data: dict[str, Any]) -> bool:
+        if update.my_chat_member is not None:  # the bot itself was added or removed: handlers/membership.py decides
+            return True
         user = data.get("event_from_user")
-        return self.core.is_allowed(user.id if user else None)
+        return self._chat_served(data) and self.core.is_allowed(user.id if user else None)
+
+    def _chat_served(self, data: dict[str, Any]) -> bool:
+        chat = data.get("event_chat")
+        return chat is None or self.core.serves_chat(chat.id, chat.type)
 
     async def turn_away(self, update: Update, data: dict[str, Any]) -> None:
         user = data.get("event_from_user")
         inner = update.event
+        if not self._chat_served(data):
+            log.info("ignored update %s from chat %s (not in ALLOWED_CHATS)", update.update_id, data["event_chat"].id)
+            if isinstance(inner, CallbackQuery):
+                await inner.answer(REFUSAL)
+            return
         log.info("refused update %s from user %s", update.update_id, user.id if user else None)
         if isinstance(inner, CallbackQuery):
             await inner.answer(REFUSAL)
         elif isinstance(inner, Message) and inner.chat.type == "private" and user and user.id not in self._refused:
-            self._refused.add(user.id)  # one refusal per stranger, not one per message
+            self._refused[user.id] = None  # one refusal per stranger, not one per message
+            if len(self._refused) > MAX_REFUSED_REMEMBERED:
+                self._refused.popitem(last=False)
             await self.core.outboxes.send_text(key_of(inner), REFUSAL)
 
 

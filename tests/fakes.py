@@ -136,6 +136,9 @@ class FakeTurnsView:
         self.shown.append(("queued", turn.prompt, position))
         return self._next_id()
 
+    async def queue_full(self, turn: Turn, limit: int) -> None:
+        self.shown.append(("queue full", turn.prompt, limit))
+
     async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None:
         self.shown.append(("waiting", turn.prompt, running, limit))
         return self._next_id()

@@ -28,7 +28,8 @@ from claude_agent_sdk import (
     ToolPermissionContext,
 )
 
-from bot.claude.permissions import Remembered, remembered
+from bot.claude.permissions import Remembered, covers, exact_rule, remembered
+from bot.claude.request_input import full_input, input_fits
 from bot.claude.tool_summary import describe_tool
 from bot.util.text import esc
 from bot.sessions.keys import ChatKey
@@ -43,7 +44,9 @@ log = logging.getLogger(__name__)
 # warning that bypassPermissions or allowed_tools make it unused for other tools is expected.
 warnings.filterwarnings("ignore", category=CanUseToolShadowedWarning)
 
-OWN_TOOLS = "mcp__bot__"  # the bot's own MCP tools check their arguments themselves
+OWN_TOOLS = "mcp__bot__"
+# The bot's own tools that only read what the chat may see anyway; send_file asks like any tool.
+AUTO_APPROVED = frozenset({OWN_TOOLS + "session_context"})
 EXPIRED = "This request was already answered or has expired."
 NOT_ALLOWED = "Only the bot's users can answer Claude's requests."
 
@@ -72,9 +75,15 @@ class ApprovalRequest:
     title: str | None
     remember: Remembered
     future: asyncio.Future[PermissionResult]
+    fits: bool = True  # the message shows the whole input; if not, it is attached and "Always allow" is not offered
     message_id: int | None = None
     answers: dict[str, str] = field(default_factory=dict)  # AskUserQuestion: question text -> answer
     picked: list[str] = field(default_factory=list)  # options ticked so far in a multi-select question
+
+    @property
+    def offers_remember(self) -> bool:
+        """Whether "Always allow" (or the mode Claude Code suggests) is offered: never for an input shown cut."""
+        return self.fits and bool(self.remember)
 
     @property
     def questions(self) -> list[dict[str, Any]]:
@@ -136,7 +145,7 @@ class Approvals:
     async def ask(
         self, session: ClaudeSession, tool_name: str, tool_input: dict[str, Any], context: ToolPermissionContext
     ) -> PermissionResult:
-        if tool_name.startswith(OWN_TOOLS):
+        if tool_name in AUTO_APPROVED or covers(session.record, tool_name, tool_input):
             return PermissionResultAllow()
         turn = self.current_turn(session)
         if turn is None:
@@ -148,14 +157,17 @@ class Approvals:
             tool_name=tool_name,
             tool_input=tool_input,
             title=context.title,
-            remember=remembered(context.suggestions),
+            remember=remembered(context.suggestions, exact_rule(tool_name, tool_input)),
             future=asyncio.get_running_loop().create_future(),
+            fits=input_fits(tool_name, tool_input),
         )
         self._pending[request.token] = request
         try:
             request.message_id = await self.view.show_request(request)
             if request.message_id is None:
                 return PermissionResultDeny(message="The request could not be shown in the chat, so it was not allowed.")
+            if not request.fits:  # the whole input, so nobody allows what they could not read
+                await self.view.attach_input(request, full_input(tool_name, tool_input))
             self.waiting(session, True)
             return await asyncio.wait_for(request.future, self.timeout)
         except TimeoutError:
@@ -187,7 +199,7 @@ class Approvals:
         kind = request.kind
         if kind == "tool" and action == "once":
             return self._decide(request, PermissionResultAllow(), Resolution.ALLOWED_ONCE)
-        if kind == "tool" and action == "always" and request.remember:
+        if kind == "tool" and action == "always" and request.offers_remember:
             return self._allow_always(request)
         if kind == "tool" and action == "deny":
             return self._decide(request, PermissionResultDeny(message="The user denied this."), Resolution.DENIED)

@@ -4,11 +4,14 @@ The SDK starts the CLI as a plain child process. A killed bot cannot close its c
 in the middle of a turn does not stop when its stdin closes: it finishes the turn (running tools,
 editing files) while the restarted bot resumes the same conversation beside it. Started through
 `setpriv --pdeathsig TERM` (util-linux), the CLI gets SIGTERM from the kernel when the bot dies.
+The launcher script lives in SESSION_DIR, which the start-up checks keep outside every workspace
+and owned by the bot's user (bot/security/).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import shutil
 import sys
@@ -37,6 +40,15 @@ def write_launcher(directory: Path, cli: Path | None) -> str | None:
         log.warning("setpriv (util-linux) not found: Claude Code processes may outlive a killed bot")
         return None
     launcher = directory / LAUNCHER_NAME
-    launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(setpriv)} --pdeathsig TERM -- {shlex.quote(str(cli))} "$@"\n')
-    launcher.chmod(0o700)
+    script = f'#!/bin/sh\nexec {shlex.quote(setpriv)} --pdeathsig TERM -- {shlex.quote(str(cli))} "$@"\n'
+    # Written fresh at every start, never through a planted symlink or into a file someone else
+    # made: a new private file (exclusive create, no symlink followed), then renamed over the old one
+    # (a rename replaces a symlink itself, never its target).
+    tmp = directory / f".{LAUNCHER_NAME}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o700)
+    with os.fdopen(fd, "w") as handle:
+        os.fchmod(fd, 0o700)
+        handle.write(script)
+    os.replace(tmp, launcher)
     return str(launcher)

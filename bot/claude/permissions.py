@@ -54,7 +54,24 @@ def rule_string(rule: dict) -> str:
 
 
 def allowed_tools(record: SessionRecord) -> list[str]:
-    return [rule_string(rule) for rule in record.always_allow]
+    # The SDK joins these with commas into one CLI argument: a rule holding a comma or a line
+    # break would be split apart there, so such rules are applied by the bot itself (`covers`).
+    return [rule_string(r) for r in record.always_allow if not any(c in (r.get("rule_content") or "") for c in ",\n\r")]
+
+
+def exact_rule(tool_name: str, tool_input: dict) -> dict | None:
+    """The rule for exactly this command: Claude Code's suggested prefix rule may not cover the
+    command it was made from (`echo hi > hi.txt` suggests `echo hi *`), this one always does."""
+    command = tool_input.get("command")
+    if tool_name == "Bash" and isinstance(command, str) and command.strip():
+        return {"tool_name": "Bash", "rule_content": command}
+    return None
+
+
+def covers(record: SessionRecord, tool_name: str, tool_input: dict) -> bool:
+    """Whether the chat already allowed exactly this command."""
+    rule = exact_rule(tool_name, tool_input)
+    return rule is not None and rule in record.always_allow
 
 
 @dataclass
@@ -84,8 +101,9 @@ class Remembered:
             record.permission_mode = self.mode
 
 
-def remembered(suggestions: list[PermissionUpdate]) -> Remembered:
-    """Allow rules if Claude Code suggests any, else a mode it suggests; extra directories are never taken."""
+def remembered(suggestions: list[PermissionUpdate], exact: dict | None = None) -> Remembered:
+    """Allow rules if Claude Code suggests any (plus `exact`, the rule for this very command), else a
+    mode it suggests; extra directories are never taken."""
     rules = [
         {"tool_name": rule.tool_name, "rule_content": rule.rule_content or None}
         for update in suggestions
@@ -93,6 +111,8 @@ def remembered(suggestions: list[PermissionUpdate]) -> Remembered:
         for rule in update.rules or []
     ]
     if rules:
+        if exact is not None and exact not in rules:
+            rules.append(exact)
         return Remembered(rules=rules)
     mode = next((u.mode for u in suggestions if u.type == "setMode" and u.mode in PERMISSION_MODES), None)
     return Remembered(mode=mode)

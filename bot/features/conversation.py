@@ -26,9 +26,10 @@ from bot.sessions.history import ResumeChoice, resume_choices
 from bot.sessions.keys import ChatKey
 from bot.sessions.links import SessionRoutes
 from bot.sessions.manager import SessionManager
+from bot.security.access import visible_sessions
 from bot.sessions.session import ClaudeSession
 from bot.turns.scheduler import TurnScheduler
-from bot.util.paths import resolve_directory
+from bot.util.paths import is_inside, resolve_directory
 from bot.util.text import esc
 
 
@@ -127,6 +128,8 @@ class ChatCommands:
         choice = choices.get(session_id)
         if choice is None:
             return "That conversation is no longer available to this chat."
+        if choice.working_dir and not is_inside(Path(choice.working_dir).resolve(), self.roots):
+            return f"That conversation ran in <code>{esc(choice.working_dir)}</code>, outside the allowed directories."
         owner = self.manager.owner_of(choice.session_id)
         if owner is not None and owner is not session and self.scheduler.is_busy(owner):
             # Two chats writing one conversation at once would fork it.
@@ -136,18 +139,23 @@ class ChatCommands:
         await self.runner.close_session(session)
         return f"↩️ Resumed <b>{esc(choice.title or short_id(choice.session_id))}</b> in <code>{esc(session.working_dir)}</code>."
 
-    async def sessions(self) -> tuple[str, bool]:
-        """The list, and whether any session is idle enough for the clean-up button to do something."""
-        sessions = await self.manager.load_all()
+    async def _visible(self, key: ChatKey, user_id: int | None) -> list[ClaudeSession]:
+        return visible_sessions(await self.manager.load_all(), key, user_id, self.routes.members)
+
+    async def sessions(self, key: ChatKey, user_id: int | None) -> tuple[str, bool]:
+        """The list of what the asker may see, and whether any of it is idle enough for the clean-up button."""
+        sessions = await self._visible(key, user_id)
         found = await asyncio.gather(*(branch_of(s.working_dir) for s in sessions))
         branches = {s.name: b for s, b in zip(sessions, found, strict=True) if b}
-        cleanable = bool(await self.manager.idle(self.idle_cleanup_seconds, self.scheduler.is_busy))
+        only = {session.name for session in sessions}
+        cleanable = bool(await self.manager.idle(self.idle_cleanup_seconds, self.scheduler.is_busy, only))
         text = sessions_text(
             sessions, self.scheduler.activity, self.idle_cleanup_seconds, self.sharing.members_by_session(), branches
         )
         return text, cleanable
 
-    async def cleanup(self) -> str:
-        removed = await self.manager.cleanup_idle(self.idle_cleanup_seconds, self.scheduler.is_busy)
+    async def cleanup(self, key: ChatKey, user_id: int | None) -> str:
+        only = {session.name for session in await self._visible(key, user_id)}
+        removed = await self.manager.cleanup_idle(self.idle_cleanup_seconds, self.scheduler.is_busy, only=only)
         for_each = "session was" if removed == 1 else "sessions were"
         return f"🧹 {removed} idle {for_each} removed."

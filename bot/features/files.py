@@ -16,13 +16,15 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from bot.chat import ChatOutbox
 from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
+from bot.security.safe_files import NotARegularFile, looks_secret, open_beneath, read_descriptor
 from bot.sessions.session import Turn
 from bot.turns.scheduler import TurnScheduler
-from bot.util.paths import PathRefused, require, resolve_user_path
+from bot.util.paths import PathRefused, is_inside, resolve_user_path
 
 log = logging.getLogger(__name__)
 
@@ -58,36 +60,87 @@ def _numbered(name: str, n: int) -> str:
     return f"{stem}-{n}.{suffix}"
 
 
-def save_upload(directory: Path, name: str, data: bytes) -> Path:
-    """Write `data` as a new file in `directory`; a taken name gets a numbered suffix (report-2.pdf)."""
+# Files Claude Code reads as instructions, settings, MCP servers or hooks: an upload never becomes one.
+CLAUDE_CONFIG_NAMES = frozenset({"claude.md", "claude.local.md", ".mcp.json"})
+CLAUDE_CONFIG_DIR = ".claude"
+
+
+def claude_reads(name: str) -> bool:
+    return name.lower() in CLAUDE_CONFIG_NAMES or name.lower() == CLAUDE_CONFIG_DIR
+
+
+def under_claude_config(directory: Path) -> bool:
+    return any(part.lower() == CLAUDE_CONFIG_DIR for part in directory.parts)
+
+
+def create_upload(directory: Path, name: str) -> tuple[Path, BinaryIO]:
+    """A new, empty 0600 file in `directory`; a taken name gets a numbered suffix (report-2.pdf)."""
     for n in range(1, 1000):
         path = directory / (name if n == 1 else _numbered(name, n))
         try:
-            # O_EXCL: never follows a symlink planted under that name and never overwrites.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            # O_EXCL never overwrites; O_NOFOLLOW never follows a symlink planted under that name.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except FileExistsError:
             continue
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        return path
+        return path, os.fdopen(fd, "wb")
     raise FileExistsError(f"too many files named like {name}")
 
 
-def read_for_sending(current: Path, argument: str, roots: list[Path], max_bytes: int = MAX_SEND_BYTES) -> tuple[str, bytes]:
-    """The name and bytes of a file to send to the chat; PathRefused (one sentence) for anything else."""
+class TooLarge(Exception):
+    pass
+
+
+class BoundedWriter:
+    """Writes the download's chunks straight to the file, and stops once it is larger than allowed."""
+
+    def __init__(self, file: BinaryIO, limit: int) -> None:
+        self.file = file
+        self.limit = limit
+        self.size = 0
+
+    def write(self, chunk: bytes) -> int:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise TooLarge(self.size)
+        return self.file.write(chunk)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+
+def read_for_sending(
+    current: Path, argument: str, roots: list[Path], max_bytes: int = MAX_SEND_BYTES, *, refuse_secrets: bool = False
+) -> tuple[str, bytes]:
+    """The name and bytes of a file to send to the chat; PathRefused (one sentence) for anything else.
+
+    `refuse_secrets` (Claude's send_file): no hidden file, nothing under a hidden directory, no
+    name that looks like a key or credentials; the user's own /file may fetch those explicitly.
+    """
     if not argument.strip():
         raise PathRefused("Give the file's path, for example /file report.pdf.")
     path = resolve_user_path(current, argument, roots)
+    root = max((r for r in roots if is_inside(path, [r])), key=lambda r: len(r.parts))
+    if refuse_secrets and looks_secret(path.relative_to(root)):
+        raise PathRefused(f"{path.name} is hidden or looks like it holds secrets; only the user can fetch it, with /file.")
     try:
-        require(path, "file")
-        size = path.stat().st_size
+        fd = open_beneath(root, path)
+    except FileNotFoundError:
+        raise PathRefused(f"{path} does not exist.") from None
+    except NotARegularFile:
+        raise PathRefused(f"{path} is not a file.") from None
+    except OSError as exc:  # ELOOP: a symlink appeared on the way after the path was checked
+        raise PathRefused(f"{path} cannot be read ({exc.strerror or exc}).") from None
+    try:
+        size = os.fstat(fd).st_size
         if size > max_bytes:
             raise PathRefused(f"{path.name} is {megabytes(size)}; Telegram takes files up to {megabytes(max_bytes)}.")
         if size == 0:
             raise PathRefused(f"{path.name} is empty, and Telegram does not take empty files.")
-        return path.name, path.read_bytes()
+        return path.name, read_descriptor(fd, size)
     except OSError as exc:
         raise PathRefused(f"{path} cannot be read ({exc.strerror or exc}).") from None
+    finally:
+        os.close(fd)
 
 
 def megabytes(size: int) -> str:
@@ -96,11 +149,11 @@ def megabytes(size: int) -> str:
 
 @dataclass
 class Upload:
-    """A file the user sent: Telegram's name for it, its size if known, and how to fetch its bytes."""
+    """A file the user sent: Telegram's name for it, its size if known, and how to download it into a file."""
 
     name: str | None
     size: int | None
-    fetch: Callable[[], Awaitable[bytes]]
+    download: Callable[[BoundedWriter], Awaitable[None]]
     image_type: str | None = None  # a photo also goes to Claude as an image of this media type
 
 
@@ -115,29 +168,44 @@ class FileTransfers:
     async def receive(self, turn: Turn, upload: Upload) -> None:
         """Save the upload in the chat's directory and run the turn with a note about it (caption = prompt)."""
         session = await self.manager.for_chat(turn.key, turn.chat_title)
+        too_large = f"the bot takes files up to {megabytes(self.max_upload_bytes)}"
         if upload.size is not None and upload.size > self.max_upload_bytes:
-            await self._say(turn, f"That file is {megabytes(upload.size)}; the bot takes files up to {megabytes(self.max_upload_bytes)}.")
+            await self._say(turn, f"That file is {megabytes(upload.size)}; {too_large}.")
             return
+        directory = session.working_dir.resolve()
+        if not is_inside(directory, self.roots):  # ALLOWED_PATHS may have changed since the chat chose it
+            await self._say(turn, f"This chat's directory {directory} is outside the allowed directories; /cd to another one first.")
+            return
+        if under_claude_config(directory):
+            await self._say(turn, f"This chat's directory {directory} holds Claude Code's settings; /cd elsewhere to send files.")
+            return
+        fallback = time.strftime("photo-%Y%m%d-%H%M%S.jpg" if upload.image_type else "file-%Y%m%d-%H%M%S")
+        wanted = safe_filename(upload.name, fallback)
+        name = f"uploaded-{wanted}" if claude_reads(wanted) else wanted
         try:
-            data = await upload.fetch()
+            path, file = await asyncio.to_thread(create_upload, directory, name)
+        except OSError as exc:
+            await self._say(turn, f"I could not save that file in {directory} ({exc.strerror or exc}).")
+            return
+        writer = BoundedWriter(file, self.max_upload_bytes)
+        try:
+            with file:
+                await upload.download(writer)
+        except TooLarge:
+            path.unlink(missing_ok=True)
+            await self._say(turn, f"That file is too large; {too_large}.")
+            return
         except Exception as exc:
+            path.unlink(missing_ok=True)
             log.warning("download of %s for %s failed: %s", upload.name, turn.key, exc)
             await self._say(turn, "I could not download that file from Telegram; please send it again.")
             return
-        if len(data) > self.max_upload_bytes:
-            await self._say(turn, f"That file is {megabytes(len(data))}; the bot takes files up to {megabytes(self.max_upload_bytes)}.")
-            return
-        fallback = time.strftime("photo-%Y%m%d-%H%M%S.jpg" if upload.image_type else "file-%Y%m%d-%H%M%S")
-        name = safe_filename(upload.name, fallback)
-        try:
-            path = await asyncio.to_thread(save_upload, session.working_dir, name, data)
-        except OSError as exc:
-            await self._say(turn, f"I could not save that file in {session.working_dir} ({exc.strerror or exc}).")
-            return
-        note = f"[The user sent a file, saved as ./{path.name} ({len(data)} bytes)]"
+        if name != wanted:
+            await self._say(turn, f"{wanted} is a file Claude Code reads as instructions or settings, so it was saved as {path.name}.")
+        note = f"[The user sent a file, saved as ./{path.name} ({writer.size} bytes)]"
         turn.prompt = f"{turn.prompt}\n\n{note}" if turn.prompt else note
         if upload.image_type:
-            turn.images.append((upload.image_type, data))
+            turn.images.append((upload.image_type, await asyncio.to_thread(path.read_bytes)))
         await self.scheduler.submit(session, turn)
 
     async def send(self, key: ChatKey, argument: str, reply_to: int | None = None) -> str | None:

@@ -19,6 +19,7 @@ from typing import Annotated, TypeVar
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError
 
 from bot.errors import Refused, Unreadable
+from bot.security.ownership import UntrustedFile, read_trusted
 from bot.sessions.keys import ChatKey
 from bot.util.files import ensure_private_dir, exclusive, write_text_atomic
 
@@ -101,9 +102,11 @@ class LinkStore:
 
     def load(self) -> list[Link]:
         try:
-            raw = self.path.read_bytes()
+            raw = read_trusted(self.path)
         except FileNotFoundError:
             return []
+        except UntrustedFile as exc:
+            raise LinksFileError(f"{exc}; the bot does not trust it.") from None
         except OSError as exc:
             raise LinksFileError(f"Cannot read {self.path}: {exc.strerror}.") from None
         try:

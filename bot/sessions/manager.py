@@ -13,6 +13,7 @@ from bot.sessions.keys import ChatKey
 from bot.sessions.records import SessionRecord
 from bot.sessions.session import ClaudeSession
 from bot.sessions.store import SessionStore
+from bot.util.paths import is_inside
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,12 @@ class OwnSessions:
 
 
 class SessionManager:
-    def __init__(self, store: SessionStore, default_working_dir: Path, route: Route | None = None) -> None:
+    def __init__(
+        self, store: SessionStore, default_working_dir: Path, route: Route | None = None, allowed_paths: list[Path] | None = None
+    ) -> None:
         self.store = store
         self.default_working_dir = default_working_dir
+        self.allowed_paths = allowed_paths or [default_working_dir]
         self.route: Route = route or OwnSessions()
         self._sessions: dict[str, ClaudeSession] = {}
         self._loading: dict[str, asyncio.Future[ClaudeSession]] = {}
@@ -113,7 +117,13 @@ class SessionManager:
             session = ClaudeSession(record=record, store=self.store)
             session.save()
             return session
-        return ClaudeSession(record=record, store=self.store)
+        session = ClaudeSession(record=record, store=self.store)
+        if not is_inside(Path(record.working_dir).resolve(), self.allowed_paths):
+            # ALLOWED_PATHS changed since the chat chose its directory: the conversation resumes in the default one.
+            log.warning("%s worked in %s, outside ALLOWED_PATHS now; moved to %s", name, record.working_dir, self.default_working_dir)
+            record.working_dir = str(self.default_working_dir)
+            session.save()
+        return session
 
     async def _new_record(self, name: str, key: ChatKey | None) -> SessionRecord:
         seed_key = self.route.seed_from(name)
@@ -142,18 +152,24 @@ class SessionManager:
                 return session
         return None
 
-    async def idle(self, max_idle_seconds: float, busy: Callable[[ClaudeSession], bool]) -> list[ClaudeSession]:
-        """Sessions idle longer than `max_idle_seconds` that nothing uses (not `busy`: running, queued; not linked)."""
+    async def idle(
+        self, max_idle_seconds: float, busy: Callable[[ClaudeSession], bool], only: set[str] | None = None
+    ) -> list[ClaudeSession]:
+        """Sessions idle longer than `max_idle_seconds` that nothing uses (not `busy`: running, queued; not linked).
+        `only`: the names the asker may see; others are left alone."""
         now = time.time()
         return [
             session for session in await self.load_all()
-            if not (busy(session) or session.idle_seconds(now) <= max_idle_seconds)
+            if (only is None or session.name in only)
+            and not (busy(session) or session.idle_seconds(now) <= max_idle_seconds)
             and not self._in_use_by_links(session)
         ]
 
-    async def cleanup_idle(self, max_idle_seconds: float, busy: Callable[[ClaudeSession], bool]) -> int:
+    async def cleanup_idle(
+        self, max_idle_seconds: float, busy: Callable[[ClaudeSession], bool], only: set[str] | None = None
+    ) -> int:
         """Remove sessions idle longer than `max_idle_seconds` (memory and file); `busy` ones (running, queued) stay."""
-        idle = await self.idle(max_idle_seconds, busy)
+        idle = await self.idle(max_idle_seconds, busy, only)
         for session in idle:
             await self.remove(session)
         return len(idle)

@@ -66,6 +66,7 @@ class SessionRecord(BaseModel):
     permission_mode: str | None = None
     model: str | None = None
     always_allow: list[dict] = Field(default_factory=list)
+    users: list[int] = Field(default_factory=list)  # who has written to it: /sessions in a private chat lists only theirs
     # Usage per UTC day ("2026-11-30"): /usage and the daily budgets read it, so restarts reset nothing.
     daily_usage: dict[str, Totals] = Field(default_factory=dict)
     # Told to Claude at the start of the next prompt (e.g. "this chat moved to worktree X"), then dropped.

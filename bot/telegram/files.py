@@ -7,27 +7,25 @@ from collections.abc import Awaitable, Callable
 from aiogram import Bot
 from aiogram.types import Message
 
-from bot.features.files import Upload
+from bot.features.files import BoundedWriter, Upload
 
 DOWNLOAD_TIMEOUT = 120  # seconds for a 20 MB file on a slow link
 
 
-def _fetcher(bot: Bot, file_id: str) -> Callable[[], Awaitable[bytes]]:
-    async def fetch() -> bytes:
-        buffer = await bot.download(file_id, timeout=DOWNLOAD_TIMEOUT)
-        if buffer is None:
-            raise OSError("Telegram returned no file")
-        return buffer.read()
+def _fetcher(bot: Bot, file_id: str) -> Callable[[BoundedWriter], Awaitable[None]]:
+    async def download(destination: BoundedWriter) -> None:
+        # Chunk by chunk into the file: an upload is never held whole in memory.
+        await bot.download(file_id, destination=destination, timeout=DOWNLOAD_TIMEOUT, seek=False)  # type: ignore[arg-type]
 
-    return fetch
+    return download
 
 
 def upload_of(bot: Bot, message: Message) -> Upload | None:
     """The document or photo of a message (a photo's largest size), or None if it has neither."""
     if message.document is not None:
         document = message.document
-        return Upload(name=document.file_name, size=document.file_size, fetch=_fetcher(bot, document.file_id))
+        return Upload(name=document.file_name, size=document.file_size, download=_fetcher(bot, document.file_id))
     if message.photo:
         photo = message.photo[-1]
-        return Upload(name=None, size=photo.file_size, fetch=_fetcher(bot, photo.file_id), image_type="image/jpeg")
+        return Upload(name=None, size=photo.file_size, download=_fetcher(bot, photo.file_id), image_type="image/jpeg")
     return None

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.sessions.links import SessionRoutes
+from bot.turns.delimit import escape_attribute
 from bot.turns.mirror import drain_mirrored, format_mirrored
 from bot.sessions.session import ClaudeSession, Turn
 
 
 def speaker_prefix(turn: Turn) -> str:
-    parts = [f"Chat: {turn.chat_title or turn.key}"]
+    """Who speaks, from which chat: titles and names are other people's text, so one escaped tag."""
+    speaker = f'<speaker chat="{escape_attribute(turn.chat_title or str(turn.key))}"'
     if turn.user_name:
-        parts.append(f"From: {turn.user_name}")
-    return "[" + " | ".join(parts) + "]\n"
+        speaker += f' from="{escape_attribute(turn.user_name)}"'
+    return speaker + " />\n"
 
 
 def with_images(text: str, images: list[tuple[str, bytes]]) -> str | AsyncIterator[dict[str, Any]]:

@@ -65,11 +65,13 @@ class TurnScheduler:
         build_prompt: PromptBuilder,
         inbox: Inbox | None = None,
         changes: ChangeWatcher | None = None,
+        max_queued: int = 20,
     ) -> None:
         self.runner = runner
         self.view = view
         self.build_prompt = build_prompt
         self.changes = changes
+        self.max_queued = max_queued  # per session
         self.max_concurrent = max_concurrent
         self.inbox = inbox
         self._slots = asyncio.Semaphore(max_concurrent)
@@ -122,8 +124,14 @@ class TurnScheduler:
         if self._shutting_down:
             return
         live = self._live_for(session)
+        if len(live.queue) >= self.max_queued:  # a flood is refused, not queued without end
+            await self.view.queue_full(turn, self.max_queued)
+            await self._settle(turn)  # that sentence is its answer
+            return
         turn.id = turn.inbox[0].seq if turn.inbox else next(self._ids)
         self._turns[turn.id] = (session, turn)
+        if turn.user_id is not None and turn.user_id not in session.record.users:
+            session.record.users.append(turn.user_id)  # who wrote: /sessions in a private chat lists only theirs
         busy = live.busy
         live.queue.append(turn)
         session.touch()

@@ -41,6 +41,10 @@ class BotProcess:
         return self.tmp / "home"
 
     @property
+    def config_file(self) -> Path:
+        return self.home / ".config" / "tg-claude-code" / "config.env"
+
+    @property
     def log_path(self) -> Path:
         return self.tmp / "bot.log"
 
@@ -54,6 +58,7 @@ class BotProcess:
             CLAUDE_WORKING_DIR=str(self.work_dir),
             ALLOWED_PATHS=str(self.tmp / "work"),
             SESSION_DIR=str(self.session_dir),
+            TG_CLAUDE_CODE_CONFIG=str(self.config_file),  # never a `.env` of the repository the bot starts in
             CLAUDE_PERMISSION_MODE="bypassPermissions",
             LOG_LEVEL="DEBUG",
             PYTHONUNBUFFERED="1",
@@ -64,6 +69,8 @@ class BotProcess:
     async def start(self, *, wait: bool = True) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
+        self.config_file.parent.mkdir(parents=True, exist_ok=True)
+        self.config_file.touch()
         polls_before = self._polls()
         log = open(self.log_path, "a")
         log.write(f"\n===== start #{self.starts + 1} =====\n")

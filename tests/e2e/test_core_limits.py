@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.e2e.chat import ask
-from tests.e2e.harness import OWNER, BotProcess
+from tests.e2e.harness import OWNER, ROOT, BotProcess
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
 
@@ -84,7 +84,7 @@ async def test_corrupt_session_file_does_not_stop_the_bot(bot: BotProcess, teleg
 async def test_second_process_on_the_same_session_dir_refuses(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     await bot.start()
     second = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=bot.tmp, env=bot.env(),
+        sys.executable, "-m", "bot", cwd=bot.tmp, env={**bot.env(), "PYTHONPATH": str(ROOT)},  # this tree's bot
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(second.communicate(), timeout=60)
@@ -95,7 +95,8 @@ async def test_second_process_on_the_same_session_dir_refuses(bot: BotProcess, t
 
 async def test_commands_menu_status_sessions_and_cleanup(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     bot.session_dir.mkdir(parents=True, mode=0o700)
-    old = {"version": 1, "name": "-100700", "chat_id": -100700, "working_dir": str(bot.work_dir), "last_activity": time.time() - 90_000}
+    # A group session the owner has written in: /sessions in the owner's private chat lists it.
+    old = {"version": 1, "name": "-100700", "chat_id": -100700, "working_dir": str(bot.work_dir), "last_activity": time.time() - 90_000, "users": [OWNER]}
     (bot.session_dir / "-100700.json").write_text(json.dumps(old))
     await bot.start()
     assert {c["command"] for c in telegram.commands()} >= {"start", "help", "new", "status", "cd", "resume", "stop", "sessions"}

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.e2e.chat import ask
-from tests.e2e.harness import FRIEND, OWNER, BotProcess
+from tests.e2e.harness import FRIEND, OWNER, ROOT, BotProcess
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
 
@@ -45,7 +45,7 @@ async def test_pairing_shares_the_first_chats_conversation_and_unlink_restores(b
     # The group now answers from the DM's conversation, and Claude knows who speaks from where.
     shared = await ask(telegram, GROUP, "#history", "history:", chat_type="group", chat_title="Team")
     assert "walnut" in shared and "pecan" not in shared
-    assert "Chat: Team" in claude_api.main_requests()[-1].last_user_text
+    assert '<speaker chat="Team"' in claude_api.main_requests()[-1].last_user_text
     # The code was single use.
     reused = await ask(telegram, -100301, f"/link {code}", "", chat_type="group", chat_title="Other")
     assert "Linked" not in reused
@@ -104,7 +104,7 @@ async def test_configured_group_shares_and_ungrouped_chat_does_not(bot: BotProce
 
 
 async def run_cli(bot: BotProcess, *args: str) -> tuple[int, str, str]:
-    env = {**bot.env()}
+    env = {**bot.env(), "PYTHONPATH": str(ROOT)}  # this tree's bot, not whichever the venv has installed
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, cwd=bot.tmp, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )

@@ -944,6 +944,7 @@ class _Chat:
     threads: set[int] = field(default_factory=set)  # known topics (General is implicit)
     topic_names: dict[int, str] = field(default_factory=dict)
     blocked: bool = False
+    member: bool = True  # the bot is in the chat (leaveChat ends that)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -1207,6 +1208,7 @@ class TelegramStandin(Served):
         self.webhook_posts: list[tuple[int, int | None]] = []  # (update_id, HTTP status or None) of every delivery
 
         self._faults: list[_Fault] = []
+        self._download_failures: list[int] = []  # statuses the next file downloads get
         self._flood_every = 0
         self._flood_retry_after = 1
         self._flood_counter = 0
@@ -1240,6 +1242,7 @@ class TelegramStandin(Served):
             ("getChat", self._get_chat),
             ("setMessageReaction", self._set_message_reaction),
             ("createForumTopic", self._create_forum_topic),
+            ("leaveChat", self._leave_chat),
             ("close", lambda p: True),
             ("logOut", lambda p: True),
         ):
@@ -1419,6 +1422,10 @@ class TelegramStandin(Served):
         """
         self._faults.append(_Fault(method.lower() if method else None, count, error_code, retry_after, description))
 
+    def fail_downloads(self, count: int = 1, status: int = 502) -> None:
+        """The next `count` downloads from the file URL (`/file/bot<token>/<path>`) get `status`."""
+        self._download_failures.extend([status] * count)
+
     def flood(self, *, every: int, retry_after: int = 1) -> None:
         """Every Nth sending call gets 429 retry_after (every=0 turns it off)."""
         self._flood_every = every
@@ -1432,6 +1439,24 @@ class TelegramStandin(Served):
             raise ValueError(f"unknown outage mode {mode!r}")
         self._down = mode if down else None
         self._notify()
+
+    def add_bot_to_group(
+        self, chat_id: int, user_id: int, *, chat_type: str = "group", title: str | None = None, first_name: str = "Tester"
+    ) -> None:
+        """A user adds the bot to a group, as Telegram reports it: a `my_chat_member` update (left → member)
+        and, in the group, the service message `new_chat_members` (plus the legacy single-member fields)."""
+        chat = self._ensure_chat(chat_id, chat_type, False, title, None, None)
+        chat.member = True
+        user = self._user(user_id, first_name)
+        bot = self._bot_user()
+        self._push_bot_membership(chat, user, "left", "member")
+        content: dict[str, Any] = {"new_chat_members": [bot]}
+        if chat_type == "group":
+            content.update(new_chat_member=bot, new_chat_participant=bot)
+        self._push_user_message(chat_id, user_id, content, chat_type=chat_type, chat_title=title, first_name=first_name)
+
+    def is_member(self, chat_id: int) -> bool:
+        return self._chat(chat_id).member
 
     def block_bot(self, chat_id: int, blocked: bool = True) -> None:
         """The user of a private chat blocks (or unblocks) the bot: sends get 403."""
@@ -1624,6 +1649,8 @@ class TelegramStandin(Served):
         reply_to_message_id: int | None = None,
     ) -> dict[str, Any]:
         chat = self._ensure_chat(chat_id, chat_type, is_forum, chat_title, first_name, username)
+        if not chat.member:
+            raise ValueError(f"the bot left chat {chat_id}: Telegram would not deliver this message")
         user = self._user(user_id, first_name, username)
         if chat.is_forum and thread_id == 1:
             thread_id = None  # the General topic: Telegram sends no thread id
@@ -1756,6 +1783,9 @@ class TelegramStandin(Served):
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         stored = self._files_by_path.get(path)
+        if self._download_failures:
+            status = self._download_failures.pop(0)
+            return web.json_response({"ok": False, "error_code": status, "description": "Injected failure"}, status=status)
         if stored is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         return web.Response(body=stored.content, content_type=stored.mime_type or "application/octet-stream")
@@ -2046,6 +2076,8 @@ class TelegramStandin(Served):
             raise bad_request("chat not found")
         if chat.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if not chat.member:
+            raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
         return chat
 
     def _target_thread(self, chat: _Chat, p: _Params) -> int | None:
@@ -2280,6 +2312,26 @@ class TelegramStandin(Served):
             raise bad_request("wrong parameter action in request")
         self._target_thread(chat, p)
         return True
+
+    def _leave_chat(self, p: _Params) -> bool:
+        chat = self._target_chat(p)  # 403 when it is not a member any more
+        if chat.type == "private":
+            raise bad_request("chat member status can't be changed in private chats")
+        chat.member = False
+        # Telegram reports the bot's own departure too, with the bot as the actor.
+        self._push_bot_membership(chat, self._bot_user(), "member", "left")
+        return True
+
+    def _push_bot_membership(self, chat: _Chat, actor: dict[str, Any], old: str, new: str) -> None:
+        """A `my_chat_member` update: the bot's own status in `chat` changed from `old` to `new`, by `actor`."""
+        bot = self._bot_user()
+        self._push_update({"my_chat_member": {
+            "chat": chat.to_json(),
+            "from": actor,
+            "date": int(time.time()),
+            "old_chat_member": {"user": bot, "status": old},
+            "new_chat_member": {"user": bot, "status": new},
+        }})
 
     def _create_forum_topic(self, p: _Params) -> dict[str, Any]:
         chat = self._target_chat(p)

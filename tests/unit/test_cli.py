@@ -150,12 +150,12 @@ async def _notify(tmp_path: Path, url: str, *args: str) -> tuple[int, str, str]:
 async def test_notify_delivers_and_records(tmp_path: Path, bot_api: BotApi) -> None:
     settings, calls = bot_api
     status, out, err = await _notify(
-        tmp_path, settings.telegram_api_url, "--chat", "-100_7", "--source", "nightly backup", "done: 3 GB"
+        tmp_path, settings.telegram_api_url, "--chat", "-100_7", "--source", "nightly-backup", "done: 3 GB"
     )
     assert (status, out.strip()) == (0, "101"), err
     assert calls[0]["chat_id"] == "-100" and calls[0]["message_thread_id"] == "7"
     [message] = drain_mirrored(tmp_path / "sessions", [ChatKey(-100, 7)])
-    assert (message.text, message.source) == ("done: 3 GB", "nightly backup")
+    assert (message.text, message.source) == ("done: 3 GB", "nightly-backup")
 
 
 async def test_notify_failed_delivery_exits_1_with_one_line(tmp_path: Path, bot_api: BotApi) -> None:
@@ -163,3 +163,17 @@ async def test_notify_failed_delivery_exits_1_with_one_line(tmp_path: Path, bot_
     status, out, err = await _notify(tmp_path, settings.telegram_api_url, "--chat", "42", "fail")
     assert status == 1 and out == ""
     assert err.strip().splitlines() == ["error: delivery to chat 42 failed: Bad Request: chat not found"]
+
+
+def test_notify_source_is_one_short_word(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["notify", "--chat", "42", "--source", "ci]\n[Chat: Team", "hi"]) == 2
+    assert "a source is one word" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving SESSION_DIR to another user needs root")
+def test_operator_commands_refuse_another_users_session_dir(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (here / "sessions").mkdir()
+    os.chown(here / "sessions", 4242, 4242)
+    assert main(["identity", "link", "--chat", "1", "--chat", "2"]) == 2
+    assert "belongs to uid 4242" in capsys.readouterr().err
+    assert not (here / "sessions" / LINKS_FILE).exists()

@@ -3,13 +3,15 @@
 Each tool is made by a factory that gets the session (so the tool acts on that session's
 directory and current chat, never a global one); the factories are bound to what they need
 when the bot is wired up (bot/app.py), and adding a tool there is one more factory in the list.
-Claude sees them as `mcp__bot__<name>`; bot/approvals.py lets them run without asking.
+Claude sees them as `mcp__bot__<name>`; `send_file` follows the chat's permission mode like any
+tool (bot/claude/approvals.py), the read-only `session_context` runs without asking.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from claude_agent_sdk import McpSdkServerConfig, SdkMcpTool, create_sdk_mcp_server, tool
@@ -17,7 +19,7 @@ from claude_agent_sdk import McpSdkServerConfig, SdkMcpTool, create_sdk_mcp_serv
 from bot.chat import ChatOutbox
 from bot.features.files import MAX_SEND_BYTES, read_for_sending
 from bot.sessions.session import ClaudeSession, Turn
-from bot.util.paths import PathRefused
+from bot.util.paths import PathRefused, is_inside
 
 SERVER_NAME = "bot"
 
@@ -43,22 +45,30 @@ SEND_FILE_SCHEMA = {
 
 
 def send_file_tool(
-    outboxes: ChatOutbox, current_turn: Callable[[ClaudeSession], Turn | None], max_bytes: int = MAX_SEND_BYTES
+    outboxes: ChatOutbox,
+    current_turn: Callable[[ClaudeSession], Turn | None],
+    allowed_paths: list[Path],
+    max_bytes: int = MAX_SEND_BYTES,
 ) -> ToolFactory:
     def make(session: ClaudeSession) -> SdkMcpTool[Any]:
         @tool(
             "send_file",
             "Send a file from the working directory to the user's Telegram chat (a report, an image, a "
-            f"build artifact; up to {max_bytes // (1024 * 1024)} MB).",
+            f"build artifact; up to {max_bytes // (1024 * 1024)} MB). Hidden files and files that look like "
+            "secrets (.env, keys, credentials) are never sent.",
             SEND_FILE_SCHEMA,
         )
         async def send_file(args: dict[str, Any]) -> dict[str, Any]:
             turn = current_turn(session)
             if turn is None:
                 return text_result("No chat is waiting on this turn, so there is nobody to send the file to.", error=True)
-            root = session.working_dir
+            root = session.working_dir.resolve()
+            if not is_inside(root, allowed_paths):  # ALLOWED_PATHS may have changed since the chat chose it
+                return text_result(f"Refused: {root} is outside the allowed directories.", error=True)
             try:
-                name, data = await asyncio.to_thread(read_for_sending, root, str(args.get("path", "")), [root], max_bytes)
+                name, data = await asyncio.to_thread(
+                    read_for_sending, root, str(args.get("path", "")), [root], max_bytes, refuse_secrets=True
+                )
             except PathRefused as refused:
                 return text_result(f"Refused: {refused}", error=True)
             caption = args.get("caption") if isinstance(args.get("caption"), str) else None

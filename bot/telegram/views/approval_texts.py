@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-import difflib
 import json
+import unicodedata
 from typing import Any
 
+from bot.claude.request_input import DIFF_LINES, SHOWN_LIMIT, diff_lines, full_input
 from bot.claude.tool_summary import describe_tool
 from bot.util.text import clip, duration, esc, shorten
 
-BLOCK_LIMIT = 1500  # characters of a command, diff or file shown, so a request stays far below 4096
+BLOCK_LIMIT = SHOWN_LIMIT  # a request stays far below 4096 characters
 PLAN_LIMIT = 3000
-DIFF_LINES = 30
+
+
+def visible(text: str) -> str:
+    """Bidi controls, zero-width and other invisible format characters shown as ⟨U+202E⟩: what you read is what runs."""
+    return "".join(f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) == "Cf" else c for c in text)
+
+
+def cut_notice(tool_name: str, tool_input: dict[str, Any]) -> str:
+    size = len(full_input(tool_name, tool_input))
+    return f"✂️ <b>Shown cut:</b> the input is {size:,} characters; all of it is in the attached file. Read it before allowing."
+
+
+def rules_notice(rules: str) -> str:
+    return f"“Always allow” stores <code>{esc(visible(rules))}</code> for this chat."
 
 
 def _pre(text: str, language: str = "") -> str:
-    text = clip(text, BLOCK_LIMIT)
+    text = visible(clip(text, BLOCK_LIMIT))
     if language:
         return f'<pre><code class="language-{language}">{esc(text)}</code></pre>'
     return f"<pre>{esc(text)}</pre>"
@@ -23,11 +37,7 @@ def _pre(text: str, language: str = "") -> str:
 
 def short_diff(old: str, new: str) -> str:
     """A unified diff without file headers, at most DIFF_LINES lines."""
-    lines = [
-        line
-        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=1)
-        if not line.startswith(("---", "+++"))
-    ]
+    lines = diff_lines(old, new)
     if len(lines) > DIFF_LINES:
         lines = lines[:DIFF_LINES] + [f"… {len(lines) - DIFF_LINES} more lines"]
     return "\n".join(lines)
@@ -39,18 +49,18 @@ def _details(tool_name: str, tool_input: dict[str, Any]) -> list[str]:
     if tool_name == "Bash" and isinstance(tool_input.get("command"), str):
         lines = [_pre(tool_input["command"], "bash")]
         if isinstance(tool_input.get("description"), str):
-            lines.append(esc(shorten(tool_input["description"], 200)))
+            lines.append(esc(visible(shorten(tool_input["description"], 200))))
         return lines
     if tool_name == "Edit" and isinstance(path, str):
         diff = short_diff(str(tool_input.get("old_string", "")), str(tool_input.get("new_string", "")))
-        return [f"<code>{esc(path)}</code>", _pre(diff, "diff")]
+        return [f"<code>{esc(visible(path))}</code>", _pre(diff, "diff")]
     if tool_name == "MultiEdit" and isinstance(path, str):
         edits = [e for e in tool_input.get("edits") or [] if isinstance(e, dict)]
         diff = "\n".join(short_diff(str(e.get("old_string", "")), str(e.get("new_string", ""))) for e in edits)
-        return [f"<code>{esc(path)}</code> ({len(edits)} edits)", _pre(diff, "diff")]
+        return [f"<code>{esc(visible(path))}</code> ({len(edits)} edits)", _pre(diff, "diff")]
     if tool_name == "Write" and isinstance(path, str):
         content = str(tool_input.get("content", ""))
-        return [f"<code>{esc(path)}</code> ({len(content.encode())} bytes)", _pre(content)]
+        return [f"<code>{esc(visible(path))}</code> ({len(content.encode())} bytes)", _pre(content)]
     described = describe_tool(tool_name, tool_input, limit=BLOCK_LIMIT)
     if described != tool_name:
         return [_pre(described.removeprefix(f"{tool_name}: "))]
@@ -60,7 +70,7 @@ def _details(tool_name: str, tool_input: dict[str, Any]) -> list[str]:
 
 
 def tool_body(tool_name: str, tool_input: dict[str, Any], title: str | None) -> str:
-    heading = esc(title) if title else f"Claude wants to use <b>{esc(tool_name)}</b>"
+    heading = esc(visible(title)) if title else f"Claude wants to use <b>{esc(visible(tool_name))}</b>"
     return "\n".join([f"🔐 {heading}", *_details(tool_name, tool_input)])
 
 

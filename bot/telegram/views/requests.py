@@ -34,6 +34,10 @@ class TelegramRequests:
         text, markup = self._message(request)
         return await self.outboxes.send_text(request.key, text, parse_mode="HTML", reply_markup=markup)
 
+    async def attach_input(self, request: ApprovalRequest, text: str) -> None:
+        name = f"request-{request.token}.txt"
+        await self.outboxes.send_document(request.key, name, text.encode(), reply_to=request.message_id)
+
     def update_request(self, request: ApprovalRequest) -> None:
         assert request.message_id is not None
         text, markup = self._message(request)
@@ -64,7 +68,13 @@ class TelegramRequests:
             return f"{body}\n\n{texts.question_hint(self.timeout, multi=multi)}", markup
         if request.kind == "plan":
             return f"{body}\n\n{texts.plan_hint(self.timeout)}", plan_keyboard(request.token)
-        return f"{body}\n\n{texts.tool_hint(self.timeout)}", tool_keyboard(request.token, _remember_label(request))
+        notes = []
+        if not request.fits:
+            notes.append(texts.cut_notice(request.tool_name, request.tool_input))
+        elif request.remember.rules:  # "Always allow" names exactly what it stores
+            notes.append(texts.rules_notice(", ".join(rule_string(rule) for rule in request.remember.rules)))
+        text = "\n\n".join([body, *notes, texts.tool_hint(self.timeout)])
+        return text, tool_keyboard(request.token, _remember_label(request))
 
 
 def _body(request: ApprovalRequest) -> str:
@@ -79,6 +89,8 @@ def _body(request: ApprovalRequest) -> str:
 
 def _remember_label(request: ApprovalRequest) -> str | None:
     remember = request.remember
+    if not request.offers_remember:
+        return None
     if remember.rules:
         return "✅ Always allow in this chat"
     if remember.mode == "acceptEdits":

@@ -98,6 +98,14 @@ class TelegramTurns:
             return turn.queued_message_id
         return await self.outboxes.send_text(turn.key, text, reply_to=turn.reply_to, reply_markup=queued_keyboard(turn.id))
 
+    async def queue_full(self, turn: Turn, limit: int) -> None:
+        await self.outboxes.send_text(
+            turn.key,
+            f"{limit} messages are already waiting in this chat, so this one was not queued; "
+            "send it again once Claude has caught up.",
+            reply_to=turn.reply_to,
+        )
+
     async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None:
         return await self.outboxes.send_text(
             turn.key,

@@ -58,3 +58,15 @@ def test_no_launcher_without_a_cli(tmp_path: Path) -> None:
 def test_the_default_cli_is_the_bundled_one() -> None:
     cli = default_cli()
     assert cli is not None and cli.name == "claude" and os.access(cli, os.X_OK)
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux)")
+def test_the_launcher_never_writes_through_a_planted_symlink(tmp_path: Path) -> None:
+    target = tmp_path / "victim.sh"
+    target.write_text("original\n")
+    (tmp_path / ".claude-launcher").symlink_to(target)
+    launcher = write_launcher(tmp_path, tmp_path / "claude")
+    assert launcher is not None
+    path = Path(launcher)
+    assert not path.is_symlink() and path.stat().st_mode & 0o777 == 0o700
+    assert target.read_text() == "original\n"

@@ -62,3 +62,15 @@ def test_requests_show_the_key_input_escaped() -> None:
     long_write = tool_body("Write", {"file_path": "big.txt", "content": "x" * 10000}, "Claude wants to write big.txt")
     assert len(long_write) < 2000 and long_write.startswith("🔐 Claude wants to write big.txt")
     assert "not attached" in plan_body("  ")
+
+
+def test_rules_that_a_comma_would_split_stay_with_the_bot() -> None:
+    from bot.claude.permissions import allowed_tools, covers
+    from bot.sessions.records import SessionRecord
+
+    record = SessionRecord(name="1", working_dir="/w", always_allow=[
+        {"tool_name": "Bash", "rule_content": "npm test *"},
+        {"tool_name": "Bash", "rule_content": "echo a,b > x"},
+    ])
+    assert allowed_tools(record) == ["Bash(npm test *)"]
+    assert covers(record, "Bash", {"command": "echo a,b > x"}) and not covers(record, "Bash", {"command": "echo a,b"})

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.features.files import read_for_sending, safe_filename, save_upload
+from bot.features.files import create_upload, read_for_sending, safe_filename
 from bot.util.paths import PathRefused
 
 
@@ -39,11 +39,18 @@ def test_uploads_never_overwrite_or_follow_links(tmp_path: Path) -> None:
     work.mkdir()
     (work / "a.txt").write_text("old")
     (work / "link.txt").symlink_to(tmp_path / "outside" / "target.txt")
-    assert save_upload(work, "a.txt", b"new").name == "a-2.txt"
-    assert save_upload(work, "a.txt", b"newer").name == "a-3.txt"
-    assert save_upload(work, "link.txt", b"x").name == "link-2.txt"
-    assert save_upload(work, "README", b"x").name == "README"
-    assert save_upload(work, "README", b"y").name == "README-2"
+
+    def save(name: str) -> str:
+        path, file = create_upload(work, name)
+        file.close()
+        assert path.stat().st_mode & 0o777 == 0o600
+        return path.name
+
+    assert save("a.txt") == "a-2.txt"
+    assert save("a.txt") == "a-3.txt"
+    assert save("link.txt") == "link-2.txt"
+    assert save("README") == "README"
+    assert save("README") == "README-2"
     assert (work / "a.txt").read_text() == "old" and not (tmp_path / "outside" / "target.txt").exists()
 
 

@@ -84,3 +84,16 @@ async def test_new_conversation_keeps_the_old_one_in_history(tmp_path: Path) -> 
     assert [p.session_id for p in session.record.history] == ["s1"]
     session.switch_to("s1")
     assert session.session_id == "s1" and session.record.history == []
+
+
+async def test_a_stored_directory_outside_allowed_paths_is_not_resumed(tmp_path: Path) -> None:
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    elsewhere.mkdir()
+    store = SessionStore(tmp_path, debounce=0.01)
+    (tmp_path / "7.json").write_text(SessionRecord(name="7", working_dir=str(elsewhere)).model_dump_json())
+    (tmp_path / "8.json").write_text(SessionRecord(name="8", working_dir=str(work / "sub")).model_dump_json())
+    manager = SessionManager(store, work, allowed_paths=[work])
+    manager.restore()
+    assert (await manager.for_chat(ChatKey(7))).record.working_dir == str(work)  # ALLOWED_PATHS changed since
+    assert (await manager.for_chat(ChatKey(8))).record.working_dir == str(work / "sub")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.sessions.keys import ChatKey
 from bot.sessions.records import ChangeRef
+from bot.sessions.session import Turn
 from bot.telegram.keyboards import DiffCb
-from bot.telegram.views.turns import CUT_BY_RESTART, STOPPED, TelegramReply
+from bot.telegram.views.turns import CUT_BY_RESTART, STOPPED, TelegramReply, TelegramTurns
 
 
 class RecordingReply:
@@ -56,3 +58,16 @@ async def test_a_turn_that_changed_files_ends_with_the_line_and_a_diff_button_fo
     stopped = RecordingReply()
     await TelegramReply(stopped).stopped("", changed=change)  # type: ignore[arg-type]
     assert stopped.calls[0] == ("finish", STOPPED) and stopped.calls[1][1] == "📝 3 files changed, +40 −12"
+
+
+async def test_a_full_queue_is_one_sentence_in_reply_to_the_refused_message() -> None:
+    sent: list[tuple[Any, str, Any]] = []
+
+    class Outboxes:
+        async def send_text(self, key: Any, text: str, **kwargs: Any) -> int:
+            sent.append((key, text, kwargs.get("reply_to")))
+            return 1
+
+    await TelegramTurns(Outboxes()).queue_full(Turn(key=ChatKey(5), prompt="x", reply_to=9), 20)  # type: ignore[arg-type]
+    assert sent == [(ChatKey(5), "20 messages are already waiting in this chat, so this one was not queued; "
+                     "send it again once Claude has caught up.", 9)]

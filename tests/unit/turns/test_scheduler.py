@@ -341,3 +341,18 @@ async def test_waiting_and_refresh_reach_only_the_running_turns_reply(store, run
     scheduler.waiting_for_answer(session, True)  # after the turn: its reply is done, and not told
     scheduler.refresh_progress(session)
     assert reply.waiting == [True, False] and reply.refreshed == 1
+
+
+async def test_a_full_queue_refuses_the_next_message_and_who_wrote_is_recorded(store, runner, view) -> None:
+    scheduler = TurnScheduler(runner, view, max_concurrent=4, build_prompt=prompt_of, max_queued=2)
+    session = session_named(store)
+    gate = runner.gated("a")
+    await scheduler.submit(session, Turn(key=CHAT, prompt="a", user_id=5))
+    await until(lambda: runner.started == ["a"])
+    for prompt, user in (("b", 6), ("c", 5), ("d", 7)):
+        await scheduler.submit(session, Turn(key=CHAT, prompt=prompt, user_id=user))
+    assert ("queue full", "d", 2) in view.shown and scheduler.activity(session).queued == 2
+    assert session.record.users == [5, 6]  # the refused writer is not recorded
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
+    assert runner.started == ["a", "b", "c"]

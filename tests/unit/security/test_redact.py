@@ -1,0 +1,44 @@
+"""The bot token never reaches a log line, an exception text or a stack."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from bot.security.redact import install
+
+TOKEN = "123456:AAH-secret_part-XYZ"
+
+
+def test_the_token_is_redacted_in_messages_arguments_and_tracebacks() -> None:
+    logger = logging.getLogger("test.redact")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    logger.propagate = False
+    install(TOKEN, logger)
+    try:
+        logger.warning("download failed: %s", f"404, url='http://h/file/bot{TOKEN}/documents/x'")
+        logger.warning("encoded http://h/bot123456%3AAAH-secret_part-XYZ/getMe")
+        logger.warning("half: AAH-secret_part-XYZ")
+        try:
+            raise RuntimeError(f"http://h/bot{TOKEN}/getMe")
+        except RuntimeError:
+            logger.exception("boom")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "secret_part" not in text
+    assert text.count("<redacted>") == 4 and "RuntimeError: http://h/bot<redacted>/getMe" in text
+
+
+def test_an_uncaught_traceback_is_redacted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    code = (
+        "import logging; from bot.security.redact import install; logging.basicConfig(); "
+        f"install({TOKEN!r}); raise RuntimeError('http://h/bot{TOKEN}/getMe')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert "RuntimeError: http://h/bot<redacted>/getMe" in result.stderr and "secret_part" not in result.stderr

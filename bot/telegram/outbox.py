@@ -27,10 +27,9 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import BufferedInputFile, MessageEntity, ReplyParameters
-from telegramify_markdown import utf16_len
 
 from bot.sessions.keys import ChatKey
-from bot.telegram.render import MAX_TEXT, Rendered, split_plain, split_rendered
+from bot.telegram.render import MAX_TEXT, Rendered, split_plain, split_rendered, text_len
 
 log = logging.getLogger(__name__)
 
@@ -369,7 +368,7 @@ class Outbox:
     async def _send_document(
         self, key: ChatKey, filename: str, data: bytes, caption: str | None, reply_to: int | None
     ) -> int | None:
-        if caption and utf16_len(caption) > MAX_CAPTION:
+        if caption and text_len(caption) > MAX_CAPTION:
             caption = split_plain(caption, MAX_CAPTION - 1)[0] + "…"
         try:
             message = await self._request(
@@ -521,7 +520,7 @@ def _reply(message_id: int | None) -> ReplyParameters | None:
 
 def _fit(content: _Content) -> list[_Content]:
     """Split text too long for one message; HTML can't be measured here (Telegram's refusal is handled)."""
-    if content.parse_mode is not None or utf16_len(content.text) <= MAX_TEXT:
+    if content.parse_mode is not None or text_len(content.text) <= MAX_TEXT:
         return [content]
     parts = split_rendered(content.text, content.entities or [])
     if not parts:

@@ -1125,6 +1125,7 @@ _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "messa
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+MAX_ENTITIES = 100
 MAX_CALLBACK_DATA = 64
 MAX_UPLOAD = 50 * 1024 * 1024
 MAX_DOWNLOAD = 20 * 1024 * 1024
@@ -1155,6 +1156,12 @@ def _image_size(data: bytes) -> tuple[int, int] | None:
                 return int.from_bytes(data[i + 7 : i + 9], "big"), int.from_bytes(data[i + 5 : i + 7], "big")
             i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
     return None
+
+
+def _check_entity_count(entities: list[Entity]) -> None:
+    # stand-in strictness: Telegram silently ignores entities past the 100th; the bot lost formatting
+    if len(entities) > MAX_ENTITIES:
+        raise bad_request(f"too many entities ({len(entities)} > {MAX_ENTITIES}): Telegram ignores the rest")
 
 
 def _client_gone(request: web.Request) -> bool:
@@ -2140,16 +2147,19 @@ class TelegramStandin:
         text, entities = self._formatted(p, "text", "entities")
         if not text:
             raise bad_request("message text is empty")
-        if utf16_len(text) > MAX_TEXT:
+        # tdlib: utf8_length(text) > message_text_length_max, i.e. code points after entity parsing
+        if len(text) > MAX_TEXT:
             raise bad_request("message is too long")
+        _check_entity_count(entities)
         return text, entities
 
     def _caption(self, p: _Params) -> tuple[str | None, list[Entity]]:
         if not p.has("caption"):
             return None, []
         caption, entities = self._formatted(p, "caption", "caption_entities")
-        if utf16_len(caption) > MAX_CAPTION:
+        if len(caption) > MAX_CAPTION:
             raise bad_request("message caption is too long")
+        _check_entity_count(entities)
         return caption or None, entities
 
     def _message_json(self, m: BotMessage, *, nested: bool = True) -> dict[str, Any]:

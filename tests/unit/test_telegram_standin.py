@@ -114,19 +114,26 @@ async def test_markdown_v2(bot: Bot, tg: TelegramStandin) -> None:
         await bot.send_message(CHAT, "snake_case", parse_mode="Markdown")
 
 
-async def test_length_is_counted_in_utf16_after_parsing(bot: Bot, tg: TelegramStandin) -> None:
+async def test_length_is_counted_in_code_points_after_parsing(bot: Bot, tg: TelegramStandin) -> None:
     with pytest.raises(TelegramBadRequest, match="Bad Request: message is too long"):
         await bot.send_message(CHAT, "a" * 4097)
     await bot.send_message(CHAT, "a" * 4096)
-    await bot.send_message(CHAT, "😀" * 2048)  # 4096 UTF-16 units
+    await bot.send_message(CHAT, "😀" * 4096)  # tdlib: utf8_length, 8192 UTF-16 units are fine
     with pytest.raises(TelegramBadRequest, match="message is too long"):
-        await bot.send_message(CHAT, "😀" * 2048 + "a")
+        await bot.send_message(CHAT, "😀" * 4096 + "a")
     await bot.send_message(CHAT, "<b>" + "a" * 4096 + "</b>", parse_mode="HTML")  # tags do not count
     with pytest.raises(TelegramBadRequest, match="Bad Request: message text is empty"):
         await bot.send_message(CHAT, "<b> </b>", parse_mode="HTML")
     with pytest.raises(TelegramBadRequest, match="message caption is too long"):
         await bot.send_document(CHAT, BufferedInputFile(b"x", "a.txt"), caption="c" * 1025)
     assert len(tg.bot_messages(CHAT)) == 3
+
+
+async def test_more_than_100_entities_are_refused(bot: Bot, tg: TelegramStandin) -> None:
+    many = [MessageEntity(type="bold", offset=i, length=1) for i in range(101)]
+    with pytest.raises(TelegramBadRequest, match="too many entities"):
+        await bot.send_message(CHAT, "x" * 200, entities=many)
+    await bot.send_message(CHAT, "x" * 200, entities=many[:100])
 
 
 async def test_entities_parameter(bot: Bot, tg: TelegramStandin) -> None:

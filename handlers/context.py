@@ -9,8 +9,9 @@ from bot.sessions.session import Turn
 
 
 def key_of(message: Message) -> ChatKey:
-    # Only forum topics are separate sessions: in plain groups message_thread_id marks a reply thread.
-    thread = message.message_thread_id if message.chat.is_forum and message.is_topic_message else None
+    # Topics (forums, and private chats in Threaded Mode, Bot API 9.3) are separate sessions; in plain
+    # groups message_thread_id only marks a reply thread, and there is_topic_message is unset.
+    thread = message.message_thread_id if message.is_topic_message else None
     return ChatKey(message.chat.id, thread)
 
 

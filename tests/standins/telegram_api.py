@@ -8,8 +8,9 @@ Where Telegram is strict the stand-in is strict with Telegram's wording: the HTM
 MarkdownV2 and legacy Markdown parsers are ports of tdlib's ``parse_html``,
 ``parse_markdown_v2`` and ``parse_markdown`` (td/telegram/MessageEntity.cpp), the
 error descriptions follow telegram-bot-api's ``fail_query_with_error`` (``Bad Request:``
-prefix, first letter lower-cased), and message length is counted in UTF-16 code units
-after entity parsing and trimming.
+prefix, first letter lower-cased), and message length is counted in Unicode code points
+after entity parsing and trimming (tdlib: ``utf8_length(text) > message_text_length_max``);
+entity offsets are UTF-16 code units.
 
 A few checks are deliberately *stricter* than Telegram because what they catch is a
 bug even when Telegram lets it through (each is marked "stand-in strictness"):
@@ -1183,8 +1184,11 @@ class TelegramStandin:
         *,
         bot_first_name: str = "Claude Test Bot",
         strict_ampersand: bool = True,
+        private_topics: bool = False,
     ) -> None:
         self.token = token
+        # Bot API 9.3 "Threaded Mode": topics in private chats (getMe has_topics_enabled).
+        self.private_topics = private_topics
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
@@ -1456,10 +1460,11 @@ class TelegramStandin:
         self._ensure_chat(chat_id, chat_type, is_forum, title, first_name, username)
 
     def add_forum_topic(self, chat_id: int, thread_id: int, *, name: str | None = None) -> None:
-        """Create a topic in a forum chat (the creation service message gets id thread_id)."""
+        """Create a topic in a forum chat, or a private chat when private_topics is on
+        (the creation service message gets id thread_id)."""
         chat = self._chat(chat_id)
-        if not chat.is_forum:
-            raise ValueError(f"chat {chat_id} is not a forum")
+        if not self._has_topics(chat):
+            raise ValueError(f"chat {chat_id} has no topics")
         self._register_thread(chat, thread_id)
         if name is not None:
             chat.topic_names[thread_id] = name
@@ -1649,6 +1654,9 @@ class TelegramStandin:
         # In Telegram a topic's id is the id of its creation message, so later ids are larger.
         chat.next_message_id = max(chat.next_message_id, thread_id + 1)
 
+    def _has_topics(self, chat: _Chat) -> bool:
+        return chat.is_forum or (chat.type == "private" and self.private_topics)
+
     def _topic_root_json(self, chat: _Chat, thread_id: int, user: dict[str, Any]) -> dict[str, Any]:
         return {
             "message_id": thread_id,
@@ -1681,6 +1689,8 @@ class TelegramStandin:
         user = self._user(user_id, first_name, username)
         if chat.is_forum and thread_id == 1:
             thread_id = None  # the General topic: Telegram sends no thread id
+        if thread_id is not None and chat.type == "private" and not self.private_topics:
+            raise ValueError("a private chat has topics only with private_topics=True (Threaded Mode)")
         if thread_id is not None:
             self._register_thread(chat, thread_id)
         message_id = chat.take_message_id()
@@ -1692,14 +1702,14 @@ class TelegramStandin:
         }
         if thread_id is not None:
             message["message_thread_id"] = thread_id
-            if chat.is_forum:
+            if self._has_topics(chat):
                 message["is_topic_message"] = True
         if reply_to_message_id is not None:
             replied = self._message_json_by_id(chat_id, reply_to_message_id)
             if replied is None:
                 raise ValueError(f"no message {reply_to_message_id} in chat {chat_id} to reply to")
             message["reply_to_message"] = replied
-        elif thread_id is not None and chat.is_forum:
+        elif thread_id is not None and self._has_topics(chat):
             # Telegram marks every topic message as a reply to the topic's creation message.
             message["reply_to_message"] = self._topic_root_json(chat, thread_id, user)
         message.update(content)
@@ -1921,6 +1931,8 @@ class TelegramStandin:
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
+            "has_topics_enabled": self.private_topics,
+            "allows_users_to_create_topics": self.private_topics,
         }
 
     def _set_webhook(self, p: _Params) -> bool:
@@ -2050,6 +2062,8 @@ class TelegramStandin:
             return None
         if chat.is_forum and thread_id == 1:
             return None  # General
+        if chat.type == "private" and not self.private_topics:
+            return None  # without Threaded Mode a private chat has no threads; the id is ignored
         if thread_id not in chat.threads:
             raise bad_request("message thread not found")
         return thread_id
@@ -2172,7 +2186,7 @@ class TelegramStandin:
         }
         if m.thread_id is not None:
             out["message_thread_id"] = m.thread_id
-            if chat.is_forum:
+            if self._has_topics(chat):
                 out["is_topic_message"] = True
         if nested and m.reply_to_message_id is not None:
             replied = self._message_json_by_id(m.chat_id, m.reply_to_message_id)
@@ -2298,7 +2312,7 @@ class TelegramStandin:
 
     def _create_forum_topic(self, p: _Params) -> dict[str, Any]:
         chat = self._target_chat(p)
-        if not chat.is_forum:
+        if not self._has_topics(chat):
             raise bad_request("the chat is not a forum")
         name = p.get_str("name") or ""
         if not 1 <= len(name) <= 128:

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.sessions.links import LinkStore, SessionRoutes
 from bot.features.files import FileTransfers
 from bot.sessions.manager import SessionManager
+from bot.sessions.moves import ChatMoves
 from bot.claude.tools.send_file import bot_server, send_file_tool
 from bot.claude.tools.session_context import session_context_tool
 from bot.sessions.pairing import Pairing
@@ -43,6 +44,7 @@ class Core:
     approvals: Approvals
     files: FileTransfers
     chat_settings: ChatSettings
+    moves: ChatMoves
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -98,6 +100,8 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
     )
+    moves = ChatMoves(manager, links, routes, settings.session_chat_groups, runner.close_session)
+    outboxes.on_chat_moved = moves.move
     return Core(
         settings=settings,
         store=store,
@@ -111,4 +115,5 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         approvals=approvals,
         files=FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024),
         chat_settings=ChatSettings(manager, settings.claude_permission_mode, settings.claude_model),
+        moves=moves,
     )

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from bot.app import Core
 from bot.features.texts import ago
 from handlers.context import key_of
+from handlers.migration import is_migration
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class AccessMiddleware(BaseMiddleware):
     ) -> Any:
         assert isinstance(event, Update)
         user = data.get("event_from_user")
-        if self.core.is_allowed(user.id if user else None):
+        if self.core.is_allowed(user.id if user else None) or (event.message is not None and is_migration(event.message)):
             return await handler(event, data)
         inner = event.event
         log.info("refused update %s from user %s", event.update_id, user.id if user else None)
@@ -64,7 +65,7 @@ class StaleUpdateMiddleware(BaseMiddleware):
     ) -> Any:
         assert isinstance(event, Update)
         message = event.message
-        if message is None or time.time() - message.date.timestamp() <= self.core.settings.max_update_age_seconds:
+        if message is None or is_migration(message) or time.time() - message.date.timestamp() <= self.core.settings.max_update_age_seconds:
             return await handler(event, data)
         log.info("skipped update %s: message sent %s", event.update_id, ago(message.date.timestamp()))
         await self.core.outboxes.send_text(

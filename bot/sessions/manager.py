@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.sessions.keys import ChatKey
@@ -152,6 +153,28 @@ class SessionManager:
         if record.chat_id is None:
             return self.route.seed_from(session.name) is not None
         return self.route.session_name(ChatKey(record.chat_id, record.thread_id)) != session.name
+
+    async def move(
+        self, old_name: str, key: ChatKey, close_client: Callable[[ClaudeSession], Awaitable[None]]
+    ) -> ClaudeSession | None:
+        """Rename a chat's own session to ``key`` (its chat got a new id); None when there is none,
+        or the new chat already has its own (then nothing is overwritten)."""
+        new_name = str(key)
+        if old_name not in self._known | self._sessions.keys() or new_name in self._known | self._sessions.keys():
+            return None
+        session = await self.by_name(old_name)
+        if not session.is_running:
+            await close_client(session)  # its CLI is registered under the old name; the next turn resumes
+        record = session.record
+        record.name, record.chat_id, record.thread_id = new_name, key.chat_id, key.thread_id
+        del self._sessions[old_name]
+        self._known.discard(old_name)
+        self._sessions[new_name] = session
+        self._known.add(new_name)
+        session.save()
+        await self.store.flush()  # the new file is on disk before the old one goes
+        await self.store.delete(old_name)
+        return session
 
     async def remove(self, session: ClaudeSession) -> None:
         if session.worker is not None:

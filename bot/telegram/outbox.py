@@ -22,6 +22,7 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramEntityTooLarge,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -126,8 +127,10 @@ class Outbox:
         retry_window: float,
         clock: Callable[[], float],
         sleep: Sleep,
+        on_migrate: Callable[[int, int], None] = lambda old, new: None,
     ) -> None:
         self.chat_id = chat_id
+        self._on_migrate = on_migrate
         self._bot = bot
         self._bucket = _Bucket(rate, burst, clock)
         self._retry_window = retry_window
@@ -286,6 +289,12 @@ class Outbox:
                 self._bucket.hold(err.retry_after)
             except TelegramEntityTooLarge:
                 raise
+            except TelegramMigrateToChat as err:
+                # The group became a supergroup with a new id (maybe while the bot was down): this
+                # chat's queue follows it, and so does its session (Outboxes.on_chat_moved).
+                old, self.chat_id = self.chat_id, err.migrate_to_chat_id
+                log.info("Chat %s was upgraded to supergroup %s; sending there", old, self.chat_id)
+                self._on_migrate(old, self.chat_id)
             except (TelegramNetworkError, TelegramServerError) as err:
                 now = self._clock()
                 failing_since = now if failing_since is None else failing_since
@@ -429,8 +438,31 @@ class Outboxes:
         self._retry_window = retry_window
         self._clock, self._sleep = clock, sleep
         self._boxes: dict[int, Outbox] = {}
+        self._moved: dict[int, int] = {}  # upgraded group id → its supergroup's id
+        # Told when a send finds its group upgraded; the composition root moves the session.
+        self.on_chat_moved: Callable[[int, int], Awaitable[object]] | None = None
+        self._tasks: set[asyncio.Task[object]] = set()
+
+    def move_chat(self, old_id: int, new_id: int) -> None:
+        """Everything for ``old_id`` (queued or later) goes to ``new_id``, in one paced queue."""
+        if self._moved.get(old_id) == new_id:
+            return
+        self._moved[old_id] = new_id
+        box = self._boxes.pop(old_id, None)
+        if box is not None:
+            box.chat_id = new_id
+            self._boxes.setdefault(new_id, box)
+
+    def _migrated(self, old_id: int, new_id: int) -> None:
+        self.move_chat(old_id, new_id)
+        if self.on_chat_moved is not None:
+            task = asyncio.create_task(self.on_chat_moved(old_id, new_id), name=f"chat-moved {old_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def for_chat(self, chat_id: int) -> Outbox:
+        while chat_id in self._moved:
+            chat_id = self._moved[chat_id]
         box = self._boxes.get(chat_id)
         if box is None:
             rate, burst = self._private if chat_id > 0 else self._group
@@ -442,6 +474,7 @@ class Outboxes:
                 retry_window=self._retry_window,
                 clock=self._clock,
                 sleep=self._sleep,
+                on_migrate=self._migrated,
             )
         return box
 

@@ -731,11 +731,14 @@ def parse_markdown_legacy(text: str) -> tuple[str, list[Entity]]:
 class ApiError(Exception):
     """A Bot API error response."""
 
-    def __init__(self, error_code: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self, error_code: int, description: str, *, retry_after: int | None = None, migrate_to_chat_id: int | None = None
+    ) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 def bad_request(message: str) -> ApiError:
@@ -951,6 +954,7 @@ class _Chat:
     threads: set[int] = field(default_factory=set)  # known topics (General is implicit)
     topic_names: dict[int, str] = field(default_factory=dict)
     blocked: bool = False
+    migrated_to: int | None = None  # a group upgraded to this supergroup
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -1469,6 +1473,33 @@ class TelegramStandin:
         if name is not None:
             chat.topic_names[thread_id] = name
 
+    def upgrade_group(
+        self, chat_id: int, new_chat_id: int, user_id: int, *, is_forum: bool = False, service_messages: bool = True
+    ) -> None:
+        """Turn a group into a supergroup with a new id, as Telegram does when it gets topics, goes
+        public or grows: a ``migrate_to_chat_id`` service message in the old chat, a
+        ``migrate_from_chat_id`` one in the new chat, and every later call on the old id fails
+        with the new id in ``parameters.migrate_to_chat_id``. ``service_messages=False`` plays a
+        bot that never got those updates (they expire after 24 hours)."""
+        old = self._chat(chat_id)
+        if old.type != "group":
+            raise ValueError(f"chat {chat_id} is a {old.type}; only a group is upgraded")
+        new = self._ensure_chat(new_chat_id, "supergroup", is_forum, old.title, None, None)
+        user = self._users.get(user_id) or self._user(user_id)
+        now = int(time.time())
+        old_id, new_id = old.take_message_id(), new.take_message_id()
+        if service_messages:
+            self._push_update(
+                {"message": {"message_id": old_id, "from": user, "chat": old.to_json(), "date": now,
+                             "migrate_to_chat_id": new_chat_id}}
+            )
+        old.migrated_to = new_chat_id
+        if service_messages:
+            self._push_update(
+                {"message": {"message_id": new_id, "from": user, "chat": new.to_json(), "date": now,
+                             "migrate_from_chat_id": chat_id}}
+            )
+
     def delete_forum_topic(self, chat_id: int, thread_id: int) -> None:
         """Delete a topic: sending into it fails with "message thread not found"."""
         self._chat(chat_id).threads.discard(thread_id)
@@ -1686,6 +1717,8 @@ class TelegramStandin:
         reply_to_message_id: int | None = None,
     ) -> dict[str, Any]:
         chat = self._ensure_chat(chat_id, chat_type, is_forum, chat_title, first_name, username)
+        if chat.migrated_to is not None:
+            raise ValueError(f"chat {chat_id} was upgraded to {chat.migrated_to}; users write there now")
         user = self._user(user_id, first_name, username)
         if chat.is_forum and thread_id == 1:
             thread_id = None  # the General topic: Telegram sends no thread id
@@ -1762,6 +1795,8 @@ class TelegramStandin:
         body: dict[str, Any] = {"ok": False, "error_code": error.error_code, "description": error.description}
         if error.retry_after is not None:
             body["parameters"] = {"retry_after": error.retry_after}
+        if error.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
         return body
 
     def _record(self, call: Call) -> None:
@@ -2053,6 +2088,8 @@ class TelegramStandin:
             raise bad_request("chat not found")
         if chat.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat.migrated_to is not None:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat", migrate_to_chat_id=chat.migrated_to)
         return chat
 
     def _target_thread(self, chat: _Chat, p: _Params) -> int | None:

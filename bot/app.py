@@ -21,6 +21,7 @@ from bot.claude.tools.send_file import bot_server, send_file_tool
 from bot.claude.tools.session_context import session_context_tool
 from bot.sessions.pairing import Pairing
 from bot.claude.permissions import allowed_tools
+from bot.turns.gather import Gatherer
 from bot.turns.prompt import PromptBuilder
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
@@ -45,6 +46,7 @@ class Core:
     files: FileTransfers
     chat_settings: ChatSettings
     moves: ChatMoves
+    gather: Gatherer
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -100,6 +102,10 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
     )
+    async def submit(turn: Turn) -> None:
+        await scheduler.submit(await manager.for_chat(turn.key, turn.chat_title), turn)
+
+    gather = Gatherer(submit)
     moves = ChatMoves(manager, links, routes, settings.session_chat_groups, runner.close_session)
     outboxes.on_chat_moved = moves.move
     return Core(
@@ -113,7 +119,10 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         routes=routes,
         pairing=Pairing(ttl=settings.link_code_ttl_seconds),
         approvals=approvals,
-        files=FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024),
+        files=FileTransfers(
+            manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024, gather
+        ),
         chat_settings=ChatSettings(manager, settings.claude_permission_mode, settings.claude_model),
         moves=moves,
+        gather=gather,
     )

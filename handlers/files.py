@@ -17,7 +17,9 @@ router = Router(name="files")
 async def received(message: Message, core: Core, bot: Bot) -> None:
     upload = upload_of(bot, message)
     assert upload is not None  # the filter guarantees a document or a photo
-    await core.files.receive(turn_from(message, (message.caption or "").strip()), upload)
+    turn = turn_from(message, (message.caption or "").strip())
+    slot = core.gather.hold(turn.key, turn.user_id, starts_group=message.media_group_id is not None)  # an album: one turn
+    await core.files.receive(turn, upload, slot)
 
 
 @router.message(Command("file"))

@@ -7,6 +7,7 @@ from aiogram.types import Message
 
 from bot.app import Core
 from bot.sessions.session import Turn
+from bot.turns.gather import PASTE_PART
 from handlers.context import chat_title, key_of, user_name
 
 router = Router(name="messages")
@@ -28,7 +29,8 @@ async def text(message: Message, core: Core) -> None:
         await core.outboxes.send_text(key, "That message is empty; send some text for Claude.", reply_to=message.message_id)
         return
     title = chat_title(message.chat)
-    session = await core.manager.for_chat(key, title)
+    # A part of a long paste (or a message right after one) waits briefly for the rest.
+    slot = core.gather.hold(key, message.from_user.id if message.from_user else None, starts_group=len(message.text or "") >= PASTE_PART)
     turn = Turn(
         key=key,
         prompt=prompt,
@@ -37,7 +39,10 @@ async def text(message: Message, core: Core) -> None:
         user_name=user_name(message.from_user),
         chat_title=title,
     )
-    await core.scheduler.submit(session, turn)
+    if slot is not None:
+        core.gather.fill(slot, turn)
+        return
+    await core.scheduler.submit(await core.manager.for_chat(key, title), turn)
 
 
 @router.message()

@@ -18,6 +18,7 @@ from bot.claude.runner import ClaudeRunner, TurnOutcome
 from bot.sessions.keys import ChatKey
 from bot.sessions.records import OpenReply
 from bot.sessions.session import ClaudeSession, Turn
+from bot.turns.batch import take_batch
 from bot.telegram.keyboards import queued_keyboard, stop_keyboard
 from bot.telegram.outbox import Outboxes
 from bot.telegram.reply import StreamingReply
@@ -81,7 +82,8 @@ class TurnScheduler:
             position = len(session.queue)
             turn.queued_message_id = await self.outboxes.send_text(
                 turn.key,
-                f"⏳ Queued (position {position}): I'll answer this after the current turn.",
+                f"⏳ Queued (position {position}): after the current turn, Claude gets this together with "
+                "the other messages waiting then, in order.",
                 reply_to=turn.reply_to,
                 reply_markup=queued_keyboard(turn.id),
             )
@@ -132,7 +134,11 @@ class TurnScheduler:
 
     async def _work(self, session: ClaudeSession) -> None:
         while session.queue:
-            turn = session.queue.popleft()
+            turn, absorbed = take_batch(session.queue)  # messages that waited together go to Claude together
+            for other in absorbed:
+                self._forget(other)
+                if other.queued_message_id:
+                    self.outboxes.delete(other.key, other.queued_message_id)
             try:
                 await self._run_with_slot(session, turn)
             except asyncio.CancelledError:

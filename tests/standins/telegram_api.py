@@ -1206,6 +1206,7 @@ class TelegramStandin:
         self._bot_messages: dict[tuple[int, int], BotMessage] = {}
         self._user_messages: dict[tuple[int, int], UserMessage] = {}
         self._files: dict[str, _StoredFile] = {}
+        self._album_seq = 0
         self._files_by_path: dict[str, _StoredFile] = {}
         self._file_seq = 0
         self._callback_queries: dict[str, tuple[int, int]] = {}  # id -> (chat_id, message_id)
@@ -1542,6 +1543,7 @@ class TelegramStandin:
         *,
         caption: str | None = None,
         mime_type: str = "application/octet-stream",
+        media_group_id: str | None = None,
         **chat_kwargs: Any,
     ) -> dict[str, Any]:
         """Push a document from a user; getFile + the file URL serve `content`."""
@@ -1556,6 +1558,8 @@ class TelegramStandin:
         message: dict[str, Any] = {"document": document}
         if caption is not None:
             message["caption"] = caption
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
         return self._push_user_message(chat_id, user_id, message, **chat_kwargs)
 
     def user_photo(
@@ -1565,6 +1569,7 @@ class TelegramStandin:
         content: bytes,
         *,
         caption: str | None = None,
+        media_group_id: str | None = None,
         **chat_kwargs: Any,
     ) -> dict[str, Any]:
         """Push a photo from a user (two sizes, both serving `content`; the last is the largest)."""
@@ -1584,7 +1589,20 @@ class TelegramStandin:
         message: dict[str, Any] = {"photo": sizes}
         if caption is not None:
             message["caption"] = caption
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
         return self._push_user_message(chat_id, user_id, message, **chat_kwargs)
+
+    def user_album(
+        self, chat_id: int, user_id: int, photos: list[bytes], *, caption: str | None = None, **chat_kwargs: Any
+    ) -> list[dict[str, Any]]:
+        """An album as Telegram delivers it: one message per photo sharing a media_group_id, the caption on the first."""
+        self._album_seq += 1
+        group = f"1{self._album_seq:017d}"
+        return [
+            self.user_photo(chat_id, user_id, photo, caption=caption if i == 0 else None, media_group_id=group, **chat_kwargs)
+            for i, photo in enumerate(photos)
+        ]
 
     def press_button(
         self,

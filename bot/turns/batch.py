@@ -1,0 +1,34 @@
+"""One intent, one prompt: messages that belong together reach Claude as one turn."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+
+from bot.sessions.session import Turn
+
+
+def merge(turns: list[Turn], separator: str = "\n\n") -> Turn:
+    """One turn holding every prompt (in order) and every image; answered in reply to the first."""
+    first = turns[0]
+    if len(turns) == 1:
+        return first
+    return replace(
+        first,
+        prompt=separator.join(turn.prompt for turn in turns if turn.prompt),
+        images=[image for turn in turns for image in turn.images],
+    )
+
+
+def take_batch(queue: deque[Turn]) -> tuple[Turn, list[Turn]]:
+    """Pop the next turn with every turn waiting right behind it from the same chat and person.
+
+    Returns the merged turn (it keeps the first turn's id) and the other turns it absorbed, whose
+    queue notices and buttons are then done with. Turns from another chat or person (a shared
+    session) stay queued: their answer belongs elsewhere, or their speaker differs.
+    """
+    first = queue.popleft()
+    absorbed: list[Turn] = []
+    while queue and queue[0].key == first.key and queue[0].user_id == first.user_id:
+        absorbed.append(queue.popleft())
+    return merge([first, *absorbed]), absorbed

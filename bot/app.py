@@ -21,6 +21,7 @@ from bot.claude.tools.send_file import bot_server, send_file_tool
 from bot.claude.tools.session_context import session_context_tool
 from bot.sessions.pairing import Pairing
 from bot.claude.permissions import allowed_tools
+from bot.features.voice import Transcriber, VoiceNotes
 from bot.turns.gather import Gatherer
 from bot.turns.prompt import PromptBuilder
 from bot.sessions.session import ClaudeSession, Turn
@@ -47,6 +48,7 @@ class Core:
     chat_settings: ChatSettings
     moves: ChatMoves
     gather: Gatherer
+    voice: VoiceNotes
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -125,4 +127,12 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         chat_settings=ChatSettings(manager, settings.claude_permission_mode, settings.claude_model),
         moves=moves,
         gather=gather,
+        voice=VoiceNotes(_transcriber(settings), outboxes, submit, settings.transcribe_max_seconds),
     )
+
+
+def _transcriber(settings: Settings) -> Transcriber | None:
+    if not settings.transcribe_base_url:
+        return None
+    key = settings.transcribe_api_key.get_secret_value() if settings.transcribe_api_key else None
+    return Transcriber(settings.transcribe_base_url, key, settings.transcribe_model)

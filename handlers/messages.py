@@ -48,5 +48,5 @@ async def text(message: Message, core: Core) -> None:
 @router.message()
 async def unsupported(message: Message, core: Core) -> None:
     await core.outboxes.send_text(
-        key_of(message), "I can only pass text, documents and photos to Claude.", reply_to=message.message_id
+        key_of(message), "I can only pass text, documents, photos and voice messages to Claude.", reply_to=message.message_id
     )

@@ -1593,6 +1593,20 @@ class TelegramStandin:
             message["media_group_id"] = media_group_id
         return self._push_user_message(chat_id, user_id, message, **chat_kwargs)
 
+    def user_voice(
+        self, chat_id: int, user_id: int, content: bytes, *, duration: int = 3, audio_file: str | None = None, **chat_kwargs: Any
+    ) -> dict[str, Any]:
+        """Push a voice note (or, with ``audio_file``, an audio file of that name) from a user."""
+        if audio_file is None:
+            stored = self._store_file("voice", content, None, "audio/ogg", ext=".oga")
+            media: dict[str, Any] = {"voice": {"duration": duration, "mime_type": "audio/ogg"}}
+        else:
+            stored = self._store_file("music", content, audio_file, "audio/mpeg")
+            media = {"audio": {"duration": duration, "mime_type": "audio/mpeg", "file_name": audio_file}}
+        (body,) = media.values()
+        body.update(file_id=stored.file_id, file_unique_id=stored.file_unique_id, file_size=len(content))
+        return self._push_user_message(chat_id, user_id, media, **chat_kwargs)
+
     def user_album(
         self, chat_id: int, user_id: int, photos: list[bytes], *, caption: str | None = None, **chat_kwargs: Any
     ) -> list[dict[str, Any]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from aiogram import Bot
 from aiogram.types import CallbackQuery, Chat, Message, User
 
 from bot.sessions.keys import ChatKey
 from bot.sessions.session import Turn
+from bot.turns.addressing import with_quote, without_spans
 
 
 def key_of(message: Message) -> ChatKey:
@@ -38,6 +40,26 @@ def turn_from(message: Message, prompt: str) -> Turn:
         user_name=user_name(message.from_user),
         chat_title=chat_title(message.chat),
     )
+
+
+async def prompt_of(message: Message, bot: Bot) -> str:
+    """The message's text as Claude should read it: without the bot's @mention, after a quote of what it replies to."""
+    text = message.text or ""
+    me = (await bot.me()).username or ""
+    mine = [
+        (e.offset, e.length)
+        for e in message.entities or []
+        if e.type == "mention" and e.extract_from(text).lower() == f"@{me}".lower()
+    ]
+    prompt = without_spans(text, mine) if mine else text.strip()
+    replied = message.reply_to_message
+    # In a topic every message "replies" to the topic's creation message: that is no reply.
+    if prompt and replied is not None and replied.forum_topic_created is None:
+        quoted = message.quote.text if message.quote else (replied.text or replied.caption or "")
+        if quoted:
+            author = "your earlier message" if replied.from_user and replied.from_user.id == bot.id else user_name(replied.from_user)
+            prompt = with_quote(prompt, quoted, author or "an earlier message")
+    return prompt
 
 
 BUTTON_EXPIRED = "This button has expired."

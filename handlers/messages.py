@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.types import Message
 
 from bot.app import Core
 from bot.sessions.session import Turn
 from bot.turns.gather import PASTE_PART
-from handlers.context import chat_title, key_of, user_name
+from handlers.context import chat_title, key_of, prompt_of, user_name
 
 router = Router(name="messages")
 
@@ -22,9 +22,9 @@ async def unknown_command(message: Message, core: Core) -> None:
 
 
 @router.message(F.text)
-async def text(message: Message, core: Core) -> None:
+async def text(message: Message, core: Core, bot: Bot) -> None:
     key = key_of(message)
-    prompt = (message.text or "").strip()
+    prompt = await prompt_of(message, bot)
     if not prompt:
         await core.outboxes.send_text(key, "That message is empty; send some text for Claude.", reply_to=message.message_id)
         return

@@ -1169,6 +1169,20 @@ def _check_entity_count(entities: list[Entity]) -> None:
         raise bad_request(f"too many entities ({len(entities)} > {MAX_ENTITIES}): Telegram ignores the rest")
 
 
+_COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_])")
+_MENTION_RE = re.compile(r"(?<![A-Za-z0-9_@])@[A-Za-z0-9_]{5,32}(?![A-Za-z0-9_])")
+
+
+def _detected_entities(text: str) -> list[dict[str, Any]]:
+    """What Telegram marks in a user's plain text: a leading bot_command and @username mentions."""
+    found: list[dict[str, Any]] = []
+    if m := _COMMAND_RE.match(text):
+        found.append({"offset": 0, "length": utf16_len(m.group(0)), "type": "bot_command"})
+    for m in _MENTION_RE.finditer(text):  # "/cmd@bot" is part of the command: "@" follows a letter there
+        found.append({"offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0)), "type": "mention"})
+    return found
+
+
 def _client_gone(request: web.Request) -> bool:
     transport = request.transport
     return transport is None or transport.is_closing()
@@ -1520,19 +1534,29 @@ class TelegramStandin:
         reply_to_message_id: int | None = None,
         entities: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Push a text message from a user; returns the update."""
+        """Push a text message from a user (with the entities Telegram detects); returns the update."""
         content: dict[str, Any] = {"text": text}
-        if entities is not None:
-            content["entities"] = entities
-        else:
-            m = re.match(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_])", text)
-            if m:
-                content["entities"] = [{"offset": 0, "length": utf16_len(m.group(0)), "type": "bot_command"}]
+        detected = entities if entities is not None else _detected_entities(text)
+        if detected:
+            content["entities"] = detected
         return self._push_user_message(
             chat_id, user_id, content, chat_type=chat_type, thread_id=thread_id, is_forum=is_forum,
             chat_title=chat_title, first_name=first_name, username=username,
             reply_to_message_id=reply_to_message_id,
         )
+
+    def user_edit(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+        """The user edits a text message: an ``edited_message`` update with the message's new state."""
+        stored = self._user_messages.get((chat_id, message_id))
+        if stored is None or stored.deleted or "text" not in stored.json:
+            raise ValueError(f"no text message {message_id} of a user in chat {chat_id}")
+        message = {k: v for k, v in stored.json.items() if k != "entities"}
+        message["text"] = text
+        if detected := _detected_entities(text):
+            message["entities"] = detected
+        message["edit_date"] = max(int(time.time()), message["date"] + 1)
+        stored.json = message
+        return self._push_update({"edited_message": message})
 
     def user_document(
         self,

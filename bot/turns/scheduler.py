@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 RESTARTING_NOT_RUN = "The bot is restarting: this message was not sent to Claude; send it again in a moment."
 CRASHED_DURING_TURN = "⚠️ The bot restarted while working on this; the conversation is kept, but send your message again."
 
+MERGED = "➕ Sent to Claude together with the waiting message before it; one answer for both."
 PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingReply)
 
 PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable["str | AsyncIterator[dict[str, Any]]"]]
@@ -137,8 +138,8 @@ class TurnScheduler:
             turn, absorbed = take_batch(session.queue)  # messages that waited together go to Claude together
             for other in absorbed:
                 self._forget(other)
-                if other.queued_message_id:
-                    self.outboxes.delete(other.key, other.queued_message_id)
+                if other.queued_message_id:  # its answer is the first one's: the notice says so, and stays
+                    self.outboxes.edit_text(other.key, other.queued_message_id, MERGED)
             try:
                 await self._run_with_slot(session, turn)
             except asyncio.CancelledError:

@@ -60,3 +60,5 @@ async def test_three_quick_messages_cost_one_turn(bot: BotProcess, telegram: Tel
     assert prompt.index("fix the login bug") < prompt.index("it is in auth.py") < prompt.index("and add a test")
     assert len(claude_api.main_requests()) == 2  # the warm-up and one turn for all three
     await telegram.wait_for(lambda: not any("Queued" in m.text for m in telegram.bot_messages(OWNER)), timeout=10)
+    merged = [m for m in telegram.bot_messages(OWNER) if "Sent to Claude together" in m.text]
+    assert len(merged) == 2 and not any(m.buttons() for m in merged)  # each message is answered, none twice

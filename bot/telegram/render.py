@@ -121,11 +121,11 @@ def split_rendered(text: str, entities: list[MessageEntity], limit: int = MAX_TE
 def _pieces(text: str, entities: list[MessageEntity], limit: int) -> Iterator[Rendered]:
     units = _utf16_offsets(text)
     pre = [(e.offset, e.offset + e.length) for e in entities if e.type == "pre"]
-    index_of = {unit: i for i, unit in enumerate(units)}
-    links = [index_of[e.offset] for e in entities if e.type not in _DROP_ORDER]
+    # Entities never dropped (links: their URL is content), as string indices: at most 100 a message.
+    kept = sorted(bisect_right(units, e.offset) - 1 for e in entities if e.type not in _DROP_ORDER)
     pending = deque(sorted(entities, key=lambda e: e.offset))
     live: list[MessageEntity] = []  # entities that may overlap the current range
-    for start, end in _ranges(text, units, pre, sorted(links), limit):
+    for start, end in _ranges(text, units, pre, kept, limit):
         while pending and pending[0].offset < units[end]:
             live.append(pending.popleft())
         first, last = start, end
@@ -139,14 +139,14 @@ def _pieces(text: str, entities: list[MessageEntity], limit: int) -> Iterator[Re
 
 
 def _ranges(
-    text: str, units: list[int], pre: list[tuple[int, int]], links: list[int], limit: int
+    text: str, units: list[int], pre: list[tuple[int, int]], kept: list[int], limit: int
 ) -> Iterator[tuple[int, int]]:
     start = 0
     while start < len(text):
         end = start + limit
-        first_link = bisect_right(links, start - 1)
-        if first_link + MAX_ENTITIES < len(links):  # the 101st link starts the next message
-            end = min(end, max(links[first_link + MAX_ENTITIES], start + 1))
+        first = bisect_right(kept, start - 1)
+        if first + MAX_ENTITIES < len(kept):  # the 101st link starts the next message
+            end = min(end, max(kept[first + MAX_ENTITIES], start + 1))
         if end >= len(text):
             yield start, len(text)
             return
@@ -200,7 +200,7 @@ def _cap(entities: list[MessageEntity]) -> list[MessageEntity]:
         drop = {id(e) for e in [e for e in reversed(entities) if e.type == kind][:excess]}
         entities = [e for e in entities if id(e) not in drop]
         excess -= len(drop)
-    return entities
+    return entities[:MAX_ENTITIES]  # only a link cut in two can still be one too many
 
 
 def _utf16_offsets(text: str) -> list[int]:

@@ -62,6 +62,7 @@ async def run(settings: Settings) -> None:
         log.info("shutting down: saving sessions")
         restore.cancel()
         await core.store.flush()
+        await core.gather.flush()  # a paste or album still gathering is queued, then told the bot restarts
         await core.scheduler.shutdown()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(core.outboxes.close(), timeout=SHUTDOWN_FLUSH_SECONDS)

@@ -68,6 +68,14 @@ class TurnsView(Protocol):
 
     async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None: ...
 
+    def merged(self, turn: Turn) -> None:
+        """The queued turn went to Claude together with the one before it; that one's answer is its answer."""
+        ...
+
+    def edited(self, turn: Turn) -> None:
+        """The queued turn's message was edited: Claude will get the edited text."""
+        ...
+
     def cancelled(self, turn: Turn) -> None: ...
 
     async def not_run(self, turn: Turn) -> None:

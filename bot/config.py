@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.sessions.keys import ChatKey
@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     # Daily spending limits (UTC days), both optional: reached → new turns are refused until midnight UTC.
     max_cost_per_day_usd: float | None = Field(default=None, ge=0)
     max_chat_cost_per_day_usd: float | None = Field(default=None, ge=0)
+    # Voice notes: an OpenAI-compatible transcription API (off when the base URL is unset).
+    transcribe_base_url: str | None = None
+    transcribe_api_key: SecretStr | None = None
+    transcribe_model: str = "whisper-1"
+    transcribe_max_seconds: int = Field(default=1200, ge=1)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -88,7 +93,7 @@ class Settings(BaseSettings):
     def _paths(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("claude_model", "max_cost_per_day_usd", "max_chat_cost_per_day_usd", mode="before")
+    @field_validator("claude_model", "max_cost_per_day_usd", "max_chat_cost_per_day_usd", "transcribe_base_url", "transcribe_api_key", mode="before")
     @classmethod
     def _model(cls, value: object) -> object:
         return value or None

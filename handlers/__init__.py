@@ -7,7 +7,9 @@ from aiogram.filters import ExceptionTypeFilter
 
 from bot.app import Core
 from bot.errors import SAID_IN_CHAT
-from handlers import approvals, conversation, diff, export, files, messages, settings, sharing, usage, worktrees
+from handlers import (
+    approvals, conversation, diff, edits, export, files, messages, migration, settings, sharing, usage, voice, worktrees,
+)
 from handlers.context import say_refusal
 from handlers.middlewares import AccessMiddleware, StaleUpdateMiddleware
 
@@ -17,10 +19,11 @@ def build_dispatcher(core: Core) -> Dispatcher:
     dispatcher.update.outer_middleware(AccessMiddleware(core))
     dispatcher.update.outer_middleware(StaleUpdateMiddleware(core))
     dispatcher.errors.register(say_refusal, ExceptionTypeFilter(*SAID_IN_CHAT))
-    # Order matters: a text reply to one of Claude's requests is an answer even when it looks like
-    # /mode or /file (approvals before settings and files), and messages.py holds the catch-alls.
+    # Order matters: a group upgrade's service message is handled first, whoever sent it; a text
+    # reply to one of Claude's requests is an answer even when it looks like /mode or /file
+    # (approvals before settings and files), and messages.py holds the catch-alls.
     dispatcher.include_routers(
-        conversation.router, sharing.router, approvals.router, settings.router, files.router,
-        usage.router, diff.router, worktrees.router, export.router, messages.router,
+        migration.router, conversation.router, sharing.router, approvals.router, settings.router, files.router,
+        voice.router, usage.router, diff.router, worktrees.router, export.router, edits.router, messages.router,
     )
     return dispatcher

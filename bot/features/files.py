@@ -21,6 +21,7 @@ from bot.chat import ChatOutbox
 from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
 from bot.sessions.session import Turn
+from bot.turns.gather import Gatherer, Slot
 from bot.turns.scheduler import TurnScheduler
 from bot.util.paths import PathRefused, require, resolve_user_path
 
@@ -111,34 +112,48 @@ class FileTransfers:
     outboxes: ChatOutbox
     roots: list[Path]
     max_upload_bytes: int
+    gather: Gatherer
 
-    async def receive(self, turn: Turn, upload: Upload) -> None:
-        """Save the upload in the chat's directory and run the turn with a note about it (caption = prompt)."""
+    async def receive(self, turn: Turn, upload: Upload, slot: Slot | None = None) -> None:
+        """Save the upload in the chat's directory and run the turn with a note about it (caption = prompt).
+
+        With a ``slot`` (an album's file) the turn joins its album's turn instead of running alone.
+        """
+        ready: Turn | None = None
+        try:
+            ready = await self._receive(turn, upload)
+        finally:
+            if slot is not None:
+                self.gather.fill(slot, ready)
+        if ready is not None and slot is None:
+            await self.scheduler.submit(await self.manager.for_chat(turn.key, turn.chat_title), ready)
+
+    async def _receive(self, turn: Turn, upload: Upload) -> Turn | None:
         session = await self.manager.for_chat(turn.key, turn.chat_title)
         if upload.size is not None and upload.size > self.max_upload_bytes:
             await self._say(turn, f"That file is {megabytes(upload.size)}; the bot takes files up to {megabytes(self.max_upload_bytes)}.")
-            return
+            return None
         try:
             data = await upload.fetch()
         except Exception as exc:
             log.warning("download of %s for %s failed: %s", upload.name, turn.key, exc)
             await self._say(turn, "I could not download that file from Telegram; please send it again.")
-            return
+            return None
         if len(data) > self.max_upload_bytes:
             await self._say(turn, f"That file is {megabytes(len(data))}; the bot takes files up to {megabytes(self.max_upload_bytes)}.")
-            return
+            return None
         fallback = time.strftime("photo-%Y%m%d-%H%M%S.jpg" if upload.image_type else "file-%Y%m%d-%H%M%S")
         name = safe_filename(upload.name, fallback)
         try:
             path = await asyncio.to_thread(save_upload, session.working_dir, name, data)
         except OSError as exc:
             await self._say(turn, f"I could not save that file in {session.working_dir} ({exc.strerror or exc}).")
-            return
+            return None
         note = f"[The user sent a file, saved as ./{path.name} ({len(data)} bytes)]"
         turn.prompt = f"{turn.prompt}\n\n{note}" if turn.prompt else note
         if upload.image_type:
             turn.images.append((upload.image_type, data))
-        await self.scheduler.submit(session, turn)
+        return turn
 
     async def send(self, key: ChatKey, argument: str, reply_to: int | None = None) -> str | None:
         """`/file`: send a file from inside the allowed directories (PathRefused if it may not); a sentence if Telegram refused it."""

@@ -33,6 +33,9 @@ class Turn:
     queued_message_id: int | None = None
     cancelled: bool = False
     command: bool = False  # a Claude Code slash command: sent exactly as typed, nothing put before it
+    # The turns this one holds when several messages went to Claude as one (a paste, an album, a
+    # queue batch), in order; empty when it is one message.
+    merged: list[Turn] = field(default_factory=list)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
 from bot.sessions.keys import ChatKey
 from bot.sessions.records import ChangeRef, OpenReply
 from bot.sessions.session import ClaudeSession, Turn
+from bot.turns.batch import take_batch
 from bot.turns.live import Activity, LiveTurns
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,27 @@ class TurnScheduler:
         live = self._live.get(session.name)
         return list(live.queue) if live is not None else []
 
+    def edit_queued(self, session: ClaudeSession, key: ChatKey, message_id: int, prompt: str) -> bool:
+        """Message ``message_id`` of chat ``key`` was edited: if its turn still waits, Claude gets the new text."""
+        live = self._live.get(session.name)
+        turn = next((t for t in live.queue if t.key == key and t.reply_to == message_id), None) if live else None
+        if turn is None:
+            return False
+        turn.prompt = prompt
+        self.view.edited(turn)
+        return True
+
+    def moved(self, session: ClaudeSession, old_name: str, old: ChatKey, new: ChatKey) -> None:
+        """The session was renamed (its group got a new id): its live turns follow, and answer in the new chat."""
+        live = self._live.pop(old_name, None)
+        if live is None:
+            return
+        self._live[session.name] = live
+        for turn in [*live.queue, *([live.turn] if live.turn else [])]:
+            for one in [turn, *turn.merged]:
+                if one.key == old:
+                    one.key = new  # answers of queued turns (and their buttons) belong to the new chat
+
     async def cancel(self, session: ClaudeSession, turn: Turn) -> bool:
         """Cancel a queued turn; False when it already ran or is running."""
         live = self._live.get(session.name)
@@ -166,7 +188,10 @@ class TurnScheduler:
         session = live.session
         try:
             while live.queue:
-                turn = live.queue.popleft()
+                turn = take_batch(live.queue)  # messages that waited together go to Claude together
+                for other in turn.merged[1:]:
+                    self._forget(other)
+                    self.view.merged(other)  # its answer is the first one's: its notice says so
                 try:
                     await self._run_with_slot(live, turn)
                 except asyncio.CancelledError:

@@ -20,6 +20,10 @@ CANCELLED = "✖️ Cancelled: this message will not be sent to Claude."
 STOPPED = "⏹ Stopped."
 STOPPED_RESTARTING = "⏹ Stopped: the bot is restarting; send your message again in a moment."
 TOOL = "🔧 "
+MERGED = "➕ Sent to Claude together with the waiting message before it; one answer for both."
+EDITED_WHILE_QUEUED = (
+    "⏳ Queued, edited: after the current turn, Claude gets the edited text, together with the other messages waiting then."
+)
 
 PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingReply)
 
@@ -77,7 +81,8 @@ class TelegramTurns:
     async def queued(self, turn: Turn, position: int) -> int | None:
         return await self.outboxes.send_text(
             turn.key,
-            f"⏳ Queued (position {position}): I'll answer this after the current turn.",
+            f"⏳ Queued (position {position}): after the current turn, Claude gets this together with "
+            "the other messages waiting then, in order.",
             reply_to=turn.reply_to,
             reply_markup=queued_keyboard(turn.id),
         )
@@ -88,6 +93,14 @@ class TelegramTurns:
             f"⏳ Waiting for a free slot: {running} chats are using Claude right now (limit {limit}).",
             reply_to=turn.reply_to,
         )
+
+    def merged(self, turn: Turn) -> None:
+        if turn.queued_message_id:  # the notice stays, saying where its answer is
+            self.outboxes.edit_text(turn.key, turn.queued_message_id, MERGED)
+
+    def edited(self, turn: Turn) -> None:
+        if turn.queued_message_id:
+            self.outboxes.edit_text(turn.key, turn.queued_message_id, EDITED_WHILE_QUEUED, reply_markup=queued_keyboard(turn.id))
 
     def cancelled(self, turn: Turn) -> None:
         if turn.queued_message_id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from bot.turns.scheduler import TurnScheduler
 from tests.fakes import FakeTurnsView, Script, ScriptedRunner
 
 CHAT = ChatKey(1)
+SPEAKERS = itertools.count(1)
 
 
 async def prompt_of(session: ClaudeSession, turn: Turn) -> str:
@@ -56,8 +58,11 @@ def scheduler_for(runner: ScriptedRunner, view: FakeTurnsView, limit: int = 4) -
     return TurnScheduler(runner, view, max_concurrent=limit, build_prompt=prompt_of)
 
 
-async def submit(scheduler: TurnScheduler, session: ClaudeSession, prompt: str) -> Turn:
-    turn = Turn(key=CHAT, prompt=prompt, reply_to=7)
+async def submit(
+    scheduler: TurnScheduler, session: ClaudeSession, prompt: str, *, user_id: int | None = None, key: ChatKey = CHAT
+) -> Turn:
+    """A turn of its own speaker unless ``user_id`` is given (one person's waiting turns merge: see the batching tests)."""
+    turn = Turn(key=key, prompt=prompt, reply_to=len(prompt), user_id=next(SPEAKERS) if user_id is None else user_id)
     await scheduler.submit(session, turn)
     return turn
 
@@ -217,3 +222,57 @@ async def test_claude_codes_commands_from_the_outcome_are_kept_with_their_direct
     await until(lambda: not scheduler.is_busy(session))
     record = session.record
     assert (record.claude_commands, record.claude_skills, record.claude_commands_dir) == (["compact", "greet"], ["tidy"], "/tmp")
+
+
+async def test_one_persons_waiting_turns_go_to_claude_together_and_keep_their_messages(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view)
+    session = session_named(store)
+    gate = runner.gated("running")
+    await submit(scheduler, session, "running", user_id=1)
+    await until(lambda: runner.started == ["running"])
+    fix = await submit(scheduler, session, "fix the login bug", user_id=1)
+    where = await submit(scheduler, session, "it is in auth.py", user_id=1)
+    other = await submit(scheduler, session, "someone else", user_id=2)
+    test = await submit(scheduler, session, "and add a test", user_id=2)
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
+    assert runner.started == ["running", "fix the login bug\n\nit is in auth.py", "someone else\n\nand add a test"]
+    assert ("merged", "it is in auth.py") in view.shown and ("merged", "and add a test") in view.shown
+    assert ("merged", "fix the login bug") not in view.shown and ("merged", "someone else") not in view.shown
+    batch = view.replies["fix the login bug\n\nit is in auth.py"].turn
+    assert batch.merged == [fix, where] and batch.id == fix.id and batch.reply_to == fix.reply_to
+    assert view.replies["someone else\n\nand add a test"].turn.merged == [other, test]
+    assert all(scheduler.find_turn(t.id) is None for t in (fix, where, other, test))
+
+
+async def test_an_edit_changes_a_waiting_turn_only(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view)
+    session = session_named(store)
+    gate = runner.gated("running")
+    running = await submit(scheduler, session, "running")
+    await until(lambda: runner.started == ["running"])
+    waiting = await submit(scheduler, session, "typo")
+    assert not scheduler.edit_queued(session, CHAT, running.reply_to or 0, "changed")  # Claude already has it
+    assert not scheduler.edit_queued(session, ChatKey(2), waiting.reply_to or 0, "other chat")
+    assert scheduler.edit_queued(session, CHAT, waiting.reply_to or 0, "fixed")
+    assert ("edited", "fixed") in view.shown
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
+    assert runner.started == ["running", "fixed"]
+
+
+async def test_a_moved_session_keeps_its_live_turns_and_they_answer_in_the_new_chat(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view)
+    old, new = ChatKey(-5), ChatKey(-1005)
+    session = session_named(store, str(old))
+    gate = runner.gated("running")
+    running = await submit(scheduler, session, "running", key=old)
+    await until(lambda: runner.started == ["running"])
+    waiting = await submit(scheduler, session, "waiting", key=old)
+    session.record.name = str(new)  # SessionManager.move renames it
+    scheduler.moved(session, str(old), old, new)
+    assert scheduler.is_running(session) and scheduler.activity(session).queued == 1
+    assert running.key == new and waiting.key == new
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
+    assert runner.started == ["running", "waiting"]

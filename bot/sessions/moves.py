@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.sessions.keys import ChatKey
@@ -29,21 +30,14 @@ class LiveTurnsMoves(Protocol):
     def moved(self, session: ClaudeSession, old_name: str, old: ChatKey, new: ChatKey) -> None: ...
 
 
+@dataclass
 class ChatMoves:
-    def __init__(
-        self,
-        manager: SessionManager,
-        turns: LiveTurnsMoves,
-        links: LinkStore,
-        groups: Mapping[str, Sequence[ChatKey]],
-        close_client: Callable[[ClaudeSession], Awaitable[None]],
-    ) -> None:
-        self.manager = manager
-        self.turns = turns
-        self.links = links
-        self.groups = groups
-        self.close_client = close_client
-        self._lock = asyncio.Lock()
+    manager: SessionManager
+    turns: LiveTurnsMoves
+    links: LinkStore
+    groups: Mapping[str, Sequence[ChatKey]]  # SESSION_CHAT_GROUPS: configuration, only warned about
+    close_client: Callable[[ClaudeSession], Awaitable[None]]
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def move(self, old_id: int, new_id: int) -> bool:
         """Move the chat's session, links and turns from ``old_id`` to ``new_id``; False if nothing was left to move."""

@@ -19,14 +19,22 @@ OLD = dict(chat_type="group", chat_title="Team")
 NEW = dict(chat_type="supergroup", chat_title="Team")
 
 
+async def upgrade_while_answering(
+    telegram: TelegramStandin, claude_api: MessagesStandin, fruit: str, slow: str, *, service_messages: bool = True
+) -> None:
+    """The group's conversation remembers ``fruit``; it is upgraded while Claude answers ``slow``."""
+    await ask(telegram, GROUP, f"remember {fruit}", f"echo: remember {fruit}", **OLD)
+    telegram.user_message(GROUP, OWNER, slow, **OLD)
+    words = slow.split(maxsplit=2)[-1]
+    await claude_api.wait_for(lambda: any(words in t for r in claude_api.main_requests() for t in r.user_texts))
+    telegram.upgrade_group(GROUP, SUPER, OWNER, service_messages=service_messages)
+
+
 async def test_an_upgraded_group_keeps_its_conversation_and_running_turn(
     bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
 ) -> None:
     await bot.start()
-    await ask(telegram, GROUP, "remember mango", "echo: remember mango", **OLD)
-    telegram.user_message(GROUP, OWNER, "#slow 4 slow answer", **OLD)
-    await claude_api.wait_for(lambda: any("slow answer" in t for r in claude_api.main_requests() for t in r.user_texts))
-    telegram.upgrade_group(GROUP, SUPER, OWNER)
+    await upgrade_while_answering(telegram, claude_api, "mango", "#slow 4 slow answer")
     # The running turn's answer, sent to the old id, lands in the supergroup.
     await telegram.wait_for_text(SUPER, "echo: #slow 4 slow answer", timeout=60)
     history = await ask(telegram, SUPER, "#history", "history:", **NEW)
@@ -58,10 +66,7 @@ async def test_a_send_refused_for_the_old_id_moves_the_session(
     bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
 ) -> None:
     await bot.start()
-    await ask(telegram, GROUP, "remember guava", "echo: remember guava", **OLD)
-    telegram.user_message(GROUP, OWNER, "#slow 3 late answer", **OLD)
-    await claude_api.wait_for(lambda: any("late answer" in t for r in claude_api.main_requests() for t in r.user_texts))
-    telegram.upgrade_group(GROUP, SUPER, OWNER, service_messages=False)  # the bot never hears of it
+    await upgrade_while_answering(telegram, claude_api, "guava", "#slow 3 late answer", service_messages=False)  # unheard of
     await telegram.wait_for_text(SUPER, "echo: #slow 3 late answer", timeout=60)
     assert any(e.params.get("chat_id") == GROUP and e.error_code == 400 for e in telegram.errors())
     history = await ask(telegram, SUPER, "#history", "history:", **NEW)

@@ -27,6 +27,7 @@ class LiveTurns:
     running_since: float | None = None
     current_tool: str | None = None
     stop_requested: bool = False  # the one record of a stop: the outcome of a stopped turn says "stopped"
+    absorbed: set[int] = field(default_factory=set)  # ids of turns merged into a batch before their queue notice was out
 
     @property
     def is_running(self) -> bool:

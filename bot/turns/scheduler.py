@@ -110,8 +110,19 @@ class TurnScheduler:
         session.touch()
         if busy:
             turn.queued_message_id = await self.view.queued(turn, len(live.queue))
+            self._settle_late_notice(live, turn)
         if live.worker is None or live.worker.done():
             live.worker = asyncio.create_task(self._work(live), name=f"turns-{session.name}")
+
+    def _settle_late_notice(self, live: LiveTurns, turn: Turn) -> None:
+        """A queue notice that arrived after its turn left the queue must not stay "queued"."""
+        if turn.id in live.absorbed:
+            live.absorbed.discard(turn.id)
+            self.view.merged(turn)
+        elif turn.cancelled:
+            self.view.cancelled(turn)
+        elif not any(waiting is turn for waiting in live.queue):
+            self.view.drop_notice(turn)  # it ran (or runs) already: its reply answers it
 
     def find_turn(self, turn_id: int) -> tuple[ClaudeSession, Turn] | None:
         return self._turns.get(turn_id)
@@ -191,7 +202,10 @@ class TurnScheduler:
                 turn = take_batch(live.queue)  # messages that waited together go to Claude together
                 for other in turn.merged[1:]:
                     self._forget(other)
-                    self.view.merged(other)  # its answer is the first one's: its notice says so
+                    if other.queued_message_id is None:
+                        live.absorbed.add(other.id)  # its notice is still on its way: submit settles it
+                    else:
+                        self.view.merged(other)  # its answer is the first one's: its notice says so
                 try:
                     await self._run_with_slot(live, turn)
                 except asyncio.CancelledError:

@@ -276,3 +276,32 @@ async def test_a_moved_session_keeps_its_live_turns_and_they_answer_in_the_new_c
     gate.set()
     await until(lambda: not scheduler.is_busy(session))
     assert runner.started == ["running", "waiting"]
+
+
+class SlowNotices(FakeTurnsView):
+    """Queue notices that reach the chat only when ``out`` is set (a paced group chat)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out = asyncio.Event()
+
+    async def queued(self, turn: Turn, position: int) -> int | None:
+        await self.out.wait()
+        return await super().queued(turn, position)
+
+
+async def test_a_notice_that_arrives_after_its_turn_left_the_queue_says_what_happened(store, runner) -> None:
+    view = SlowNotices()
+    scheduler = scheduler_for(runner, view)
+    session = session_named(store)
+    gate = runner.gated("running")
+    await submit(scheduler, session, "running", user_id=1)
+    await until(lambda: runner.started == ["running"])
+    late = [asyncio.create_task(submit(scheduler, session, p, user_id=1)) for p in ("first", "second")]
+    await until(lambda: scheduler.activity(session).queued == 2)
+    gate.set()
+    await until(lambda: runner.started == ["running", "first\n\nsecond"] and not scheduler.is_busy(session))
+    view.out.set()
+    await asyncio.gather(*late)
+    assert ("merged", "second") in view.shown  # not left saying "queued"
+    assert ("dropped", "first") in view.shown  # its turn has run: the reply answers it

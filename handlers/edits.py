@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.app import Core
 from bot.features.edits import ALREADY_SENT, RESEND_BUTTON
 from bot.telegram.keyboards import ResendCb, resend_keyboard
-from handlers.context import BUTTON_EXPIRED, key_of, message_of, prompt_of, turn_from
+from handlers.context import BUTTON_EXPIRED, chat_title, key_of, message_of, prompt_of, turn_from
 
 router = Router(name="edits")
 
@@ -29,9 +29,11 @@ async def resend(query: CallbackQuery, core: Core, bot: Bot) -> None:
     if notice is None or edited is None or not edited.text:
         await query.answer(BUTTON_EXPIRED)
         return
-    await query.answer("Sent.")
     key = key_of(notice)
+    session = await core.manager.for_chat(key, chat_title(notice.chat))
+    await core.usage.check(session)  # a spent budget is said on the button (handlers/context.py say_refusal)
+    await query.answer("Sent.")
     core.outboxes.edit_text(key, notice.message_id, ALREADY_SENT + " The edited text was sent as a new message.")
     turn = turn_from(edited, await prompt_of(edited, bot))
     turn.user_id = query.from_user.id
-    await core.scheduler.submit(await core.manager.for_chat(key, turn.chat_title), turn)
+    await core.scheduler.submit(session, turn)

@@ -143,8 +143,8 @@ def escaped_files() -> list[Path]:
 
 def answered(telegram: TelegramStandin, claude_api: MessagesStandin, item: Sent) -> bool:
     """Answered for good: a "Queued" or "Waiting for a slot" notice is not an answer yet. A text sent
-    right after a long paste joins the paste's turn (one intent, one prompt): Claude's finished answer
-    to that turn answers it."""
+    right after a long paste joins the paste's turn (one intent, one prompt; a photo sent then joins
+    it too, adding an image block): Claude's finished answer to that turn answers it."""
     if item.kind == "button":
         return str(item.ref) in telegram.callback_answers()
     if any(
@@ -154,7 +154,7 @@ def answered(telegram: TelegramStandin, claude_api: MessagesStandin, item: Sent)
         return True
     text = (item.text or "").strip()
     return bool(text) and any(
-        r.finished and len(r.prompt_texts) == 1 and f"\n{text}" in r.prompt_texts[0] for r in claude_api.main_requests()
+        r.finished and r.prompt_texts and f"\n{text}" in r.prompt_texts[0] for r in claude_api.main_requests()
     )
 
 

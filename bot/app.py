@@ -23,17 +23,20 @@ from bot.features.files import FileTransfers
 from bot.features.settings import ChatSettings
 from bot.features.sharing import SharingCommands
 from bot.sessions.inbox import Inbox
-from bot.features.usage import Usage
+from bot.features.usage import BudgetSpent, Usage
+from bot.features.voice import Transcriber, VoiceNotes
 from bot.features.worktrees import Worktrees
 from bot.security.access import chat_served
 from bot.sessions.links import LinkStore, SessionRoutes
 from bot.sessions.manager import SessionManager
+from bot.sessions.moves import ChatMoves
 from bot.sessions.pairing import Pairing
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
 from bot.telegram.outbox import Outboxes
 from bot.telegram.views.requests import TelegramRequests
 from bot.telegram.views.turns import TelegramTurns
+from bot.turns.gather import Gatherer
 from bot.turns.prompt import PromptBuilder
 from bot.turns.scheduler import TurnScheduler
 
@@ -60,6 +63,9 @@ class Core:
     commands: ChatCommands
     usage: Usage
     worktrees: Worktrees
+    moves: ChatMoves
+    gather: Gatherer
+    voice: VoiceNotes
     inbox: Inbox
 
     def is_allowed(self, user_id: int | None) -> bool:
@@ -134,8 +140,32 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         manager, scheduler, runner, routes, sharing, chat_settings, approvals.waiting_lines, usage.budget_lines,
         settings.allowed_paths, settings.idle_cleanup_seconds, settings.live_clients_origin,
     )
-    files = FileTransfers(manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024)
+
+    async def submit(turn: Turn) -> None:
+        """A gathered paste or album, or a transcribed voice note: queued unless a daily budget is used up."""
+        session = await manager.for_chat(turn.key, turn.chat_title)
+        try:
+            await usage.check(session)
+        except BudgetSpent as refusal:  # no update to attach the refusal to any more: say it here
+            await outboxes.send_text(turn.key, str(refusal), reply_to=turn.reply_to)
+            return
+        await scheduler.submit(session, turn)
+
+    gather = Gatherer(submit)
+    files = FileTransfers(
+        manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024, gather
+    )
+    moves = ChatMoves(manager, scheduler, links, settings.session_chat_groups, runner.close_session)
+    outboxes.on_chat_moved = moves.move
+    voice = VoiceNotes(_transcriber(settings), outboxes, submit, settings.transcribe_max_seconds)
     return Core(
         settings, store, manager, runner, scheduler, outboxes, links, routes, pairing, approvals, files,
-        chat_settings, sharing, commands, usage, Worktrees(manager, settings.allowed_paths), inbox,
+        chat_settings, sharing, commands, usage, Worktrees(manager, settings.allowed_paths), moves, gather, voice, inbox,
     )
+
+
+def _transcriber(settings: Settings) -> Transcriber | None:
+    if not settings.transcribe_base_url:
+        return None
+    key = settings.transcribe_api_key.get_secret_value() if settings.transcribe_api_key else None
+    return Transcriber(settings.transcribe_base_url, key, settings.transcribe_model)

@@ -88,6 +88,14 @@ class TurnsView(Protocol):
         """`limit` turns already wait in the session, so this one was not queued."""
         ...
 
+    def merged(self, turn: Turn) -> None:
+        """The queued turn went to Claude together with the one before it; that one's answer is its answer."""
+        ...
+
+    def edited(self, turn: Turn) -> None:
+        """The queued turn's message was edited: Claude will get the edited text."""
+        ...
+
     def cancelled(self, turn: Turn) -> None: ...
 
     def after_restart(self, turn: Turn) -> None:

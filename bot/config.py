@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.claude.cli_limits import refused_modes
@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1:8080"
     webhook_secret: str | None = None
+    # Voice notes: an OpenAI-compatible transcription API (off when the base URL is unset).
+    transcribe_base_url: str | None = None
+    transcribe_api_key: SecretStr | None = None
+    transcribe_model: str = "whisper-1"
+    transcribe_max_seconds: int = Field(default=1200, ge=1)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -166,7 +171,7 @@ class Settings(BaseSettings):
     def _paths(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("claude_model", "max_cost_per_day_usd", "max_chat_cost_per_day_usd", mode="before")
+    @field_validator("claude_model", "max_cost_per_day_usd", "max_chat_cost_per_day_usd", "transcribe_base_url", "transcribe_api_key", mode="before")
     @classmethod
     def _model(cls, value: object) -> object:
         return value or None

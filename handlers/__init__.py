@@ -7,7 +7,10 @@ from aiogram.filters import ExceptionTypeFilter
 from bot.app import Core
 from bot.errors import SAID_IN_CHAT
 from bot.telegram.intake import GatedDispatcher
-from handlers import approvals, conversation, diff, export, files, membership, messages, settings, sharing, usage, worktrees
+from handlers import (
+    approvals, conversation, diff, edits, export, files, membership, messages, migration, settings, sharing, usage,
+    voice, worktrees,
+)
 from handlers.context import say_refusal
 from handlers.intake import ConfirmMiddleware, InboxMiddleware
 from handlers.middlewares import AccessMiddleware, StaleUpdateMiddleware
@@ -21,11 +24,13 @@ def build_dispatcher(core: Core) -> GatedDispatcher:
     dispatcher.update.outer_middleware(StaleUpdateMiddleware(core))
     dispatcher.update.outer_middleware(InboxMiddleware(core))
     dispatcher.errors.register(say_refusal, ExceptionTypeFilter(*SAID_IN_CHAT))
-    # Order matters: a text reply to one of Claude's requests is an answer even when it looks like
-    # /mode or /file (approvals before settings and files), and messages.py holds the catch-alls.
-    # membership.py: my_chat_member only (the bot added to a group).
+    # Order matters: the bot added to a group (membership.py, my_chat_member only) and a group
+    # upgrade's service message are handled first, whoever sent it; a text reply to one of Claude's
+    # requests is an answer even when it looks like /mode or /file (approvals before settings and
+    # files), and messages.py holds the catch-alls.
     dispatcher.include_routers(
-        membership.router, conversation.router, sharing.router, approvals.router, settings.router, files.router,
-        usage.router, diff.router, worktrees.router, export.router, messages.router,
+        membership.router, migration.router, conversation.router, sharing.router, approvals.router, settings.router,
+        files.router, voice.router, usage.router, diff.router, worktrees.router, export.router, edits.router,
+        messages.router,
     )
     return dispatcher

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from aiogram import Bot
 from aiogram.types import CallbackQuery, Chat, ErrorEvent, Message, User
 
 from bot.app import Core
@@ -11,13 +12,15 @@ from bot.features.texts import BUTTON_EXPIRED
 from bot.sessions.inbox import Accepted
 from bot.sessions.keys import ChatKey
 from bot.sessions.session import ClaudeSession, Turn
+from bot.turns.addressing import with_quote, without_spans
 
 log = logging.getLogger(__name__)
 
 
 def key_of(message: Message) -> ChatKey:
-    # Only forum topics are separate sessions: in plain groups message_thread_id marks a reply thread.
-    thread = message.message_thread_id if message.chat.is_forum and message.is_topic_message else None
+    # Topics (forums, and private chats in Threaded Mode, Bot API 9.3) are separate sessions; in plain
+    # groups message_thread_id only marks a reply thread, and there is_topic_message is unset.
+    thread = message.message_thread_id if message.is_topic_message else None
     return ChatKey(message.chat.id, thread)
 
 
@@ -38,7 +41,7 @@ def turn_from(message: Message, prompt: str, accepted: Accepted | None = None) -
     """A Claude turn for `message`, answered in its chat (and topic); `accepted`: its inbox entry."""
     return Turn(
         key=key_of(message),
-        prompt=prompt,
+        prompt=accepted.prompt if accepted is not None and accepted.prompt is not None else prompt,  # edited meanwhile
         reply_to=message.message_id,
         user_id=message.from_user.id if message.from_user else None,
         user_name=user_name(message.from_user),
@@ -46,6 +49,26 @@ def turn_from(message: Message, prompt: str, accepted: Accepted | None = None) -
         queued_message_id=accepted.notice_id if accepted else None,
         inbox=[accepted] if accepted else [],
     )
+
+
+async def prompt_of(message: Message, bot: Bot) -> str:
+    """The message's text as Claude should read it: without the bot's @mention, after a quote of what it replies to."""
+    text = message.text or ""
+    me = (await bot.me()).username or ""
+    mine = [
+        (e.offset, e.length)
+        for e in message.entities or []
+        if e.type == "mention" and e.extract_from(text).lower() == f"@{me}".lower()
+    ]
+    prompt = without_spans(text, mine) if mine else text.strip()
+    replied = message.reply_to_message
+    # In a topic every message "replies" to the topic's creation message: that is no reply.
+    if prompt and replied is not None and replied.forum_topic_created is None:
+        quoted = message.quote.text if message.quote else (replied.text or replied.caption or "")
+        if quoted:
+            author = "your earlier message" if replied.from_user and replied.from_user.id == bot.id else user_name(replied.from_user)
+            prompt = with_quote(prompt, quoted, author or "an earlier message")
+    return prompt
 
 
 def message_of(query: CallbackQuery) -> Message | None:

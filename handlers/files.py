@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.app import Core
+from bot.errors import Refused
 from bot.sessions.inbox import Accepted
 from bot.telegram.files import upload_of
 from handlers.context import key_of, turn_from
@@ -19,8 +20,15 @@ async def received(message: Message, core: Core, bot: Bot, accepted: Accepted | 
     upload = upload_of(bot, message)
     assert upload is not None  # the filter guarantees a document or a photo
     turn = turn_from(message, (message.caption or "").strip(), accepted)
-    await core.usage.check(await core.manager.for_chat(turn.key, turn.chat_title))  # the upload would start a turn
-    await core.files.receive(turn, upload)
+    # An album's files wait for each other (one turn); hold before any await, to keep Telegram's order.
+    slot = core.gather.hold(turn.key, turn.user_id, starts_group=message.media_group_id is not None)
+    try:
+        await core.usage.check(await core.manager.for_chat(turn.key, turn.chat_title))  # the upload would start a turn
+    except Refused:
+        if slot is not None:
+            core.gather.fill(slot, None)  # answered by the refusal
+        raise
+    await core.files.receive(turn, upload, slot)
 
 
 @router.message(Command("file"))

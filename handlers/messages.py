@@ -12,7 +12,8 @@ from bot.app import Core
 from bot.features import claude_commands
 from bot.sessions.inbox import Accepted
 from bot.sessions.session import ClaudeSession, Turn
-from handlers.context import BUTTON_EXPIRED, chat_title, key_of, turn_from
+from bot.turns.gather import PASTE_PART
+from handlers.context import BUTTON_EXPIRED, chat_title, key_of, prompt_of, turn_from
 
 router = Router(name="messages")
 
@@ -40,10 +41,15 @@ async def unknown_command(message: Message, core: Core, bot: Bot, accepted: Acce
 
 
 @router.message(F.text)
-async def text(message: Message, core: Core, accepted: Accepted | None = None) -> None:
-    turn = turn_from(message, (message.text or "").strip(), accepted)
+async def text(message: Message, core: Core, bot: Bot, accepted: Accepted | None = None) -> None:
+    turn = turn_from(message, await prompt_of(message, bot), accepted)
     if not turn.prompt:
         await core.outboxes.send_text(turn.key, "That message is empty; send some text for Claude.", reply_to=turn.reply_to)
+        return
+    # A part of a long paste (or a message right after one) waits briefly for the rest.
+    slot = core.gather.hold(turn.key, turn.user_id, starts_group=len(message.text or "") >= PASTE_PART)
+    if slot is not None:
+        core.gather.fill(slot, turn)  # the gathered turn is submitted (budget checked) when the paste ends
         return
     session = await core.manager.for_chat(turn.key, turn.chat_title)
     await _submit(core, session, turn)
@@ -54,7 +60,7 @@ async def unsupported(message: Message, core: Core) -> None:
     if message.new_chat_members or message.left_chat_member:  # Telegram's notes on who joined or left
         return
     await core.outboxes.send_text(
-        key_of(message), "I can only pass text, documents and photos to Claude.", reply_to=message.message_id
+        key_of(message), "I can only pass text, documents, photos and voice messages to Claude.", reply_to=message.message_id
     )
 
 

@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from bot.app import Core
 from bot.util.text import ago
 from handlers.context import key_of
+from handlers.migration import is_migration
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ class _Gate(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event, Update)
-        if self.lets_through(event, data):
+        # A group upgrade's service message moves the session, whoever sent it and however late.
+        if (event.message is not None and is_migration(event.message)) or self.lets_through(event, data):
             return await handler(event, data)
         if "confirm" in data:  # nothing to record: polling need not wait for the answer
             data["confirm"]()

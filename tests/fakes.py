@@ -143,6 +143,12 @@ class FakeTurnsView:
         self.shown.append(("waiting", turn.prompt, running, limit))
         return self._next_id()
 
+    def merged(self, turn: Turn) -> None:
+        self.shown.append(("merged", turn.prompt))
+
+    def edited(self, turn: Turn) -> None:
+        self.shown.append(("edited", turn.prompt))
+
     def cancelled(self, turn: Turn) -> None:
         self.shown.append(("cancelled", turn.prompt))
 

@@ -23,6 +23,7 @@ from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
 from bot.security.safe_files import NotARegularFile, looks_secret, open_beneath, read_descriptor
 from bot.sessions.session import Turn
+from bot.turns.gather import Gatherer, Slot
 from bot.turns.scheduler import TurnScheduler
 from bot.util.paths import PathRefused, is_inside, resolve_user_path
 
@@ -164,21 +165,35 @@ class FileTransfers:
     outboxes: ChatOutbox
     roots: list[Path]
     max_upload_bytes: int
+    gather: Gatherer
 
-    async def receive(self, turn: Turn, upload: Upload) -> None:
-        """Save the upload in the chat's directory and run the turn with a note about it (caption = prompt)."""
+    async def receive(self, turn: Turn, upload: Upload, slot: Slot | None = None) -> None:
+        """Save the upload in the chat's directory and run the turn with a note about it (caption = prompt).
+
+        With a ``slot`` (an album's file) the turn joins its album's turn instead of running alone.
+        """
+        ready: Turn | None = None
+        try:
+            ready = await self._receive(turn, upload)
+        finally:
+            if slot is not None:
+                self.gather.fill(slot, ready)
+        if ready is not None and slot is None:
+            await self.scheduler.submit(await self.manager.for_chat(turn.key, turn.chat_title), ready)
+
+    async def _receive(self, turn: Turn, upload: Upload) -> Turn | None:
         session = await self.manager.for_chat(turn.key, turn.chat_title)
         too_large = f"the bot takes files up to {megabytes(self.max_upload_bytes)}"
         if upload.size is not None and upload.size > self.max_upload_bytes:
             await self._say(turn, f"That file is {megabytes(upload.size)}; {too_large}.")
-            return
+            return None
         directory = session.working_dir.resolve()
         if not is_inside(directory, self.roots):  # ALLOWED_PATHS may have changed since the chat chose it
             await self._say(turn, f"This chat's directory {directory} is outside the allowed directories; /cd to another one first.")
-            return
+            return None
         if under_claude_config(directory):
             await self._say(turn, f"This chat's directory {directory} holds Claude Code's settings; /cd elsewhere to send files.")
-            return
+            return None
         fallback = time.strftime("photo-%Y%m%d-%H%M%S.jpg" if upload.image_type else "file-%Y%m%d-%H%M%S")
         wanted = safe_filename(upload.name, fallback)
         name = f"uploaded-{wanted}" if claude_reads(wanted) else wanted
@@ -186,7 +201,7 @@ class FileTransfers:
             path, file = await asyncio.to_thread(create_upload, directory, name)
         except OSError as exc:
             await self._say(turn, f"I could not save that file in {directory} ({exc.strerror or exc}).")
-            return
+            return None
         writer = BoundedWriter(file, self.max_upload_bytes)
         try:
             with file:
@@ -194,19 +209,19 @@ class FileTransfers:
         except TooLarge:
             path.unlink(missing_ok=True)
             await self._say(turn, f"That file is too large; {too_large}.")
-            return
+            return None
         except Exception as exc:
             path.unlink(missing_ok=True)
             log.warning("download of %s for %s failed: %s", upload.name, turn.key, exc)
             await self._say(turn, "I could not download that file from Telegram; please send it again.")
-            return
+            return None
         if name != wanted:
             await self._say(turn, f"{wanted} is a file Claude Code reads as instructions or settings, so it was saved as {path.name}.")
         note = f"[The user sent a file, saved as ./{path.name} ({writer.size} bytes)]"
         turn.prompt = f"{turn.prompt}\n\n{note}" if turn.prompt else note
         if upload.image_type:
             turn.images.append((upload.image_type, await asyncio.to_thread(path.read_bytes)))
-        await self.scheduler.submit(session, turn)
+        return turn
 
     async def send(self, key: ChatKey, argument: str, reply_to: int | None = None) -> str | None:
         """`/file`: send a file from inside the allowed directories (PathRefused if it may not); a sentence if Telegram refused it."""

@@ -183,6 +183,20 @@ class LinkStore:
 
         return self._modify(change)
 
+    def replace_member(self, old: ChatKey, new: ChatKey) -> bool:
+        """A member chat got a new id (a group upgraded to a supergroup); False if it was in no link."""
+
+        def change(links: list[Link]) -> bool:
+            found = False
+            for index, link in enumerate(links):
+                if old in link.members:
+                    members = [new if key == old else key for key in link.members]
+                    links[index] = link.model_copy(update={"members": members, "updated_at": time.time()})
+                    found = True
+            return found
+
+        return self._modify(change)
+
     def delete(self, link_id: str) -> Link:
         def change(links: list[Link]) -> Link:
             return links.pop(self._index(links, link_id))

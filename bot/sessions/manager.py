@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.sessions.keys import ChatKey
@@ -180,6 +181,28 @@ class SessionManager:
         if record.chat_id is None:
             return self.route.seed_from(session.name) is not None
         return self.route.session_name(ChatKey(record.chat_id, record.thread_id)) != session.name
+
+    async def move(
+        self, old_name: str, key: ChatKey, release: Callable[[ClaudeSession], Awaitable[None]]
+    ) -> ClaudeSession | None:
+        """Rename a chat's own session to ``key`` (its chat got a new id); None when there is none,
+        or the new chat already has its own (then nothing is overwritten). ``release`` runs first
+        (what is registered under the old name lets go of it)."""
+        new_name = str(key)
+        if old_name not in self._known | self._sessions.keys() or new_name in self._known | self._sessions.keys():
+            return None
+        session = await self.by_name(old_name)
+        await release(session)
+        record = session.record
+        record.name, record.chat_id, record.thread_id = new_name, key.chat_id, key.thread_id
+        del self._sessions[old_name]
+        self._known.discard(old_name)
+        self._sessions[new_name] = session
+        self._known.add(new_name)
+        session.save()
+        await self.store.flush()  # the new file is on disk before the old one goes
+        await self.store.delete(old_name)
+        return session
 
     async def remove(self, session: ClaudeSession) -> None:
         self._sessions.pop(session.name, None)

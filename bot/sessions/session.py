@@ -36,6 +36,9 @@ class Turn:
     # The accepted messages this turn answers (bot.sessions.inbox): settled once it is answered.
     inbox: list[Accepted] = field(default_factory=list)
     command: bool = False  # a Claude Code slash command: sent exactly as typed, nothing put before it
+    # The turns this one holds when several messages went to Claude as one (a paste, an album, a
+    # queue batch), in order; empty when it is one message.
+    merged: list[Turn] = field(default_factory=list)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from aiogram import Bot
 from aiogram.types import Message
 
 from bot.features.files import BoundedWriter, Upload
+from bot.features.voice import Recording
 
 DOWNLOAD_TIMEOUT = 120  # seconds for a 20 MB file on a slow link
 
@@ -28,4 +29,18 @@ def upload_of(bot: Bot, message: Message) -> Upload | None:
     if message.photo:
         photo = message.photo[-1]
         return Upload(name=None, size=photo.file_size, download=_fetcher(bot, photo.file_id), image_type="image/jpeg")
+    return None
+
+
+def recording_of(bot: Bot, message: Message) -> Recording | None:
+    """The voice note or audio file of a message, or None if it has neither."""
+    if message.voice is not None:
+        voice = message.voice
+        mime = voice.mime_type or "audio/ogg"
+        return Recording("voice.ogg", mime, voice.duration, voice.file_size, _fetcher(bot, voice.file_id))
+    if message.audio is not None:
+        audio = message.audio
+        mime = audio.mime_type or "audio/mpeg"
+        name = audio.file_name or "audio." + mime.rsplit("/", 1)[-1]
+        return Recording(name, mime, audio.duration, audio.file_size, _fetcher(bot, audio.file_id))
     return None

@@ -38,6 +38,10 @@ class CleanupCb(CallbackData, prefix="cleanup"):
     confirm: bool = True
 
 
+class ResendCb(CallbackData, prefix="resend"):
+    pass  # the edited text is the message the button's message replies to
+
+
 def stop_keyboard(session_name: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text="⏹ Stop", callback_data=StopCb(session=session_name))
@@ -57,6 +61,12 @@ def resume_keyboard(choices: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     for session_id, label in choices:
         builder.button(text=label, callback_data=ResumeCb(session_id=session_id))
     builder.adjust(1)
+    return builder.as_markup()
+
+
+def resend_keyboard(label: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=label, callback_data=ResendCb())
     return builder.as_markup()
 
 

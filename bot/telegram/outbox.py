@@ -22,15 +22,15 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramEntityTooLarge,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
 )
 from aiogram.types import BufferedInputFile, MessageEntity, ReplyParameters
-from telegramify_markdown import utf16_len
 
 from bot.sessions.keys import ChatKey
-from bot.telegram.render import MAX_TEXT, Rendered, split_rendered
+from bot.telegram.render import MAX_TEXT, Rendered, split_rendered, text_len
 from bot.util.text import split_text
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,10 @@ class Outbox:
         retry_window: float,
         clock: Callable[[], float],
         sleep: Sleep,
+        on_migrate: Callable[[int, int], None] = lambda old, new: None,
     ) -> None:
         self.chat_id = chat_id
+        self._on_migrate = on_migrate
         self._bot = bot
         self._bucket = _Bucket(rate, burst, clock)
         self._retry_window = retry_window
@@ -277,6 +279,12 @@ class Outbox:
                 self._bucket.hold(err.retry_after)
             except TelegramEntityTooLarge:
                 raise
+            except TelegramMigrateToChat as err:
+                # The group became a supergroup with a new id (maybe while the bot was down): this
+                # chat's queue follows it, and so does its session (Outboxes.on_chat_moved).
+                old, self.chat_id = self.chat_id, err.migrate_to_chat_id
+                log.info("Chat %s was upgraded to supergroup %s; sending there", old, self.chat_id)
+                self._on_migrate(old, self.chat_id)
             except (TelegramNetworkError, TelegramServerError) as err:
                 now = self._clock()
                 failing_since = now if failing_since is None else failing_since
@@ -359,7 +367,7 @@ class Outbox:
     async def _send_document(
         self, key: ChatKey, filename: str, data: bytes, caption: str | None, reply_to: int | None
     ) -> int | None:
-        if caption and utf16_len(caption) > MAX_CAPTION:
+        if caption and text_len(caption) > MAX_CAPTION:
             caption = split_text(caption, MAX_CAPTION - 1)[0] + "…"
         try:
             message = await self._request(
@@ -428,8 +436,31 @@ class Outboxes:
         self._retry_window = retry_window
         self._clock, self._sleep = clock, sleep
         self._boxes: dict[int, Outbox] = {}
+        self._moved: dict[int, int] = {}  # upgraded group id → its supergroup's id
+        # Told when a send finds its group upgraded; the composition root moves the session.
+        self.on_chat_moved: Callable[[int, int], Awaitable[object]] | None = None
+        self._tasks: set[asyncio.Task[object]] = set()
+
+    def move_chat(self, old_id: int, new_id: int) -> None:
+        """Everything for ``old_id`` (queued or later) goes to ``new_id``, in one paced queue."""
+        if self._moved.get(old_id) == new_id:
+            return
+        self._moved[old_id] = new_id
+        box = self._boxes.pop(old_id, None)
+        if box is not None:
+            box.chat_id = new_id
+            self._boxes.setdefault(new_id, box)
+
+    def _migrated(self, old_id: int, new_id: int) -> None:
+        self.move_chat(old_id, new_id)
+        if self.on_chat_moved is not None:
+            task = asyncio.create_task(self.on_chat_moved(old_id, new_id), name=f"chat-moved {old_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def for_chat(self, chat_id: int) -> Outbox:
+        while chat_id in self._moved:
+            chat_id = self._moved[chat_id]
         box = self._boxes.get(chat_id)
         if box is None:
             rate, burst = self._private if chat_id > 0 else self._group
@@ -441,6 +472,7 @@ class Outboxes:
                 retry_window=self._retry_window,
                 clock=self._clock,
                 sleep=self._sleep,
+                on_migrate=self._migrated,
             )
         return box
 
@@ -470,7 +502,7 @@ def _reply(message_id: int | None) -> ReplyParameters | None:
 
 def _fit(content: _Content) -> list[_Content]:
     """Split text too long for one message; HTML can't be measured here (Telegram's refusal is handled)."""
-    if content.parse_mode is not None or utf16_len(content.text) <= MAX_TEXT:
+    if content.parse_mode is not None or text_len(content.text) <= MAX_TEXT:
         return [content]
     parts = split_rendered(content.text, content.entities or [])
     if not parts:

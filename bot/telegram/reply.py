@@ -8,11 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from telegramify_markdown import utf16_len
 
 from bot.sessions.keys import ChatKey
 from bot.telegram.outbox import Outboxes
-from bot.telegram.render import MAX_TEXT, Rendered, plan_reply, render_markdown
+from bot.telegram.render import MAX_TEXT, Rendered, plan_reply, render_markdown, text_len
 from bot.util.text import clip
 
 log = logging.getLogger(__name__)
@@ -200,7 +199,7 @@ class StreamingReply:
         text = "".join(self._parts).strip()
         if not text:
             return header
-        return f"{header}\n\n{_tail(text, MAX_TEXT - utf16_len(header) - 2)}"
+        return f"{header}\n\n{_tail(text, MAX_TEXT - text_len(header) - 2)}"
 
     async def _stop(self) -> bool:
         """Stop the live view; False if the turn was already finished."""
@@ -254,13 +253,7 @@ def _one_line(line: str) -> str:
 
 
 def _tail(text: str, room: int) -> str:
-    """The end of ``text`` in at most ``room`` UTF-16 units, marked with a leading "…" when cut."""
-    if utf16_len(text) <= room:
+    """The end of ``text`` in at most ``room`` code points, marked with a leading "…" when cut."""
+    if text_len(text) <= room:
         return text
-    tail = text[-(room - 1) :]  # one unit goes to the "…"; astral characters take two, so trim on
-    excess = utf16_len(tail) - (room - 1)
-    cut = 0
-    while excess > 0:
-        excess -= 2 if ord(tail[cut]) > 0xFFFF else 1
-        cut += 1
-    return "…" + tail[cut:]
+    return "…" + text[-(room - 1) :]

@@ -31,13 +31,18 @@ class LiveTurns:
     running_since: float | None = None
     current_tool: str | None = None
     stop_requested: bool = False  # the one record of a stop: the outcome of a stopped turn says "stopped"
+    absorbed: set[int] = field(default_factory=set)  # ids of turns merged into a batch before their queue notice was out
     cut_short: bool = False  # interrupted by the bot's shutdown: carried on after the next start
 
     def starting(self, turn: Turn) -> None:
         """`turn` is this session's next turn from now on, even while it waits for a slot or its CLI."""
-        if self.turn is not turn:
-            self.turn, self.running_since, self.current_tool = turn, time.time(), None
-            self.stop_requested = self.cut_short = False
+        if self.turn is turn:
+            return
+        if self.turn is not None and any(part is self.turn for part in turn.merged):
+            self.turn = turn  # the starting turn, now with the messages that waited behind it: a /stop holds
+            return
+        self.turn, self.running_since, self.current_tool = turn, time.time(), None
+        self.stop_requested = self.cut_short = False
 
     @property
     def is_running(self) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from bot.chat import LiveReply, TurnsView
@@ -24,6 +24,7 @@ from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
 from bot.sessions.inbox import Inbox
 from bot.sessions.records import ChangeRef
 from bot.sessions.session import ClaudeSession, Turn
+from bot.turns.batch import take_batch
 from bot.turns.live import Activity, LiveTurns
 
 log = logging.getLogger(__name__)
@@ -138,10 +139,21 @@ class TurnScheduler:
         if busy:
             turn.queued_message_id = await self.view.queued(turn, len(live.queue))
             await self._note(turn, "notice", turn.queued_message_id)
+            self._settle_late_notice(live, turn)
         else:
             live.starting(turn)  # /stop reaches it from this moment, before a slot or a CLI is ready
         if live.worker is None or live.worker.done():
             live.worker = asyncio.create_task(self._work(live), name=f"turns-{session.name}")
+
+    def _settle_late_notice(self, live: LiveTurns, turn: Turn) -> None:
+        """A queue notice that arrived after its turn left the queue must not stay "queued"."""
+        if turn.id in live.absorbed:
+            live.absorbed.discard(turn.id)
+            self.view.merged(turn)
+        elif turn.cancelled:
+            self.view.cancelled(turn)
+        elif not any(waiting is turn for waiting in live.queue):
+            self.view.drop_notice(turn)  # it ran (or runs) already: its reply answers it
 
     def refresh_progress(self, session: ClaudeSession) -> None:
         """/status was asked: the progress message shows the same elapsed time right away."""
@@ -163,6 +175,28 @@ class TurnScheduler:
     def _queue_of(self, session: ClaudeSession) -> list[Turn]:
         live = self._live.get(session.name)
         return list(live.queue) if live is not None else []
+
+    def edit_queued(self, session: ClaudeSession, key: ChatKey, message_id: int, prompt: str) -> bool:
+        """Message ``message_id`` of chat ``key`` was edited: if its turn still waits, Claude gets the new text."""
+        live = self._live.get(session.name)
+        turn = next((t for t in live.queue if t.key == key and t.reply_to == message_id), None) if live else None
+        if turn is None:
+            return False
+        turn.prompt = prompt
+        self.view.edited(turn)
+        self._in_background(self._note(turn, "prompt", prompt))  # a restart carries the edited text on
+        return True
+
+    def moved(self, session: ClaudeSession, old_name: str, old: ChatKey, new: ChatKey) -> None:
+        """The session was renamed (its group got a new id): its live turns follow, and answer in the new chat."""
+        live = self._live.pop(old_name, None)
+        if live is None:
+            return
+        self._live[session.name] = live
+        for turn in [*live.queue, *([live.turn] if live.turn else [])]:
+            for one in [turn, *turn.merged]:
+                if one.key == old:
+                    one.key = new  # answers of queued turns (and their buttons) belong to the new chat
 
     async def cancel(self, session: ClaudeSession, turn: Turn) -> bool:
         """Cancel a queued turn; False when it already ran or is running."""
@@ -212,7 +246,13 @@ class TurnScheduler:
         session = live.session
         try:
             while live.queue:
-                turn = live.queue.popleft()
+                turn = take_batch(live.queue)  # messages that waited together go to Claude together
+                for other in turn.merged[1:]:
+                    self._forget(other)
+                    if other.queued_message_id is None:
+                        live.absorbed.add(other.id)  # its notice is still on its way: submit settles it
+                    else:
+                        self.view.merged(other)  # its answer is the first one's: its notice says so
                 try:
                     await self._run_with_slot(live, turn)
                 except asyncio.CancelledError:
@@ -296,11 +336,15 @@ class TurnScheduler:
         """Remember the progress message, so a turn cut short can be carried on in it after a restart."""
 
         def shown(message_id: int) -> None:
-            task = asyncio.create_task(self._note(turn, "progress", message_id))
-            self._notes.add(task)
-            task.add_done_callback(self._notes.discard)
+            self._in_background(self._note(turn, "progress", message_id))
 
         return shown
+
+    def _in_background(self, note: Coroutine[Any, Any, None]) -> None:
+        """A note for the inbox from code that cannot wait for it; shutdown waits for these."""
+        task = asyncio.create_task(note)
+        self._notes.add(task)
+        task.add_done_callback(self._notes.discard)
 
     # -- the inbox ------------------------------------------------------------------
 

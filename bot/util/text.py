@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import time
 
-MESSAGE_LIMIT = 4096  # Telegram's limit for a message, in UTF-16 code units
+MESSAGE_LIMIT = 4096  # Telegram's limit for a message, in Unicode code points (tdlib's utf8_length)
 
 
 def esc(value: object) -> str:
@@ -43,21 +43,11 @@ def duration(seconds: float) -> str:
     return f"{seconds // 3600} h"
 
 
-def _utf16_prefix(text: str, limit: int) -> int:
-    """How many characters of `text` fit in `limit` UTF-16 code units."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Plain text in parts of at most `limit` UTF-16 units, broken at a newline (else a space) in a part's second half."""
+    """Plain text in parts of at most `limit` code points, broken at a newline (else a space) in a part's second half."""
     parts: list[str] = []
     while text:
-        cut = _utf16_prefix(text, limit)
+        cut = min(len(text), limit)
         if cut == len(text):
             parts.append(text)
             break

@@ -224,10 +224,9 @@ DOC_NOTES = """
   its next message; timed like every reply, compared with the raw CLI round trip.
 - **JSON writes**: every write renames a new file over the chat's session file, so a poller
   (every 5 ms) counts changes of its inode. Writes are debounced to at most one per second per
-  file. The messages of a burst arrive at once and are queued; each queued message then costs
-  three sends into that chat (its "Queued" notice, the notice's removal, the answer), which
-  Telegram lets a bot do about once a second, so the turns end about three seconds apart and each
-  one's result is written on its own.
+  file. The messages of a burst arrive at once and are queued; the ones waiting when a turn ends
+  go to Claude together as the next turn (one intent, one prompt), so a burst costs a few turns,
+  each one's result written on its own.
 """
 
 

@@ -52,6 +52,15 @@ class Shown:
         self._read = len(calls)
         return self._at.get((chat, text))
 
+    def echoed(self, chat: int, text: str) -> float | None:
+        """When an echo holding ``text`` as one of its lines appeared (queued messages share one turn)."""
+        self.at(chat, text)
+        times = [
+            at for (shown_chat, shown), at in self._at.items()
+            if shown_chat == chat and shown.startswith("echo: ") and text in shown.removeprefix("echo: ").split("\n")
+        ]
+        return min(times, default=None)
+
 
 async def reply_time(telegram: TelegramStandin, shown: Shown, chat: int, text: str, timeout: float) -> float | None:
     """Seconds from the update entering the Bot API stand-in to the final reply there; None if none came."""
@@ -369,10 +378,10 @@ async def burst_writes(root: Path, updates: int) -> Writes:
         for text in texts:
             telegram.user_message(chat, OWNER, text)
         with contextlib.suppress(TimeoutError):
-            await telegram.wait_for(lambda: all(shown.at(chat, f"echo: {text}") for text in texts), timeout=updates * 6)
+            await telegram.wait_for(lambda: all(shown.echoed(chat, text) for text in texts), timeout=updates * 6)
         seconds = time.monotonic() - started
         await asyncio.sleep(DEBOUNCE + 0.5)  # the last debounced write lands
         watching = False
         await watcher
-        lost = sum(1 for text in texts if shown.at(chat, f"echo: {text}") is None)
+        lost = sum(1 for text in texts if shown.echoed(chat, text) is None)
     return Writes(updates=updates, times=times, seconds=seconds, lost=lost)

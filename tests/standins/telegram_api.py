@@ -8,8 +8,9 @@ Where Telegram is strict the stand-in is strict with Telegram's wording: the HTM
 MarkdownV2 and legacy Markdown parsers are ports of tdlib's ``parse_html``,
 ``parse_markdown_v2`` and ``parse_markdown`` (td/telegram/MessageEntity.cpp), the
 error descriptions follow telegram-bot-api's ``fail_query_with_error`` (``Bad Request:``
-prefix, first letter lower-cased), and message length is counted in UTF-16 code units
-after entity parsing and trimming.
+prefix, first letter lower-cased), and message length is counted in Unicode code points
+after entity parsing and trimming (tdlib: ``utf8_length(text) > message_text_length_max``);
+entity offsets are UTF-16 code units.
 
 A few checks are deliberately *stricter* than Telegram because what they catch is a
 bug even when Telegram lets it through (each is marked "stand-in strictness"):
@@ -717,11 +718,14 @@ def parse_markdown_legacy(text: str) -> tuple[str, list[Entity]]:
 class ApiError(Exception):
     """A Bot API error response."""
 
-    def __init__(self, error_code: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self, error_code: int, description: str, *, retry_after: int | None = None, migrate_to_chat_id: int | None = None
+    ) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 def bad_request(message: str) -> ApiError:
@@ -945,6 +949,7 @@ class _Chat:
     topic_names: dict[int, str] = field(default_factory=dict)
     blocked: bool = False
     member: bool = True  # the bot is in the chat (leaveChat ends that)
+    migrated_to: int | None = None  # a group upgraded to this supergroup
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -1120,6 +1125,7 @@ _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "messa
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+MAX_ENTITIES = 100
 MAX_CALLBACK_DATA = 64
 MAX_UPLOAD = 50 * 1024 * 1024
 MAX_DOWNLOAD = 20 * 1024 * 1024
@@ -1152,6 +1158,26 @@ def _image_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def _check_entity_count(entities: list[Entity]) -> None:
+    # stand-in strictness: Telegram silently ignores entities past the 100th; the bot lost formatting
+    if len(entities) > MAX_ENTITIES:
+        raise bad_request(f"too many entities ({len(entities)} > {MAX_ENTITIES}): Telegram ignores the rest")
+
+
+_COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_])")
+_MENTION_RE = re.compile(r"(?<![A-Za-z0-9_@])@[A-Za-z0-9_]{5,32}(?![A-Za-z0-9_])")
+
+
+def _detected_entities(text: str) -> list[dict[str, Any]]:
+    """What Telegram marks in a user's plain text: a leading bot_command and @username mentions."""
+    found: list[dict[str, Any]] = []
+    if m := _COMMAND_RE.match(text):
+        found.append({"offset": 0, "length": utf16_len(m.group(0)), "type": "bot_command"})
+    for m in _MENTION_RE.finditer(text):  # "/cmd@bot" is part of the command: "@" follows a letter there
+        found.append({"offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0)), "type": "mention"})
+    return found
+
+
 def _client_gone(request: web.Request) -> bool:
     transport = request.transport
     return transport is None or transport.is_closing()
@@ -1171,8 +1197,11 @@ class TelegramStandin(Served):
         *,
         bot_first_name: str = "Claude Test Bot",
         strict_ampersand: bool = True,
+        private_topics: bool = False,
     ) -> None:
         self.token = token
+        # Bot API 9.3 "Threaded Mode": topics in private chats (getMe has_topics_enabled).
+        self.private_topics = private_topics
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
@@ -1186,6 +1215,7 @@ class TelegramStandin(Served):
         self._bot_messages: dict[tuple[int, int], BotMessage] = {}
         self._user_messages: dict[tuple[int, int], UserMessage] = {}
         self._files: dict[str, _StoredFile] = {}
+        self._album_seq = 0
         self._files_by_path: dict[str, _StoredFile] = {}
         self._file_seq = 0
         self._callback_queries: dict[str, tuple[int, int]] = {}  # id -> (chat_id, message_id)
@@ -1478,13 +1508,41 @@ class TelegramStandin(Served):
         self._ensure_chat(chat_id, chat_type, is_forum, title, first_name, username)
 
     def add_forum_topic(self, chat_id: int, thread_id: int, *, name: str | None = None) -> None:
-        """Create a topic in a forum chat (the creation service message gets id thread_id)."""
+        """Create a topic in a forum chat, or a private chat when private_topics is on
+        (the creation service message gets id thread_id)."""
         chat = self._chat(chat_id)
-        if not chat.is_forum:
-            raise ValueError(f"chat {chat_id} is not a forum")
+        if not self._has_topics(chat):
+            raise ValueError(f"chat {chat_id} has no topics")
         self._register_thread(chat, thread_id)
         if name is not None:
             chat.topic_names[thread_id] = name
+
+    def upgrade_group(
+        self, chat_id: int, new_chat_id: int, user_id: int, *, is_forum: bool = False, service_messages: bool = True
+    ) -> None:
+        """Turn a group into a supergroup with a new id, as Telegram does when it gets topics, goes
+        public or grows: a ``migrate_to_chat_id`` service message in the old chat, a
+        ``migrate_from_chat_id`` one in the new chat, and every later call on the old id fails
+        with the new id in ``parameters.migrate_to_chat_id``. ``service_messages=False`` plays a
+        bot that never got those updates (they expire after 24 hours)."""
+        old = self._chat(chat_id)
+        if old.type != "group":
+            raise ValueError(f"chat {chat_id} is a {old.type}; only a group is upgraded")
+        new = self._ensure_chat(new_chat_id, "supergroup", is_forum, old.title, None, None)
+        user = self._users.get(user_id) or self._user(user_id)
+        now = int(time.time())
+        old_id, new_id = old.take_message_id(), new.take_message_id()
+        if service_messages:
+            self._push_update(
+                {"message": {"message_id": old_id, "from": user, "chat": old.to_json(), "date": now,
+                             "migrate_to_chat_id": new_chat_id}}
+            )
+        old.migrated_to = new_chat_id
+        if service_messages:
+            self._push_update(
+                {"message": {"message_id": new_id, "from": user, "chat": new.to_json(), "date": now,
+                             "migrate_from_chat_id": chat_id}}
+            )
 
     def delete_forum_topic(self, chat_id: int, thread_id: int) -> None:
         """Delete a topic: sending into it fails with "message thread not found"."""
@@ -1493,26 +1551,37 @@ class TelegramStandin(Served):
     def user_message(
         self, chat_id: int, user_id: int, text: str, *, entities: list[dict[str, Any]] | None = None, **chat_kwargs: Any
     ) -> dict[str, Any]:
-        """Push a text message from a user; returns the update."""
+        """Push a text message from a user (with the entities Telegram detects); returns the update."""
         content: dict[str, Any] = {"text": text}
-        if entities is not None:
-            content["entities"] = entities
-        else:
-            m = re.match(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_])", text)
-            if m:
-                content["entities"] = [{"offset": 0, "length": utf16_len(m.group(0)), "type": "bot_command"}]
+        detected = entities if entities is not None else _detected_entities(text)
+        if detected:
+            content["entities"] = detected
         return self._push_user_message(chat_id, user_id, content, **chat_kwargs)
+
+    def user_edit(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+        """The user edits a text message: an ``edited_message`` update with the message's new state."""
+        stored = self._user_messages.get((chat_id, message_id))
+        if stored is None or stored.deleted or "text" not in stored.json:
+            raise ValueError(f"no text message {message_id} of a user in chat {chat_id}")
+        message = {k: v for k, v in stored.json.items() if k != "entities"}
+        message["text"] = text
+        if detected := _detected_entities(text):
+            message["entities"] = detected
+        message["edit_date"] = max(int(time.time()), message["date"] + 1)
+        stored.json = message
+        return self._push_update({"edited_message": message})
 
     def user_document(
         self, chat_id: int, user_id: int, filename: str, content: bytes, *, caption: str | None = None,
-        mime_type: str = "application/octet-stream", **chat_kwargs: Any,
+        mime_type: str = "application/octet-stream", media_group_id: str | None = None, **chat_kwargs: Any,
     ) -> dict[str, Any]:
         """Push a document from a user; getFile + the file URL serve `content`."""
         stored = self._store_file("documents", content, filename, mime_type)
-        return self._push_media(chat_id, user_id, {"document": stored.document_json()}, caption, chat_kwargs)
+        return self._push_media(chat_id, user_id, {"document": stored.document_json()}, caption, media_group_id, chat_kwargs)
 
     def user_photo(
-        self, chat_id: int, user_id: int, content: bytes, *, caption: str | None = None, **chat_kwargs: Any
+        self, chat_id: int, user_id: int, content: bytes, *, caption: str | None = None,
+        media_group_id: str | None = None, **chat_kwargs: Any,
     ) -> dict[str, Any]:
         """Push a photo from a user (two sizes, both serving `content`; the last is the largest)."""
         width, height = _image_size(content) or (1280, 960)
@@ -1520,14 +1589,42 @@ class TelegramStandin(Served):
         for scale in (4, 1):
             stored = self._store_file("photos", content, None, "image/jpeg", ext=".jpg")
             sizes.append(stored.as_json(width=max(1, width // scale), height=max(1, height // scale)))
-        return self._push_media(chat_id, user_id, {"photo": sizes}, caption, chat_kwargs)
+        return self._push_media(chat_id, user_id, {"photo": sizes}, caption, media_group_id, chat_kwargs)
 
     def _push_media(
-        self, chat_id: int, user_id: int, message: dict[str, Any], caption: str | None, chat_kwargs: dict[str, Any]
+        self, chat_id: int, user_id: int, message: dict[str, Any], caption: str | None, media_group_id: str | None,
+        chat_kwargs: dict[str, Any],
     ) -> dict[str, Any]:
         if caption is not None:
             message["caption"] = caption
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
         return self._push_user_message(chat_id, user_id, message, **chat_kwargs)
+
+    def user_voice(
+        self, chat_id: int, user_id: int, content: bytes, *, duration: int = 3, audio_file: str | None = None, **chat_kwargs: Any
+    ) -> dict[str, Any]:
+        """Push a voice note (or, with ``audio_file``, an audio file of that name) from a user."""
+        if audio_file is None:
+            stored = self._store_file("voice", content, None, "audio/ogg", ext=".oga")
+            media: dict[str, Any] = {"voice": {"duration": duration, "mime_type": "audio/ogg"}}
+        else:
+            stored = self._store_file("music", content, audio_file, "audio/mpeg")
+            media = {"audio": {"duration": duration, "mime_type": "audio/mpeg", "file_name": audio_file}}
+        (body,) = media.values()
+        body.update(file_id=stored.file_id, file_unique_id=stored.file_unique_id, file_size=len(content))
+        return self._push_user_message(chat_id, user_id, media, **chat_kwargs)
+
+    def user_album(
+        self, chat_id: int, user_id: int, photos: list[bytes], *, caption: str | None = None, **chat_kwargs: Any
+    ) -> list[dict[str, Any]]:
+        """An album as Telegram delivers it: one message per photo sharing a media_group_id, the caption on the first."""
+        self._album_seq += 1
+        group = f"1{self._album_seq:017d}"
+        return [
+            self.user_photo(chat_id, user_id, photo, caption=caption if i == 0 else None, media_group_id=group, **chat_kwargs)
+            for i, photo in enumerate(photos)
+        ]
 
     def press_button(
         self, chat_id: int, user_id: int, message_id: int, data: str, *, thread_id: int | None = None,
@@ -1620,6 +1717,9 @@ class TelegramStandin(Served):
         # In Telegram a topic's id is the id of its creation message, so later ids are larger.
         chat.next_message_id = max(chat.next_message_id, thread_id + 1)
 
+    def _has_topics(self, chat: _Chat) -> bool:
+        return chat.is_forum or (chat.type == "private" and self.private_topics)
+
     def _topic_root_json(self, chat: _Chat, thread_id: int, user: dict[str, Any]) -> dict[str, Any]:
         return {
             "message_id": thread_id,
@@ -1651,9 +1751,13 @@ class TelegramStandin(Served):
         chat = self._ensure_chat(chat_id, chat_type, is_forum, chat_title, first_name, username)
         if not chat.member:
             raise ValueError(f"the bot left chat {chat_id}: Telegram would not deliver this message")
+        if chat.migrated_to is not None:
+            raise ValueError(f"chat {chat_id} was upgraded to {chat.migrated_to}; users write there now")
         user = self._user(user_id, first_name, username)
         if chat.is_forum and thread_id == 1:
             thread_id = None  # the General topic: Telegram sends no thread id
+        if thread_id is not None and chat.type == "private" and not self.private_topics:
+            raise ValueError("a private chat has topics only with private_topics=True (Threaded Mode)")
         if thread_id is not None:
             self._register_thread(chat, thread_id)
         message_id = chat.take_message_id()
@@ -1665,14 +1769,14 @@ class TelegramStandin(Served):
         }
         if thread_id is not None:
             message["message_thread_id"] = thread_id
-            if chat.is_forum:
+            if self._has_topics(chat):
                 message["is_topic_message"] = True
         if reply_to_message_id is not None:
             replied = self._message_json_by_id(chat_id, reply_to_message_id)
             if replied is None:
                 raise ValueError(f"no message {reply_to_message_id} in chat {chat_id} to reply to")
             message["reply_to_message"] = replied
-        elif thread_id is not None and chat.is_forum:
+        elif thread_id is not None and self._has_topics(chat):
             # Telegram marks every topic message as a reply to the topic's creation message.
             message["reply_to_message"] = self._topic_root_json(chat, thread_id, user)
         message.update(content)
@@ -1725,6 +1829,8 @@ class TelegramStandin(Served):
         body: dict[str, Any] = {"ok": False, "error_code": error.error_code, "description": error.description}
         if error.retry_after is not None:
             body["parameters"] = {"retry_after": error.retry_after}
+        if error.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
         return body
 
     def _record(self, call: Call) -> None:
@@ -1897,7 +2003,8 @@ class TelegramStandin(Served):
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
-            "has_topics_enabled": self.topics_in_private_chats,
+            "has_topics_enabled": self.private_topics,
+            "allows_users_to_create_topics": self.private_topics,
         }
 
     def _set_webhook(self, p: _Params) -> bool:
@@ -2078,6 +2185,8 @@ class TelegramStandin(Served):
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         if not chat.member:
             raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
+        if chat.migrated_to is not None:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat", migrate_to_chat_id=chat.migrated_to)
         return chat
 
     def _target_thread(self, chat: _Chat, p: _Params) -> int | None:
@@ -2087,6 +2196,8 @@ class TelegramStandin(Served):
             return None
         if chat.is_forum and thread_id == 1:
             return None  # General
+        if chat.type == "private" and not self.private_topics:
+            return None  # without Threaded Mode a private chat has no threads; the id is ignored
         if thread_id not in chat.threads:
             raise bad_request("message thread not found")
         return thread_id
@@ -2184,16 +2295,19 @@ class TelegramStandin(Served):
         text, entities = self._formatted(p, "text", "entities")
         if not text:
             raise bad_request("message text is empty")
-        if utf16_len(text) > MAX_TEXT:
+        # tdlib: utf8_length(text) > message_text_length_max, i.e. code points after entity parsing
+        if len(text) > MAX_TEXT:
             raise bad_request("message is too long")
+        _check_entity_count(entities)
         return text, entities
 
     def _caption(self, p: _Params) -> tuple[str | None, list[Entity]]:
         if not p.has("caption"):
             return None, []
         caption, entities = self._formatted(p, "caption", "caption_entities")
-        if utf16_len(caption) > MAX_CAPTION:
+        if len(caption) > MAX_CAPTION:
             raise bad_request("message caption is too long")
+        _check_entity_count(entities)
         return caption or None, entities
 
     def _message_json(self, m: BotMessage, *, nested: bool = True) -> dict[str, Any]:
@@ -2206,7 +2320,7 @@ class TelegramStandin(Served):
         }
         if m.thread_id is not None:
             out["message_thread_id"] = m.thread_id
-            if chat.is_forum:
+            if self._has_topics(chat):
                 out["is_topic_message"] = True
         if nested and m.reply_to_message_id is not None:
             replied = self._message_json_by_id(m.chat_id, m.reply_to_message_id)
@@ -2335,7 +2449,7 @@ class TelegramStandin(Served):
 
     def _create_forum_topic(self, p: _Params) -> dict[str, Any]:
         chat = self._target_chat(p)
-        if not chat.is_forum:
+        if not self._has_topics(chat):
             raise bad_request("the chat is not a forum")
         name = p.get_str("name") or ""
         if not 1 <= len(name) <= 128:

@@ -19,15 +19,18 @@ FAILED = "Something went wrong while answering this message; please send it agai
 CANCELLED = "✖️ Cancelled: this message will not be sent to Claude."
 STOPPED = "⏹ Stopped."
 TOOL = "🔧 "
+MERGED = "➕ Sent to Claude together with the waiting message before it; one answer for both."
+EDITED_WHILE_QUEUED = (
+    "⏳ Queued, edited: after the current turn, Claude gets the edited text, together with the other messages waiting then."
+)
 
 PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingReply)
 
 
 def queued_notice(position: int) -> str:
-    if position <= 1:
-        return "⏳ Queued (position 1): I'll answer this after the current turn."
-    before = position - 1
-    return f"⏳ Queued (position {position}): I'll answer this after the current turn and {before} earlier message{'s' if before > 1 else ''}."
+    ahead = "" if position <= 1 else f" and {position - 1} earlier message{'s' if position > 2 else ''}"
+    # Whatever waits when the current turn ends goes to Claude together, in order (bot/turns/batch.py).
+    return f"⏳ Queued (position {position}): I'll answer this after the current turn{ahead}. What waits then goes to Claude together."
 
 
 class TelegramReply:
@@ -112,6 +115,14 @@ class TelegramTurns:
             f"⏳ Waiting for a free slot: {running} chats are using Claude right now (limit {limit}).",
             reply_to=turn.reply_to,
         )
+
+    def merged(self, turn: Turn) -> None:
+        if turn.queued_message_id:  # the notice stays, saying where its answer is
+            self.outboxes.edit_text(turn.key, turn.queued_message_id, MERGED)
+
+    def edited(self, turn: Turn) -> None:
+        if turn.queued_message_id:
+            self.outboxes.edit_text(turn.key, turn.queued_message_id, EDITED_WHILE_QUEUED, reply_markup=queued_keyboard(turn.id))
 
     def cancelled(self, turn: Turn) -> None:
         if turn.queued_message_id:

@@ -31,7 +31,7 @@ class Fakes:
 
 
 def transfers(fakes: Fakes, roots: list[Path], limit: int) -> FileTransfers:
-    return FileTransfers(manager=fakes, scheduler=fakes, outboxes=fakes, roots=roots, max_upload_bytes=limit)  # type: ignore[arg-type]
+    return FileTransfers(manager=fakes, scheduler=fakes, outboxes=fakes, roots=roots, max_upload_bytes=limit, gather=fakes)  # type: ignore[arg-type]
 
 
 def chunks(*parts: bytes):  # type: ignore[no-untyped-def]

@@ -193,3 +193,11 @@ async def test_manager_seeds_a_link_from_its_first_chat_and_leaves_own_files_alo
 def test_link_model_accepts_stored_keys() -> None:
     link = Link.model_validate({"id": "x", "members": ["1", "-5_2"], "created_at": 0, "updated_at": 0})
     assert link.members == [ChatKey(1), ChatKey(-5, 2)]
+
+
+def test_an_upgraded_group_keeps_its_place_in_links(tmp_path: Path) -> None:
+    store = LinkStore(tmp_path)
+    link = store.create([ChatKey(1), ChatKey(-4001)], name="pair")
+    assert store.replace_member(ChatKey(-4001), ChatKey(-1004001)) is True
+    assert store.get(link.id).members == [ChatKey(1), ChatKey(-1004001)]
+    assert store.replace_member(ChatKey(-4001), ChatKey(-1004001)) is False

@@ -114,19 +114,26 @@ async def test_markdown_v2(bot: Bot, tg: TelegramStandin) -> None:
         await bot.send_message(CHAT, "snake_case", parse_mode="Markdown")
 
 
-async def test_length_is_counted_in_utf16_after_parsing(bot: Bot, tg: TelegramStandin) -> None:
+async def test_length_is_counted_in_code_points_after_parsing(bot: Bot, tg: TelegramStandin) -> None:
     with pytest.raises(TelegramBadRequest, match="Bad Request: message is too long"):
         await bot.send_message(CHAT, "a" * 4097)
     await bot.send_message(CHAT, "a" * 4096)
-    await bot.send_message(CHAT, "😀" * 2048)  # 4096 UTF-16 units
+    await bot.send_message(CHAT, "😀" * 4096)  # tdlib: utf8_length, 8192 UTF-16 units are fine
     with pytest.raises(TelegramBadRequest, match="message is too long"):
-        await bot.send_message(CHAT, "😀" * 2048 + "a")
+        await bot.send_message(CHAT, "😀" * 4096 + "a")
     await bot.send_message(CHAT, "<b>" + "a" * 4096 + "</b>", parse_mode="HTML")  # tags do not count
     with pytest.raises(TelegramBadRequest, match="Bad Request: message text is empty"):
         await bot.send_message(CHAT, "<b> </b>", parse_mode="HTML")
     with pytest.raises(TelegramBadRequest, match="message caption is too long"):
         await bot.send_document(CHAT, BufferedInputFile(b"x", "a.txt"), caption="c" * 1025)
     assert len(tg.bot_messages(CHAT)) == 3
+
+
+async def test_more_than_100_entities_are_refused(bot: Bot, tg: TelegramStandin) -> None:
+    many = [MessageEntity(type="bold", offset=i, length=1) for i in range(101)]
+    with pytest.raises(TelegramBadRequest, match="too many entities"):
+        await bot.send_message(CHAT, "x" * 200, entities=many)
+    await bot.send_message(CHAT, "x" * 200, entities=many[:100])
 
 
 async def test_entities_parameter(bot: Bot, tg: TelegramStandin) -> None:
@@ -376,3 +383,52 @@ def test_trimming_and_parse_mode_precedence() -> None:
     assert (text, [e.type for e in entities]) == ("x", ["bold"])
     # leading blanks are trimmed only before the first entity
     assert parse_formatted_text("\n\n  hi ", None)[0] == "hi"
+
+
+async def test_private_topics_as_in_threaded_mode(bot: Bot, tg: TelegramStandin) -> None:
+    assert (await bot.get_me()).has_topics_enabled is False
+    with pytest.raises(ValueError):
+        tg.user_message(CHAT, USER, "in a topic", thread_id=5)
+    tg.private_topics = True
+    assert (await bot.get_me()).has_topics_enabled is True
+    tg.user_message(CHAT, USER, "in a topic", thread_id=5)
+    [update] = await bot.get_updates(timeout=0)
+    message = update.message
+    assert message.chat.type == "private" and message.message_thread_id == 5 and message.is_topic_message
+    sent = await bot.send_message(CHAT, "answer", message_thread_id=5)
+    assert sent.message_thread_id == 5 and sent.is_topic_message
+    with pytest.raises(TelegramBadRequest, match="message thread not found"):
+        await bot.send_message(CHAT, "nowhere", message_thread_id=99)
+
+
+async def test_group_upgrade_service_messages_and_the_migrate_error(bot: Bot, tg: TelegramStandin) -> None:
+    from aiogram.exceptions import TelegramMigrateToChat
+
+    tg.user_message(-4001, USER, "hi", chat_type="group", chat_title="Team")
+    tg.upgrade_group(-4001, -1004001, USER)
+    updates = await bot.get_updates(timeout=0)
+    assert [u.message.migrate_to_chat_id for u in updates[1:2]] == [-1004001]
+    assert updates[2].message.migrate_from_chat_id == -4001 and updates[2].message.chat.type == "supergroup"
+    with pytest.raises(TelegramMigrateToChat) as raised:
+        await bot.send_message(-4001, "to the old id")
+    assert raised.value.migrate_to_chat_id == -1004001
+    assert "group chat was upgraded to a supergroup chat" in tg.errors()[0].description
+    await bot.send_message(-1004001, "to the new id")
+
+
+async def test_mentions_albums_voice_and_edits_look_as_telegram_sends_them(bot: Bot, tg: TelegramStandin) -> None:
+    sent = tg.user_message(CHAT, USER, "😀 @claude_test_bot and /cmd@x and @ab and @alice_dev")
+    tg.user_album(CHAT, USER, [b"a", b"b"], caption="two")
+    tg.user_voice(CHAT, USER, b"ogg bytes", duration=4)
+    tg.user_edit(CHAT, sent["message"]["message_id"], "edited @claude_test_bot")
+    updates = await bot.get_updates(timeout=0)
+    first = updates[0].message
+    assert [(e.type, e.extract_from(first.text)) for e in first.entities] == [
+        ("mention", "@claude_test_bot"), ("mention", "@alice_dev")
+    ]
+    album = [u.message for u in updates[1:3]]
+    assert album[0].media_group_id == album[1].media_group_id and [m.caption for m in album] == ["two", None]
+    assert updates[3].message.voice.duration == 4
+    edited = updates[4].edited_message
+    assert edited.message_id == first.message_id and edited.text == "edited @claude_test_bot" and edited.edit_date
+    assert edited.entities[0].type == "mention"

@@ -12,11 +12,12 @@ from bot.telegram.render import (
 
 
 def assert_valid(parts: list[Rendered], limit: int = MAX_TEXT) -> None:
-    """What Telegram checks: text fits, is not blank, and every entity lies inside it."""
+    """What Telegram checks: text fits (code points), is not blank, and every entity lies inside it (UTF-16)."""
     for part in parts:
-        size = utf16_len(part.text)
-        assert 0 < size <= limit
+        assert 0 < len(part.text) <= limit
         assert part.text.strip()
+        assert len(part.entities) <= 100
+        size = utf16_len(part.text)
         for entity in part.entities:
             assert entity.length > 0 and entity.offset >= 0
             assert entity.offset + entity.length <= size
@@ -65,7 +66,7 @@ def test_blank_input_gives_nothing_and_any_text_gives_something():
 
 def test_only_real_urls_become_links():
     [part] = render_markdown("[keys](bot/keys.py) and [site](https://example.com)")
-    assert part.text == "keys and site"
+    assert part.text == "keys (bot/keys.py) and site"
     assert [(e.type, e.url) for e in part.entities] == [("text_link", "https://example.com")]
 
 
@@ -124,11 +125,10 @@ def test_code_block_longer_than_a_message_splits_at_line_boundaries():
     assert "\n".join(p.text for p in parts) == "\n".join(lines)
 
 
-def test_emoji_text_is_measured_in_utf16():
+def test_emoji_text_is_measured_in_code_points():
     parts = render_markdown("😀" * 5000)
     assert_valid(parts)
-    assert len(parts) == 3
-    assert all(len(p.text) <= MAX_TEXT // 2 for p in parts)
+    assert [len(p.text) for p in parts] == [MAX_TEXT, 5000 - MAX_TEXT]
     assert "".join(p.text for p in parts) == "😀" * 5000
 
 

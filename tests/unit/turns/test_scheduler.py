@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from bot.turns.scheduler import RESUMED_NOTE, TurnScheduler
 from tests.fakes import FakeTurnsView, Script, ScriptedRunner
 
 CHAT = ChatKey(1)
+SPEAKERS = itertools.count(1)
 
 
 async def prompt_of(session: ClaudeSession, turn: Turn) -> str:
@@ -57,8 +59,11 @@ def scheduler_for(runner: ScriptedRunner, view: FakeTurnsView, limit: int = 4) -
     return TurnScheduler(runner, view, max_concurrent=limit, build_prompt=prompt_of)
 
 
-async def submit(scheduler: TurnScheduler, session: ClaudeSession, prompt: str) -> Turn:
-    turn = Turn(key=CHAT, prompt=prompt, reply_to=7)
+async def submit(
+    scheduler: TurnScheduler, session: ClaudeSession, prompt: str, *, user_id: int | None = None, key: ChatKey = CHAT
+) -> Turn:
+    """A turn of its own speaker unless ``user_id`` is given (one person's waiting turns merge: see the batching tests)."""
+    turn = Turn(key=key, prompt=prompt, reply_to=len(prompt), user_id=next(SPEAKERS) if user_id is None else user_id)
     await scheduler.submit(session, turn)
     return turn
 
@@ -180,7 +185,8 @@ def scheduler_with_inbox(runner: ScriptedRunner, view: FakeTurnsView, inbox: Inb
 async def accepted_turn(inbox: Inbox, prompt: str, message_id: int) -> Turn:
     update = {"update_id": message_id, "message": {"message_id": message_id, "text": prompt}}
     accepted = await inbox.accept(Accepted(update_id=message_id, update=update, key=CHAT, message_id=message_id))
-    return Turn(key=CHAT, prompt=prompt, reply_to=message_id, inbox=[accepted], queued_message_id=accepted.notice_id)
+    # Each its own speaker, so they do not merge into one turn (bot/turns/batch.py).
+    return Turn(key=CHAT, prompt=prompt, reply_to=message_id, user_id=message_id, inbox=[accepted], queued_message_id=accepted.notice_id)
 
 
 @pytest.fixture
@@ -356,3 +362,86 @@ async def test_a_full_queue_refuses_the_next_message_and_who_wrote_is_recorded(s
     gate.set()
     await until(lambda: not scheduler.is_busy(session))
     assert runner.started == ["a", "b", "c"]
+
+
+async def test_one_persons_waiting_turns_go_to_claude_together_and_keep_their_messages(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view)
+    session = session_named(store)
+    gate = runner.gated("running")
+    await submit(scheduler, session, "running", user_id=1)
+    await until(lambda: runner.started == ["running"])
+    fix = await submit(scheduler, session, "fix the login bug", user_id=1)
+    where = await submit(scheduler, session, "it is in auth.py", user_id=1)
+    other = await submit(scheduler, session, "someone else", user_id=2)
+    test = await submit(scheduler, session, "and add a test", user_id=2)
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
+    assert runner.started == ["running", "fix the login bug\n\nit is in auth.py", "someone else\n\nand add a test"]
+    assert ("merged", "it is in auth.py") in view.shown and ("merged", "and add a test") in view.shown
+    assert ("merged", "fix the login bug") not in view.shown and ("merged", "someone else") not in view.shown
+    batch = view.replies["fix the login bug\n\nit is in auth.py"].turn
+    assert batch.merged == [fix, where] and batch.id == fix.id and batch.reply_to == fix.reply_to
+    assert view.replies["someone else\n\nand add a test"].turn.merged == [other, test]
+    assert all(scheduler.find_turn(t.id) is None for t in (fix, where, other, test))
+
+
+async def test_an_edit_changes_a_waiting_turn_only(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view)
+    session = session_named(store)
+    gate = runner.gated("running")
+    running = await submit(scheduler, session, "running")
+    await until(lambda: runner.started == ["running"])
+    waiting = await submit(scheduler, session, "typo")
+    assert not scheduler.edit_queued(session, CHAT, running.reply_to or 0, "changed")  # Claude already has it
+    assert not scheduler.edit_queued(session, ChatKey(2), waiting.reply_to or 0, "other chat")
+    assert scheduler.edit_queued(session, CHAT, waiting.reply_to or 0, "fixed")
+    assert ("edited", "fixed") in view.shown
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
+    assert runner.started == ["running", "fixed"]
+
+
+async def test_a_moved_session_keeps_its_live_turns_and_they_answer_in_the_new_chat(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view)
+    old, new = ChatKey(-5), ChatKey(-1005)
+    session = session_named(store, str(old))
+    gate = runner.gated("running")
+    running = await submit(scheduler, session, "running", key=old)
+    await until(lambda: runner.started == ["running"])
+    waiting = await submit(scheduler, session, "waiting", key=old)
+    session.record.name = str(new)  # SessionManager.move renames it
+    scheduler.moved(session, str(old), old, new)
+    assert scheduler.is_running(session) and scheduler.activity(session).queued == 1
+    assert running.key == new and waiting.key == new
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
+    assert runner.started == ["running", "waiting"]
+
+
+class SlowNotices(FakeTurnsView):
+    """Queue notices that reach the chat only when ``out`` is set (a paced group chat)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out = asyncio.Event()
+
+    async def queued(self, turn: Turn, position: int) -> int | None:
+        await self.out.wait()
+        return await super().queued(turn, position)
+
+
+async def test_a_notice_that_arrives_after_its_turn_left_the_queue_says_what_happened(store, runner) -> None:
+    view = SlowNotices()
+    scheduler = scheduler_for(runner, view)
+    session = session_named(store)
+    gate = runner.gated("running")
+    await submit(scheduler, session, "running", user_id=1)
+    await until(lambda: runner.started == ["running"])
+    late = [asyncio.create_task(submit(scheduler, session, p, user_id=1)) for p in ("first", "second")]
+    await until(lambda: scheduler.activity(session).queued == 2)
+    gate.set()
+    await until(lambda: runner.started == ["running", "first\n\nsecond"] and not scheduler.is_busy(session))
+    view.out.set()
+    await asyncio.gather(*late)
+    assert ("merged", "second") in view.shown  # not left saying "queued"
+    assert ("dropped", "first") in view.shown  # its turn has run: the reply answers it

@@ -1,7 +1,5 @@
 import re
 
-from telegramify_markdown import utf16_len
-
 from bot.util.text import MESSAGE_LIMIT as MAX_TEXT, esc, split_text
 
 
@@ -9,22 +7,22 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def test_split_text_respects_the_limit_in_utf16_units() -> None:
+def test_split_text_respects_the_limit_in_code_points() -> None:
     assert split_text("short") == ["short"]
     assert split_text("   ") == []
     lines = "\n".join(f"line {i:04d}" for i in range(1000))
     parts = split_text(lines, 100)
     assert all(len(part) <= 100 for part in parts)
     assert "\n".join(parts) == lines  # broken at newlines, nothing lost
-    emoji = "😀" * 3000  # two UTF-16 units each
+    emoji = "😀" * 5000  # two UTF-16 units each, but one character to Telegram's limit
     parts = split_text(emoji)
-    assert [len(part) for part in parts] == [2048, 952] and "".join(parts) == emoji
+    assert [len(part) for part in parts] == [4096, 904] and "".join(parts) == emoji
 
 
 def test_split_text_lines_and_overlong_lines():
     text = "\n".join(f"row {i}" for i in range(2000)) + "\n" + "z" * 9000
     parts = split_text(text)
-    assert all(0 < utf16_len(p) <= MAX_TEXT for p in parts)
+    assert all(0 < len(p) <= MAX_TEXT for p in parts)
     assert squash("".join(parts)) == squash(text)
     # Lines are never cut, only the over-long one is.
     for part in parts:
@@ -34,9 +32,9 @@ def test_split_text_lines_and_overlong_lines():
     assert split_text("short") == ["short"]
 
 
-def test_split_text_counts_astral_characters_twice():
+def test_split_text_counts_astral_characters_once():
     parts = split_text("a🎉" * 3000, limit=100)
-    assert all(utf16_len(p) <= 100 for p in parts)
+    assert all(len(p) == 100 for p in parts)
     assert "".join(parts) == "a🎉" * 3000
 
 

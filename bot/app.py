@@ -151,7 +151,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
             return
         await scheduler.submit(session, turn)
 
-    gather = Gatherer(submit)
+    gather = Gatherer(submit, scheduler.view.joined)
     files = FileTransfers(
         manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024, gather
     )

@@ -92,6 +92,10 @@ class TurnsView(Protocol):
         """The queued turn went to Claude together with the one before it; that one's answer is its answer."""
         ...
 
+    async def joined(self, turn: Turn) -> None:
+        """A message of its own (a file) went to Claude with the paste or album before it: one answer for both."""
+        ...
+
     def edited(self, turn: Turn) -> None:
         """The queued turn's message was edited: Claude will get the edited text."""
         ...

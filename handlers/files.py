@@ -21,7 +21,8 @@ async def received(message: Message, core: Core, bot: Bot, accepted: Accepted | 
     assert upload is not None  # the filter guarantees a document or a photo
     turn = turn_from(message, (message.caption or "").strip(), accepted)
     # An album's files wait for each other (one turn); hold before any await, to keep Telegram's order.
-    slot = core.gather.hold(turn.key, turn.user_id, starts_group=message.media_group_id is not None)
+    album = message.media_group_id is not None
+    slot = core.gather.hold(turn.key, turn.user_id, starts_group=album, apart=not album)
     try:
         await core.usage.check(await core.manager.for_chat(turn.key, turn.chat_title))  # the upload would start a turn
     except Refused:

@@ -146,6 +146,9 @@ class FakeTurnsView:
     def merged(self, turn: Turn) -> None:
         self.shown.append(("merged", turn.prompt))
 
+    async def joined(self, turn: Turn) -> None:
+        self.shown.append(("joined", turn.prompt))
+
     def edited(self, turn: Turn) -> None:
         self.shown.append(("edited", turn.prompt))
 

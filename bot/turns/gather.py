@@ -25,6 +25,7 @@ PASTE_PART = 4000  # code points; Telegram's clients cut a paste into parts of u
 WINDOW = 1.0  # seconds of silence that end a paste or an album
 
 Submit = Callable[[Turn], Awaitable[None]]
+Joined = Callable[[Turn], Awaitable[None]]
 
 
 @dataclass(eq=False)
@@ -33,6 +34,7 @@ class Slot:
 
     turn: Turn | None = None
     ready: bool = False
+    apart: bool = False  # a message of its own (a file, not part of the paste or album) that joined the group
 
 
 @dataclass(eq=False)
@@ -43,16 +45,21 @@ class _Group:
 
 
 class Gatherer:
-    def __init__(self, submit: Submit, *, window: float = WINDOW, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, submit: Submit, joined: Joined, *, window: float = WINDOW, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """``joined``: tells a message of its own that went to Claude with the group (its answer is the group's)."""
         self._submit = submit
+        self._joined = joined
         self._window = window
         self._clock = clock
         self._groups: dict[tuple[ChatKey, int | None], _Group] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def hold(self, key: ChatKey, user_id: int | None, *, starts_group: bool) -> Slot | None:
+    def hold(self, key: ChatKey, user_id: int | None, *, starts_group: bool, apart: bool = False) -> Slot | None:
         """A place for this message in its group, or None: submit it now. Call before any await,
-        so messages keep the order Telegram delivered them in."""
+        so messages keep the order Telegram delivered them in. ``apart``: a message of its own
+        (a file outside any album) that joins an open group is told so once the group is sent."""
         group = self._groups.get((key, user_id))
         if group is None:
             if not starts_group:
@@ -61,7 +68,7 @@ class Gatherer:
             task = asyncio.create_task(self._close_when_quiet(key, user_id, group), name=f"gather {key}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        slot = Slot()
+        slot = Slot(apart=apart and bool(group.slots))
         group.slots.append(slot)
         group.last = self._clock()
         group.changed.set()
@@ -103,5 +110,8 @@ class Gatherer:
         if turns:
             try:
                 await self._submit(merge(turns, "\n"))
+                for slot in group.slots[1:]:
+                    if slot.apart and slot.turn is not None:
+                        await self._joined(slot.turn)
             except Exception:
                 log.exception("could not submit the gathered messages of %s", key)

@@ -20,6 +20,7 @@ CANCELLED = "✖️ Cancelled: this message will not be sent to Claude."
 STOPPED = "⏹ Stopped."
 TOOL = "🔧 "
 MERGED = "➕ Sent to Claude together with the waiting message before it; one answer for both."
+JOINED = "➕ Sent to Claude together with the message before it; one answer for both."
 EDITED_WHILE_QUEUED = (
     "⏳ Queued, edited: after the current turn, Claude gets the edited text, together with the other messages waiting then."
 )
@@ -119,6 +120,9 @@ class TelegramTurns:
     def merged(self, turn: Turn) -> None:
         if turn.queued_message_id:  # the notice stays, saying where its answer is
             self.outboxes.edit_text(turn.key, turn.queued_message_id, MERGED)
+
+    async def joined(self, turn: Turn) -> None:
+        await self.outboxes.send_text(turn.key, JOINED, reply_to=turn.reply_to)
 
     def edited(self, turn: Turn) -> None:
         if turn.queued_message_id:

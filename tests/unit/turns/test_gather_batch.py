@@ -31,13 +31,17 @@ def test_a_single_turn_is_taken_as_it_is():
     assert merged is only and merged.merged == []
 
 
+async def nobody_told(t: Turn) -> None:
+    raise AssertionError(f"{t.prompt!r} was not a message of its own")
+
+
 async def test_short_message_is_not_held_and_a_paste_is_gathered():
     submitted: list[Turn] = []
 
     async def submit(t: Turn) -> None:
         submitted.append(t)
 
-    gather = Gatherer(submit, window=0.2)
+    gather = Gatherer(submit, nobody_told, window=0.2)
     assert gather.hold(A, 7, starts_group=False) is None  # submitted at once by the caller
     for i, text in enumerate(["a" * 4096, "b" * 4096, "tail"]):
         slot = gather.hold(A, 7, starts_group=len(text) >= 4000)
@@ -59,7 +63,7 @@ async def test_an_album_waits_for_every_download_and_keeps_order():
     async def submit(t: Turn) -> None:
         submitted.append(t)
 
-    gather = Gatherer(submit, window=0.05)
+    gather = Gatherer(submit, nobody_told, window=0.05)
     slots = [gather.hold(A, 7, starts_group=True) for _ in range(3)]
     gather.fill(slots[2], turn("[third]", images=[("image/jpeg", b"3")]))
     gather.fill(slots[0], turn("caption\n\n[first]", images=[("image/jpeg", b"1")]))
@@ -73,3 +77,27 @@ async def test_an_album_waits_for_every_download_and_keeps_order():
     [merged] = submitted
     assert merged.prompt == "caption\n\n[first]\n[third]"
     assert [data for _, data in merged.images] == [b"1", b"3"]
+
+
+async def test_a_file_that_joins_a_paste_is_told_where_its_answer_is():
+    submitted: list[Turn] = []
+    told: list[Turn] = []
+
+    async def submit(t: Turn) -> None:
+        submitted.append(t)
+
+    async def joined(t: Turn) -> None:
+        told.append(t)
+
+    gather = Gatherer(submit, joined, window=0.05)
+    paste = gather.hold(A, 7, starts_group=True)
+    photo = gather.hold(A, 7, starts_group=False, apart=True)
+    assert paste is not None and photo is not None
+    gather.fill(paste, turn("a" * 4096, reply_to=1))
+    gather.fill(photo, turn("[a photo]", reply_to=2))
+    for _ in range(100):
+        if told:
+            break
+        await asyncio.sleep(0.02)
+    [merged] = submitted
+    assert merged.reply_to == 1 and [t.reply_to for t in told] == [2]  # answered once: a pointer to the one answer

@@ -138,8 +138,8 @@ class TurnScheduler:
         session.touch()
         if busy:
             turn.queued_message_id = await self.view.queued(turn, len(live.queue))
+            self._settle_late_notice(live, turn)  # at once: the notice may have come after its turn left the queue
             await self._note(turn, "notice", turn.queued_message_id)
-            self._settle_late_notice(live, turn)
         else:
             live.starting(turn)  # /stop reaches it from this moment, before a slot or a CLI is ready
         if live.worker is None or live.worker.done():

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.features.texts import COMMANDS
+from bot.turns.gather import PASTE_PART
 from tests.e2e.chat import ask
 from tests.e2e.harness import FRIEND, OWNER, ROOT, STRANGER, BotProcess
 from tests.standins.messages_api import MessagesStandin
@@ -141,21 +142,31 @@ def escaped_files() -> list[Path]:
     return found
 
 
-def answered(telegram: TelegramStandin, claude_api: MessagesStandin, item: Sent) -> bool:
-    """Answered for good: a "Queued" or "Waiting for a slot" notice is not an answer yet. A text sent
-    right after a long paste joins the paste's turn (one intent, one prompt; a photo sent then joins
-    it too, adding an image block): Claude's finished answer to that turn answers it."""
-    if item.kind == "button":
-        return str(item.ref) in telegram.callback_answers()
-    if any(
+def replied(telegram: TelegramStandin, item: Sent) -> bool:
+    """A reply to it that is not a "Queued" or "Waiting for a slot" notice (those are no answer yet)."""
+    return any(
         m.reply_to_message_id == item.ref and not (m.text or "").startswith("⏳")
         for m in telegram.bot_messages(item.chat, include_deleted=False)
-    ):
+    )
+
+
+def answered(telegram: TelegramStandin, claude_api: MessagesStandin, item: Sent, sent: list[Sent]) -> bool:
+    """Answered for good. A text sent right after a long paste joins the paste's turn (one intent, one
+    prompt; a photo sent then joins it too, adding an image block): Claude's finished answer to that
+    turn answers it, and so does the paste's own answer when that turn ended otherwise (cancelled by
+    /new, stopped)."""
+    if item.kind == "button":
+        return str(item.ref) in telegram.callback_answers()
+    if replied(telegram, item):
         return True
     text = (item.text or "").strip()
-    return bool(text) and any(
-        r.finished and r.prompt_texts and f"\n{text}" in r.prompt_texts[0] for r in claude_api.main_requests()
-    )
+    if not text:
+        return False
+    if any(r.finished and r.prompt_texts and f"\n{text}" in r.prompt_texts[0] for r in claude_api.main_requests()):
+        return True
+    before = [s for s in sent[: sent.index(item)] if s.chat == item.chat and s.user == item.user and s.kind == "message"]
+    paste = next((s for s in reversed(before) if len(s.text or "") >= PASTE_PART), None)
+    return paste is not None and replied(telegram, paste)
 
 
 async def test_hundreds_of_bad_inputs(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
@@ -186,9 +197,9 @@ async def test_hundreds_of_bad_inputs(bot: BotProcess, telegram: TelegramStandin
     assert len(allowed) > 200 and len(strangers) > 20
 
     try:
-        await telegram.wait_for(lambda: all(answered(telegram, claude_api, item) for item in allowed), timeout=240)
+        await telegram.wait_for(lambda: all(answered(telegram, claude_api, item, fuzz.sent) for item in allowed), timeout=240)
     except TimeoutError:
-        missing = [item for item in allowed if not answered(telegram, claude_api, item)]
+        missing = [item for item in allowed if not answered(telegram, claude_api, item, fuzz.sent)]
         pytest.fail(f"{len(missing)} of {len(allowed)} inputs got no answer, e.g. {missing[:5]}")
     assert bot.process is not None and bot.process.returncode is None
     await ask(telegram, OWNER, "still fine", "echo: still fine")  # the bot is up and answering

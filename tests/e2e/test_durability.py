@@ -60,18 +60,21 @@ async def test_queued_and_running_messages_are_answered_once_after_a_restart(
     await bot.start()
     await telegram.wait_for(lambda: answers(telegram, OWNER, "resumed: the long job"), timeout=60)
     assert any("Restarted, continuing" in text for text in progress.history)
-    for n in range(3):
-        await telegram.wait_for(lambda n=n: answers(telegram, OWNER, f"echo: queued {n}"), timeout=60)
+    # The three waited together, so they reach Claude together (one turn, one answer, in order).
+    def echoed(n: int) -> list[str]:
+        return [t for t in answers(telegram, OWNER, f"queued {n}") if t.startswith("echo:")]
+
+    await telegram.wait_for(lambda: all(echoed(n) for n in range(3)), timeout=60)
     texts = [m.text for m in telegram.bot_messages(OWNER)]
     assert not [t for t in texts if "send it again" in t or "send your message again" in t], texts
     assert len(answers(telegram, OWNER, "resumed: the long job")) == 1
-    positions = [next(i for i, t in enumerate(texts) if f"echo: queued {n}" in t) for n in range(3)]
-    assert positions == sorted(positions)  # still in the order they were sent
+    said = "\n".join(t for t in texts if t.startswith("echo:"))
+    assert said.index("queued 0") < said.index("queued 1") < said.index("queued 2")  # in the order they were sent
     # After another restart nothing is answered twice.
     await bot.restart()
     await ask(telegram, OWNER, "after all that", "echo: after all that")
     for n in range(3):
-        assert len(answers(telegram, OWNER, f"echo: queued {n}")) == 1
+        assert len(echoed(n)) == 1
         assert asked(claude_api, f"queued {n}") == 1
 
 

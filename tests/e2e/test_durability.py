@@ -112,6 +112,9 @@ async def test_a_turn_that_keeps_dying_is_given_up_after_two_tries(
         await claude_api.wait_for(lambda tries=tries: len([r for r in claude_api.main_requests() if "#doomed" in r.last_user_text]) >= tries, timeout=60)
         await bot.kill()
         await bot.start()
+        if tries == 1:  # carried on: /status says so
+            status = await ask(telegram, OWNER, "/status", "Status")
+            assert "Carried on after a restart: 1" in status, status
     sentence = await telegram.wait_for_text(OWNER, "not tried again", timeout=60)
     assert sentence.text.count(".") <= 1
     await ask(telegram, OWNER, "still alive", "echo: still alive")

@@ -42,6 +42,7 @@ UPLOAD_TIMEOUT = 120  # seconds; other calls get the session's short timeout (bo
 _BACKOFF_FIRST = 1.0
 _BACKOFF_CAP = 15.0
 _SHOWN_MEMORY = 64  # recent messages per chat whose current content we remember
+DELETED_KEPT = 256  # recent deletions per chat, so a message is never deleted twice
 # An edit that fails this way can only be delivered as a new message.
 _EDIT_GONE = (
     "message to edit not found",
@@ -155,6 +156,7 @@ class Outbox:
         self._worker: asyncio.Task[None] | None = None
         self._shown: OrderedDict[int, _Content] = OrderedDict()  # what Telegram shows, per message
         self._moved: dict[int, int] = {}  # message re-sent because the original was gone → its successor
+        self._deleted: deque[int] = deque(maxlen=DELETED_KEPT)  # asked to delete already: never twice
 
     # -- public API -----------------------------------------------------------------
 
@@ -188,6 +190,9 @@ class Outbox:
         return await self._submit(op)
 
     def delete(self, key: ChatKey, message_id: int) -> None:
+        if message_id in self._deleted:  # Telegram would answer "message to delete not found"
+            return
+        self._deleted.append(message_id)
         self._supersede(message_id, queued=True)
         self._push(_Op(lambda op: self._delete(message_id), message_id=message_id))
 

@@ -243,6 +243,14 @@ async def test_delete_cancels_pending_edits(env):
     assert [m.__api_method__ for _, m in env.session.calls] == ["sendMessage", "deleteMessage"]
 
 
+async def test_a_message_is_deleted_once_however_often_it_is_asked(env):
+    message_id = await env.box.send_text(KEY, "a notice")
+    env.box.delete(KEY, message_id)
+    env.box.delete(KEY, message_id)  # a second path dropping the same notice: Telegram would refuse it
+    await env.box.flush()
+    assert [m.__api_method__ for _, m in env.session.calls] == ["sendMessage", "deleteMessage"]
+
+
 async def test_refused_formatting_is_resent_as_plain_text(env):
     env.session.fail("sendMessage", bad_request("can't parse entities: Unsupported start tag"))
     bold = [MessageEntity(type="bold", offset=0, length=4)]

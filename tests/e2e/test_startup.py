@@ -17,7 +17,7 @@ WRONG_TOKEN = "123456:WRONG-SECRET-never-printed"
 
 
 async def test_doctor_passes_on_a_good_setup_and_reports_the_bot(bot: BotProcess, telegram: TelegramStandin) -> None:
-    telegram.topics_in_private_chats = True
+    telegram.private_topics = True
     status, output = await bot.run_command("doctor")
     assert status == 0, output
     assert f"all {len(CHECKS)} checks passed" in output

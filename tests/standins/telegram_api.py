@@ -1247,7 +1247,6 @@ class TelegramStandin(Served):
 
         self._changed = asyncio.Event()
         self._stopping = False
-        self.topics_in_private_chats = False  # getMe's has_topics_enabled (set in @BotFather)
         self._methods: dict[str, tuple[str, Callable[[_Params], Any] | None]] = {}
         for name, handler in (
             ("getMe", self._get_me),

@@ -21,6 +21,15 @@ def _fetcher(bot: Bot, file_id: str) -> Callable[[BoundedWriter], Awaitable[None
     return download
 
 
+def _reader(bot: Bot, file_id: str) -> Callable[[], Awaitable[bytes]]:
+    async def read() -> bytes:
+        # A recording is small (bounded by its duration and MAX_BYTES) and goes to the transcriber whole.
+        data = await bot.download(file_id, timeout=DOWNLOAD_TIMEOUT)
+        return data.read() if data is not None else b""
+
+    return read
+
+
 def upload_of(bot: Bot, message: Message) -> Upload | None:
     """The document or photo of a message (a photo's largest size), or None if it has neither."""
     if message.document is not None:
@@ -37,10 +46,10 @@ def recording_of(bot: Bot, message: Message) -> Recording | None:
     if message.voice is not None:
         voice = message.voice
         mime = voice.mime_type or "audio/ogg"
-        return Recording("voice.ogg", mime, voice.duration, voice.file_size, _fetcher(bot, voice.file_id))
+        return Recording("voice.ogg", mime, voice.duration, voice.file_size, _reader(bot, voice.file_id))
     if message.audio is not None:
         audio = message.audio
         mime = audio.mime_type or "audio/mpeg"
         name = audio.file_name or "audio." + mime.rsplit("/", 1)[-1]
-        return Recording(name, mime, audio.duration, audio.file_size, _fetcher(bot, audio.file_id))
+        return Recording(name, mime, audio.duration, audio.file_size, _reader(bot, audio.file_id))
     return None

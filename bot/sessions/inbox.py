@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sessions.keys import ChatKey
+from bot.util.files import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -132,19 +133,14 @@ class Inbox:
             setattr(entry, _FIELDS[kind], line["v"])
 
     def _rewrite(self) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8", opener=_private) as handle:
-            for entry in self.pending():
-                handle.write(_dump({"t": "in", **entry.to_json()}))
-                for _ in range(entry.runs):
-                    handle.write(_dump({"t": "run", "id": entry.id}))
-                for kind in _FIELDS:
-                    value = getattr(entry, _FIELDS[kind])
-                    if value is not None:
-                        handle.write(_dump({"t": kind, "id": entry.id, "v": value}))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        lines = []
+        for entry in self.pending():
+            lines.append(_dump({"t": "in", **entry.to_json()}))
+            lines += [_dump({"t": "run", "id": entry.id})] * entry.runs
+            for kind, name in _FIELDS.items():
+                if (value := getattr(entry, name)) is not None:
+                    lines.append(_dump({"t": kind, "id": entry.id, "v": value}))
+        write_text_atomic(self.path, "".join(lines))
         self._settled_bytes = 0
 
     # -- while running ----------------------------------------------------------------------
@@ -160,25 +156,25 @@ class Inbox:
 
     async def started(self, entry: Accepted) -> int:
         """Its turn starts (again): returns how many times it has now been started."""
-        await self._record(entry, {"t": "run", "id": entry.id})
+        await self._record({"t": "run", "id": entry.id})
         entry.runs += 1
         return entry.runs
 
     async def note(self, entry: Accepted, kind: str, value: Any) -> None:
         """Remember a notice or progress message id, the final answer, or an edited prompt."""
-        await self._record(entry, {"t": kind, "id": entry.id, "v": value})
+        await self._record({"t": kind, "id": entry.id, "v": value})
         setattr(entry, _FIELDS[kind], value)
 
     async def settle(self, entry: Accepted) -> None:
         """Answered, cancelled or given up: never carried on again."""
         if self._pending.pop(entry.id, None) is None:
             return
-        await self._record(entry, {"t": "done", "id": entry.id})
+        await self._record({"t": "done", "id": entry.id})
         if not self._pending and self._settled_bytes > COMPACT_BYTES:
             async with self._lock:
                 await asyncio.to_thread(self._rewrite)
 
-    async def _record(self, entry: Accepted, line: dict[str, Any]) -> None:
+    async def _record(self, line: dict[str, Any]) -> None:
         async with self._lock:
             await self._append(line)
 
@@ -193,10 +189,6 @@ class Inbox:
 
 def _dump(line: dict[str, Any]) -> str:
     return json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
-def _private(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_NOFOLLOW, 0o600)
 
 
 def _append_synced(path: Path, data: bytes) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,8 @@ class ScriptedRunner:
         self.interrupted: list[str] = []  # prompts of the turns interrupt() stopped
         self.running: dict[str, str] = {}  # session name -> prompt of its turn running now
         self.peak = 0
+        self.at_gate: set[str] = set()  # sessions whose turn waits for its gate (the scheduler's slot)
+        self.stopped_at_gate: set[str] = set()
 
     def gated(self, prompt: str, *events: TurnEvent, text: str = "") -> asyncio.Event:
         """Script `prompt` to report `events`, then hold until the returned gate opens (or it is interrupted)."""
@@ -39,9 +43,26 @@ class ScriptedRunner:
         return gate
 
     async def run(
-        self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: Callable[[TurnEvent], None]
+        self,
+        session: ClaudeSession,
+        turn: Turn,
+        prompt: str | AsyncIterator[dict[str, Any]],
+        report: Callable[[TurnEvent], None],
+        gate: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,
     ) -> TurnOutcome:
         assert isinstance(prompt, str)
+        self.at_gate.add(session.name)  # as ClaudeRunner: a stop before the gate opens means "do not ask"
+        try:
+            async with gate():
+                self.at_gate.discard(session.name)
+                if session.name in self.stopped_at_gate:
+                    self.stopped_at_gate.discard(session.name)
+                    return TurnOutcome(finished=True)
+                return await self._play(session, prompt, report)
+        finally:
+            self.at_gate.discard(session.name)
+
+    async def _play(self, session: ClaudeSession, prompt: str, report: Callable[[TurnEvent], None]) -> TurnOutcome:
         script = self.scripts.get(prompt) or Script(outcome=TurnOutcome(text=f"echo: {prompt}", finished=True))
         self.started.append(prompt)
         self.running[session.name] = prompt
@@ -58,6 +79,9 @@ class ScriptedRunner:
             del self.running[session.name]
 
     async def interrupt(self, session: ClaudeSession) -> bool:
+        if session.name in self.at_gate:
+            self.stopped_at_gate.add(session.name)
+            return True
         prompt = self.running.get(session.name)
         if prompt is None:
             return False

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,7 @@ from bot.sessions.session import ClaudeSession, Turn
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[TurnEvent], None]  # told each event of a running turn, as it happens
+Gate = Callable[[], AbstractAsyncContextManager[None]]  # entered once the turn's CLI is up, held while Claude works
 
 
 @dataclass
@@ -56,6 +59,7 @@ class ClaudeRunner:
         max_live: int = 8,
         idle_seconds: float = 600.0,
         stderr_tail: Callable[[], str] | None = None,
+        max_starting: int = os.cpu_count() or 2,
     ) -> None:
         self._stderr_tail = stderr_tail  # the CLI's recent stderr, for the log of a failed start
         self._base_options = base_options
@@ -66,9 +70,12 @@ class ClaudeRunner:
         # The client that last drove each conversation: any other client holding it is stale
         # (its CLI remembers the conversation as it was before), so it never writes to it again.
         self._writer: dict[str, _Live] = {}
-        self._connecting: set[str] = set()  # sessions whose turn waits for its client
+        self._connecting: set[str] = set()  # sessions whose turn is not asked yet (its client starts, or the gate)
         self._stop_pending: set[str] = set()  # ...and was stopped meanwhile
         self._starting = 0  # clients connecting: not in _live yet, but their CLI runs
+        # Starting a CLI keeps a core busy for about half a second: more at once than cores only
+        # slows every one of them (and the warm turns beside them) down.
+        self._start_permits = asyncio.Semaphore(max(1, max_starting))
         self._closing: set[asyncio.Task[None]] = set()  # disconnects in progress
         self._slots = asyncio.Condition()
         self._reaper: asyncio.Task[None] | None = None
@@ -173,7 +180,8 @@ class ClaudeRunner:
     async def _connect(self, session: ClaudeSession, turn: Turn) -> _Live:
         """Start the session's CLI (its place already reserved in `_starting`) and keep its client."""
         client = ClaudeSDKClient(self._options(session, turn))
-        await client.connect()  # on failure it shuts its CLI down itself
+        async with self._start_permits:
+            await client.connect()  # on failure it shuts its CLI down itself
         live = _Live(client=client, fingerprint=self._fingerprint(session), session_id=session.session_id)
         self._live[session.name] = live
         if live.session_id is not None:
@@ -235,11 +243,11 @@ class ClaudeRunner:
                     self._discard(name)
 
     async def interrupt(self, session: ClaudeSession) -> bool:
+        if session.name in self._connecting:  # nothing asked yet (its CLI starts, or it waits at the gate): it is not asked
+            self._stop_pending.add(session.name)
+            return True
         live = self._live.get(session.name)
         if live is None or not live.busy:
-            if session.name in self._connecting:  # its CLI is still starting: the turn ends as soon as it is up
-                self._stop_pending.add(session.name)
-                return True
             return False
         try:
             await asyncio.wait_for(live.client.interrupt(), timeout=10)
@@ -248,56 +256,69 @@ class ClaudeRunner:
             await self._close(session.name)
         return True
 
-    async def run(self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: EventSink) -> TurnOutcome:
-        """Run one turn to its end. Never raises for Claude-side failures: they come back as `error`."""
+    async def run(
+        self,
+        session: ClaudeSession,
+        turn: Turn,
+        prompt: str | AsyncIterator[dict[str, Any]],
+        report: EventSink,
+        gate: Gate = contextlib.nullcontext,
+    ) -> TurnOutcome:
+        """Run one turn to its end. Never raises for Claude-side failures: they come back as `error`.
+
+        ``gate`` (the scheduler's slot) is entered only once the CLI is up, so a turn whose CLI
+        starts holds no slot meanwhile and warm turns are not kept waiting behind it.
+        """
         self._stop_pending.discard(session.name)
         try:
-            return await self._run_once(session, turn, prompt, report)
+            return await self._run_once(session, turn, prompt, report, gate)
         except _ExitedWhileIdle as exc:
             log.warning("Claude Code for %s had exited while idle (%s)", session.name, exc)
             if not isinstance(prompt, str):  # a streamed prompt may be partly consumed: it can't be re-sent
                 return TurnOutcome(error=_DIED)
         # Nothing reached the dead CLI, so a fresh one (resuming the conversation) takes the turn.
         try:
-            return await self._run_once(session, turn, prompt, report)
+            return await self._run_once(session, turn, prompt, report, gate)
         except _ExitedWhileIdle:
             return TurnOutcome(error=_DIED)
 
     async def _run_once(
-        self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: EventSink
+        self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: EventSink, gate: Gate
     ) -> TurnOutcome:
-        self._connecting.add(session.name)
-        try:
-            live = await self._client_for(session, turn)
-        except ClaudeSDKError as exc:
-            stderr = self._stderr_tail() if self._stderr_tail else ""
-            log.error("could not start Claude Code for %s: %s\nits stderr:\n%s", session.name, exc, stderr or "(empty)")
-            return TurnOutcome(error=start_failure_sentence(stderr))
-        finally:
-            self._connecting.discard(session.name)
-        if session.name in self._stop_pending:  # stopped while its CLI started: nothing is asked
-            self._stop_pending.discard(session.name)
-            await self._release(live)
-            return TurnOutcome(session_id=live.session_id, finished=True)
+        self._connecting.add(session.name)  # until the prompt is sent, a stop means "do not ask"
         try:
             try:
-                await live.client.query(prompt)
-            except CLIConnectionError as exc:
-                raise _ExitedWhileIdle(str(exc)) from exc
-            outcome = await self._converse(live, report)
-        except _ExitedWhileIdle:
-            self._discard(session.name)
-            raise
-        except (ClaudeSDKError, OSError) as exc:
-            log.error("Claude Code died during a turn of %s: %s", session.name, exc)
-            self._discard(session.name)
-            return TurnOutcome(error=_DIED)
-        except asyncio.CancelledError:
-            self._discard(session.name)
-            raise
+                live = await self._client_for(session, turn)
+            except ClaudeSDKError as exc:
+                stderr = self._stderr_tail() if self._stderr_tail else ""
+                log.error("could not start Claude Code for %s: %s\nits stderr:\n%s", session.name, exc, stderr or "(empty)")
+                return TurnOutcome(error=start_failure_sentence(stderr))
+            try:
+                async with gate():
+                    self._connecting.discard(session.name)
+                    if session.name in self._stop_pending:  # stopped before it was asked: nothing is asked
+                        self._stop_pending.discard(session.name)
+                        return TurnOutcome(session_id=live.session_id, finished=True)
+                    try:
+                        await live.client.query(prompt)
+                    except CLIConnectionError as exc:
+                        raise _ExitedWhileIdle(str(exc)) from exc
+                    outcome = await self._converse(live, report)
+            except _ExitedWhileIdle:
+                self._discard(session.name)
+                raise
+            except (ClaudeSDKError, OSError) as exc:
+                log.error("Claude Code died during a turn of %s: %s", session.name, exc)
+                self._discard(session.name)
+                return TurnOutcome(error=_DIED)
+            except asyncio.CancelledError:
+                self._discard(session.name)
+                raise
+            finally:
+                if self._live.get(session.name) is live:
+                    await self._release(live)
         finally:
-            if self._live.get(session.name) is live:
-                await self._release(live)
+            self._connecting.discard(session.name)
         if not outcome.finished and not outcome.error and self._live.get(session.name) is live:
             # The CLI's output ended without a result although nobody closed it: it exited mid-turn.
             log.error("Claude Code for %s exited during a turn without a result", session.name)

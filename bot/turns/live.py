@@ -33,6 +33,7 @@ class LiveTurns:
     stop_requested: bool = False  # the one record of a stop: the outcome of a stopped turn says "stopped"
     absorbed: set[int] = field(default_factory=set)  # ids of turns merged into a batch before their queue notice was out
     cut_short: bool = False  # interrupted by the bot's shutdown: carried on after the next start
+    answered: bool = False  # the running turn's answer is shown; it is only being settled
 
     def starting(self, turn: Turn) -> None:
         """`turn` is this session's next turn from now on, even while it waits for a slot or its CLI."""
@@ -42,11 +43,16 @@ class LiveTurns:
             self.turn = turn  # the starting turn, now with the messages that waited behind it: a /stop holds
             return
         self.turn, self.running_since, self.current_tool = turn, time.time(), None
-        self.stop_requested = self.cut_short = False
+        self.stop_requested = self.cut_short = self.answered = False
 
     @property
     def is_running(self) -> bool:
         return self.running_since is not None
+
+    @property
+    def next_starts_now(self) -> bool:
+        """A message queued now is the next turn and starts in a moment: it needs no queue notice."""
+        return self.answered and not self.queue
 
     @property
     def busy(self) -> bool:

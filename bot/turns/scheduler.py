@@ -14,9 +14,11 @@ carried on after the next start; one cut short twice is not tried a third time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from bot.chat import LiveReply, TurnsView
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable["str | AsyncIterator[dict[str, Any]]"]]
 
+SLOT_NOTICE_AFTER = 1.0  # a wait for a slot shorter than this is not worth a notice (and its removal)
 MAX_STARTS = 2  # a turn cut short by a restart is carried on once; a second cut means it is the cause
 RESUMED_NOTE = (
     "[Note from the bot, not from the user: your previous turn was interrupted because the bot restarted. "
@@ -42,8 +45,14 @@ class TurnRunner(Protocol):
     """What the scheduler needs of bot.claude.runner.ClaudeRunner."""
 
     async def run(
-        self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: Callable[[TurnEvent], None]
-    ) -> TurnOutcome: ...
+        self,
+        session: ClaudeSession,
+        turn: Turn,
+        prompt: str | AsyncIterator[dict[str, Any]],
+        report: Callable[[TurnEvent], None],
+        gate: Callable[[], AbstractAsyncContextManager[None]],
+    ) -> TurnOutcome:
+        """``gate``: entered once the turn's CLI is up, held while Claude works on the turn."""
 
     async def interrupt(self, session: ClaudeSession) -> bool: ...
 
@@ -67,6 +76,7 @@ class TurnScheduler:
         inbox: Inbox | None = None,
         changes: ChangeWatcher | None = None,
         max_queued: int = 20,
+        slot_notice_after: float = SLOT_NOTICE_AFTER,
     ) -> None:
         self.runner = runner
         self.view = view
@@ -76,6 +86,7 @@ class TurnScheduler:
         self.max_concurrent = max_concurrent
         self.inbox = inbox
         self._slots = asyncio.Semaphore(max_concurrent)
+        self._slot_notice_after = slot_notice_after
         self._running = 0
         self._ids = itertools.count(1 << 40)  # turns not from an inbox message (ids of those are their order)
         self._turns: dict[int, tuple[ClaudeSession, Turn]] = {}
@@ -133,14 +144,14 @@ class TurnScheduler:
         self._turns[turn.id] = (session, turn)
         if turn.user_id is not None and turn.user_id not in session.record.users:
             session.record.users.append(turn.user_id)  # who wrote: /sessions in a private chat lists only theirs
-        busy = live.busy
+        busy, starts_now = live.busy, live.next_starts_now
         live.queue.append(turn)
         session.touch()
-        if busy:
+        if busy and not starts_now:
             turn.queued_message_id = await self.view.queued(turn, len(live.queue))
             self._settle_late_notice(live, turn)  # at once: the notice may have come after its turn left the queue
             await self._note(turn, "notice", turn.queued_message_id)
-        else:
+        elif not busy:
             live.starting(turn)  # /stop reaches it from this moment, before a slot or a CLI is ready
         if live.worker is None or live.worker.done():
             live.worker = asyncio.create_task(self._work(live), name=f"turns-{session.name}")
@@ -254,7 +265,7 @@ class TurnScheduler:
                     else:
                         self.view.merged(other)  # its answer is the first one's: its notice says so
                 try:
-                    await self._run_with_slot(live, turn)
+                    await self._run(live, turn)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -268,21 +279,39 @@ class TurnScheduler:
             if not live.queue and self._live.get(session.name) is live:
                 del self._live[session.name]  # idle: nothing live to keep
 
-    async def _run_with_slot(self, live: LiveTurns, turn: Turn) -> None:
-        live.starting(turn)
-        if self._slots.locked():
-            notice = await self.view.waiting_for_slot(turn, self._running, self.max_concurrent)
-            self.view.drop_notice(turn)
-            turn.queued_message_id = notice
-        async with self._slots:
-            self._running += 1
-            try:
-                await self._run(live, turn)
-            finally:
-                self._running -= 1
+    @contextlib.asynccontextmanager
+    async def _slot(self, turn: Turn) -> AsyncIterator[None]:
+        """One of the turns Claude works on at once; a wait longer than a moment is shown in the chat."""
+        await self._take_slot(turn)
+        self._running += 1
+        try:
+            yield
+        finally:
+            self._running -= 1
+            self._slots.release()
+
+    async def _take_slot(self, turn: Turn) -> None:
+        if not self._slots.locked():
+            await self._slots.acquire()
+            return
+        taking = asyncio.ensure_future(self._slots.acquire())
+        try:
+            done, _ = await asyncio.wait({taking}, timeout=self._slot_notice_after)
+            if not done:
+                turn.queued_message_id = await self.view.waiting_for_slot(turn, self._running, self.max_concurrent)
+                await taking
+                self.view.drop_notice(turn)
+                turn.queued_message_id = None
+        except BaseException:
+            if taking.done() and not taking.cancelled():
+                self._slots.release()
+            else:
+                taking.cancel()
+            raise
 
     async def _run(self, live: LiveTurns, turn: Turn) -> None:
         session = live.session
+        live.starting(turn)
         self.view.drop_notice(turn)
         first = turn.inbox[0] if turn.inbox else None
         if first is not None and first.answer is not None:
@@ -304,10 +333,12 @@ class TurnScheduler:
         prompt = await self.build_prompt(session, turn)
         if starts > 1 and isinstance(prompt, str) and not turn.command:
             prompt = RESUMED_NOTE + prompt
-        if live.stop_requested:  # stopped while it waited for a slot
+        if live.stop_requested:  # stopped before it reached Claude
             outcome = TurnOutcome()
         else:
-            outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply))
+            # The slot is taken once its CLI is up: starting one is not Claude's work, and showing
+            # the answer (paced by Telegram) comes after the slot is free again.
+            outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply), gate=lambda: self._slot(turn))
         live.reply = None  # its last edits belong to the delivery now
         self._record(session, outcome, epoch)
         if live.cut_short or (self._shutting_down and outcome.error):
@@ -319,6 +350,7 @@ class TurnScheduler:
         answer = _answer(outcome, live.stop_requested, changed)
         await self._note(turn, "answer", answer)
         await self._deliver(reply, answer)
+        live.answered = True  # a message arriving now follows at once: no queue notice for it
         await self._settle(turn)
 
     @staticmethod

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 CLI_BYTES = 250 * 1024 * 1024  # resident size of one idle Claude Code CLI, measured ~230 MB
-MIN_LIVE, MAX_LIVE = 2, 32
+SHARE = 3 / 4  # of the memory available; the rest is for what Claude runs (builds, tests) and the system
+MIN_LIVE, MAX_LIVE = 2, 64
 
 
 def available_memory(meminfo: Path = Path("/proc/meminfo")) -> int | None:
@@ -24,7 +25,10 @@ def available_memory(meminfo: Path = Path("/proc/meminfo")) -> int | None:
 
 
 def live_clients_for(available: int | None) -> int:
-    """About one CLI per 250 MB available, within MIN_LIVE..MAX_LIVE (MIN_LIVE when unknown)."""
+    """One CLI per 250 MB of three quarters of the memory available, within MIN_LIVE..MAX_LIVE (MIN_LIVE when unknown).
+
+    An idle CLI costs memory, not CPU, so memory alone bounds how many stay warm.
+    """
     if available is None:
         return MIN_LIVE
-    return max(MIN_LIVE, min(MAX_LIVE, available // CLI_BYTES))
+    return max(MIN_LIVE, min(MAX_LIVE, int(available * SHARE) // CLI_BYTES))

@@ -157,3 +157,50 @@ async def test_a_cli_that_dies_mid_turn_is_one_sentence_and_the_next_turn_works(
     assert FakeCLI.connects == [None, a.session_id]
     await cap.close_all()
     assert FakeCLI.alive == 0
+
+
+async def test_cli_starts_run_at_most_max_starting_at_once(store: SessionStore) -> None:
+    cap = ClaudeRunner(base_options=dict, max_live=8, max_starting=2)
+    starting = peak = 0
+    connect = FakeCLI.connect
+
+    async def counted(self: FakeCLI) -> None:
+        nonlocal starting, peak
+        starting += 1
+        peak = max(peak, starting)
+        try:
+            await connect(self)
+        finally:
+            starting -= 1
+
+    FakeCLI.connect = counted  # type: ignore[method-assign]
+    try:
+        sessions = [make_session(store, f"s{i}") for i in range(6)]
+        outcomes = await asyncio.gather(*(turn(cap, s, "hi") for s in sessions))
+    finally:
+        FakeCLI.connect = connect  # type: ignore[method-assign]
+    assert all(o.error is None for o in outcomes) and peak == 2 and FakeCLI.peak == 6
+    await cap.close_all()
+
+
+async def test_the_gate_is_entered_once_the_cli_is_up_and_a_stop_there_asks_nothing(store: SessionStore) -> None:
+    cap = runner(max_live=2)
+    a = make_session(store, "a")
+    slot = asyncio.Lock()
+    entered: list[int] = []
+
+    def gate() -> Any:
+        entered.append(FakeCLI.alive)
+        return slot
+
+    await slot.acquire()  # another turn holds the only slot
+    running = asyncio.create_task(cap.run(a, Turn(key=ChatKey(1), prompt="x"), "x", lambda event: None, gate))
+    while not entered:
+        await asyncio.sleep(0.005)
+    assert entered == [1]  # its CLI started while no slot was held
+    assert await cap.interrupt(a)
+    slot.release()
+    outcome = await running
+    assert outcome.finished and outcome.text == "" and FakeCLI.instances[-1].prompt == ""
+    assert (await turn(cap, a, "next")).text == "echo: next"  # the client stays good for the next turn
+    await cap.close_all()

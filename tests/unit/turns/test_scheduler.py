@@ -55,8 +55,8 @@ def view() -> FakeTurnsView:
     return FakeTurnsView()
 
 
-def scheduler_for(runner: ScriptedRunner, view: FakeTurnsView, limit: int = 4) -> TurnScheduler:
-    return TurnScheduler(runner, view, max_concurrent=limit, build_prompt=prompt_of)
+def scheduler_for(runner: ScriptedRunner, view: FakeTurnsView, limit: int = 4, notice_after: float = 0.05) -> TurnScheduler:
+    return TurnScheduler(runner, view, max_concurrent=limit, build_prompt=prompt_of, slot_notice_after=notice_after)
 
 
 async def submit(
@@ -144,6 +144,19 @@ async def test_the_global_limit_holds_turns_of_other_sessions_back(store, runner
     await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
     assert runner.started == ["a", "b"] and runner.peak == 1
     assert ("dropped", "b") in view.shown  # the waiting notice goes when it runs
+
+
+async def test_a_short_wait_for_a_slot_shows_no_notice(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view, limit=1, notice_after=0.5)
+    one, two = session_named(store, "one"), session_named(store, "two")
+    gate = runner.gated("a")
+    await submit(scheduler, one, "a")
+    await until(lambda: runner.started == ["a"])
+    await submit(scheduler, two, "b")
+    await asyncio.sleep(0.05)
+    gate.set()  # the slot frees well before the notice would be worth sending
+    await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
+    assert runner.started == ["a", "b"] and not [shown for shown in view.shown if shown[0] == "waiting"]
 
 
 async def test_a_failing_turn_is_one_sentence_and_the_next_one_runs(store, runner, view) -> None:
@@ -289,6 +302,21 @@ async def test_stop_reaches_a_turn_from_the_moment_it_is_submitted(store, runner
     gate.set()
     await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
     assert runner.started == ["a"] and view.replies["b"].ending == ("stopped", "")
+
+
+async def test_a_turn_stopped_while_it_waits_for_a_slot_is_never_asked(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view, limit=1)
+    one, two = session_named(store, "one"), session_named(store, "two")
+    gate = runner.gated("a")
+    await submit(scheduler, one, "a")
+    await until(lambda: runner.started == ["a"])
+    await submit(scheduler, two, "b")
+    await until(lambda: ("waiting", "b", 1, 1) in view.shown)  # it reached the runner and waits for the slot
+    assert await scheduler.stop(two)
+    gate.set()
+    await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
+    assert runner.started == ["a"] and view.replies["b"].ending == ("stopped", "")
+    assert ("dropped", "b") in view.shown
 
 
 class Watcher:
@@ -445,3 +473,29 @@ async def test_a_notice_that_arrives_after_its_turn_left_the_queue_says_what_hap
     await asyncio.gather(*late)
     assert ("merged", "second") in view.shown  # not left saying "queued"
     assert ("dropped", "first") in view.shown  # its turn has run: the reply answers it
+
+
+class SettlesOnCue(Inbox):
+    """An inbox whose settling waits for a cue: the moment between an answer shown and its turn's end."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.cue = asyncio.Event()
+
+    async def settle(self, accepted: Accepted) -> None:
+        await self.cue.wait()
+        await super().settle(accepted)
+
+
+async def test_a_message_sent_once_the_answer_is_shown_is_not_told_it_is_queued(store, runner, view, tmp_path) -> None:
+    inbox = SettlesOnCue(tmp_path)
+    inbox.load()
+    scheduler = scheduler_with_inbox(runner, view, inbox)
+    session = session_named(store)
+    await scheduler.submit(session, await accepted_turn(inbox, "a", 1))
+    await until(lambda: "a" in view.replies and view.replies["a"].ending is not None)
+    await scheduler.submit(session, await accepted_turn(inbox, "b", 2))  # the user read "a" and wrote at once
+    inbox.cue.set()
+    await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
+    assert not [shown for shown in view.shown if shown[0] == "queued"]
+    await until(lambda: inbox.pending() == [])

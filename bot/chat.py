@@ -48,6 +48,10 @@ class LiveReply(Protocol):
         """A request of this turn waits for the user (or no longer does): nothing runs meanwhile."""
         ...
 
+    def waiting_for_slot(self, running: int | None, limit: int) -> None:
+        """The turn waits until fewer than ``limit`` turns run (``running`` now); None: it no longer waits."""
+        ...
+
     def refresh(self) -> None:
         """Show the elapsed time now (as /status does), not at the next tick."""
         ...
@@ -82,7 +86,6 @@ class TurnsView(Protocol):
         cancel it or run it now."""
         ...
 
-    async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None: ...
 
     async def queue_full(self, turn: Turn, limit: int) -> None:
         """`limit` turns already wait in the session, so this one was not queued."""

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.app import Core
 from bot.features.conversation import ChatCommands
+from bot.features.texts import STOPPING, STOPPING_REACTION
 from bot.telegram.commands_menu import set_chat_menu
 from bot.telegram.keyboards import CleanupCb, QueueCb, ResumeCb, StopCb, cleanup_keyboard, resume_keyboard
 from handlers.context import BUTTON_EXPIRED, button_message, chat_title, key_of, message_of
@@ -39,7 +40,13 @@ async def new(message: Message, core: Core, commands: ChatCommands) -> None:
 
 @router.message(Command("stop"))
 async def stop(message: Message, core: Core, commands: ChatCommands) -> None:
-    await _answer(core, message, await commands.stop(key_of(message)))
+    # One message for a stop: the turn's own ends "⏹ Stopped."; the command only gets a 👌 (or,
+    # where reactions are off, a line saying it is being stopped).
+    if (text := await commands.stop(key_of(message))) is None:
+        if await core.outboxes.react(key_of(message), message.message_id, STOPPING_REACTION):
+            return
+        text = STOPPING
+    await _answer(core, message, text)
 
 
 @router.callback_query(StopCb.filter())

@@ -118,6 +118,9 @@ class FakeReply:
     def waiting_for_answer(self, waiting: bool) -> None:
         self.waiting.append(waiting)
 
+    def waiting_for_slot(self, running: int | None, limit: int) -> None:
+        self.view.shown.append(("waiting", self.turn.prompt, running, limit))
+
     def refresh(self) -> None:
         self.refreshed += 1
 
@@ -162,10 +165,6 @@ class FakeTurnsView:
 
     async def queue_full(self, turn: Turn, limit: int) -> None:
         self.shown.append(("queue full", turn.prompt, limit))
-
-    async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None:
-        self.shown.append(("waiting", turn.prompt, running, limit))
-        return self._next_id()
 
     def merged(self, turn: Turn) -> None:
         self.shown.append(("merged", turn.prompt))

@@ -96,10 +96,11 @@ class ChatCommands:
             text += f" {cancelled} queued message{'s were' if cancelled > 1 else ' was'} cancelled."
         return text
 
-    async def stop(self, key: ChatKey) -> str:
+    async def stop(self, key: ChatKey) -> str | None:
+        """None when a turn is being stopped: its own message ends with "⏹ Stopped.", and that is the answer."""
         session = await self.session(key)
         if await self.scheduler.stop(session):
-            return "⏹ Stopping the running turn…"
+            return None
         return "Nothing is running in this chat."
 
     async def stop_session(self, key: ChatKey, session_name: str) -> str:

@@ -10,6 +10,8 @@ from bot.turns.live import Activity
 from bot.util.text import ago, esc
 
 BUTTON_EXPIRED = "This button has expired."
+STOPPING_REACTION = "👌"  # /stop's answer: the stopped turn's own message says "⏹ Stopped."
+STOPPING = "⏹ Stopping the running turn…"  # the same where the chat allows no reactions
 
 COMMANDS: list[tuple[str, str]] = [
     ("start", "What this bot is and this chat's directory"),

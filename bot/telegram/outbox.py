@@ -27,7 +27,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile, MessageEntity, ReplyParameters
+from aiogram.types import BufferedInputFile, MessageEntity, ReactionTypeEmoji, ReplyParameters
 
 from bot.sessions.keys import ChatKey
 from bot.telegram.render import MAX_TEXT, Rendered, split_rendered, text_len
@@ -200,6 +200,10 @@ class Outbox:
         self, key: ChatKey, filename: str, data: bytes, *, caption: str | None = None, reply_to: int | None = None
     ) -> int | None:
         return await self._submit(_Op(lambda op: self._send_document(key, filename, data, caption, reply_to)))
+
+    async def react(self, key: ChatKey, message_id: int, emoji: str) -> bool:
+        """Put the bot's reaction on a message; False if it was not shown (reactions are off in that chat)."""
+        return await self._submit(_Op(lambda op: self._react(message_id, emoji), failed=False))
 
     def chat_action(self, key: ChatKey, action: str = "typing") -> None:
         """Best effort: dropped when the chat is busy or throttled rather than delayed."""
@@ -391,6 +395,18 @@ class Outbox:
             return None
         return message.message_id if message is not None else None
 
+    async def _react(self, message_id: int, emoji: str) -> bool:
+        try:
+            done = await self._request(
+                lambda: self._bot.set_message_reaction(
+                    chat_id=self.chat_id, message_id=message_id, reaction=[ReactionTypeEmoji(emoji=emoji)]
+                )
+            )
+        except TelegramBadRequest as err:
+            log.info("Could not react to message %s in chat %s: %s", message_id, self.chat_id, err.message)
+            return False
+        return bool(done)
+
     async def _chat_action(self, key: ChatKey, action: str) -> None:
         try:
             await self._bot.send_chat_action(chat_id=self.chat_id, action=action, message_thread_id=key.thread_id)
@@ -463,6 +479,11 @@ class Outboxes:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
+    def progress_every(self, chat_id: int) -> float:
+        """Seconds between a progress message's edits. In a group (20 messages a minute) they take at
+        most half of what the chat may send, so the answer never waits behind them."""
+        return 1.0 if chat_id > 0 else 2 / self._group[0]
+
     def for_chat(self, chat_id: int) -> Outbox:
         while chat_id in self._moved:
             chat_id = self._moved[chat_id]
@@ -489,6 +510,7 @@ class Outboxes:
     delete = _per_chat(Outbox.delete)
     send_document = _per_chat(Outbox.send_document)
     chat_action = _per_chat(Outbox.chat_action)
+    react = _per_chat(Outbox.react)
 
     async def close(self) -> None:
         """Deliver everything queued (used at shutdown), then stop the workers."""

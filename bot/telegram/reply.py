@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 WORKING = "⏳ Working…"
 RESUMED = "↻ Restarted, continuing…"
 WAITING = "⏸ Waiting for your answer above"
+SLOT_WAIT = "⏳ Waiting for a free slot…"
 NO_TEXT = "(no text reply)"
 TYPING_EVERY = 4.5  # Telegram shows "typing" for about 5 s
 TYPING_AFTER = 0.5  # with a deferred progress message: a reply sooner than this needs no "typing…"
@@ -52,6 +53,7 @@ class StreamingReply:
         self._on_shown = on_shown  # told the progress message's id (e.g. to persist it for crash recovery)
         self._clock = clock
         self._waiting = False  # a request of this turn waits for the user
+        self._slot_wait: str | None = None  # why the turn waits for a slot (it has not reached Claude yet)
         self._message_id: int | None = None
         self._showing: asyncio.Task[int | None] | None = None  # sending the progress message
         self._status = ""
@@ -108,6 +110,11 @@ class StreamingReply:
 
     def set_waiting(self, waiting: bool) -> None:
         self._waiting = waiting
+        self._touch()
+
+    def set_waiting_for_slot(self, reason: str | None) -> None:
+        """The turn waits for one of the bot's slots (``reason``: how busy it is), or (None) no longer."""
+        self._slot_wait = reason
         self._touch()
 
     def refresh(self) -> None:
@@ -190,7 +197,8 @@ class StreamingReply:
             log.exception("Progress view of %s stopped", self._key)
 
     def _progress_text(self, now: float) -> str:
-        lines = [f"{WORKING} {int(now - self._started)}s"]
+        elapsed = int(now - self._started)
+        lines = [f"{SLOT_WAIT} {elapsed}s", self._slot_wait] if self._slot_wait else [f"{WORKING} {elapsed}s"]
         if self._waiting:
             lines.append(WAITING)  # not the tool line: nothing runs until the user answers
         elif self._status:

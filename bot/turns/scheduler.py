@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable["str | AsyncIterator[dict[str, Any]]"]]
 
-SLOT_NOTICE_AFTER = 1.0  # a wait for a slot shorter than this is not worth a notice (and its removal)
 MAX_STARTS = 2  # a turn cut short by a restart is carried on once; a second cut means it is the cause
 RESUMED_NOTE = (
     "[Note from the bot, not from the user: your previous turn was interrupted because the bot restarted. "
@@ -76,7 +75,6 @@ class TurnScheduler:
         inbox: Inbox | None = None,
         changes: ChangeWatcher | None = None,
         max_queued: int = 20,
-        slot_notice_after: float = SLOT_NOTICE_AFTER,
     ) -> None:
         self.runner = runner
         self.view = view
@@ -86,7 +84,6 @@ class TurnScheduler:
         self.max_concurrent = max_concurrent
         self.inbox = inbox
         self._slots = asyncio.Semaphore(max_concurrent)
-        self._slot_notice_after = slot_notice_after
         self._running = 0
         self._ids = itertools.count(1 << 40)  # turns not from an inbox message (ids of those are their order)
         self._turns: dict[int, tuple[ClaudeSession, Turn]] = {}
@@ -234,7 +231,7 @@ class TurnScheduler:
     async def stop(self, session: ClaudeSession) -> bool:
         """Interrupt this session's running turn (queued ones stay queued)."""
         live = self._live.get(session.name)
-        if live is None or not live.is_running:
+        if live is None or not live.is_running or live.answered:  # answered: nothing left to stop
             return False
         live.stop_requested = True
         await self.runner.interrupt(session)
@@ -280,34 +277,21 @@ class TurnScheduler:
                 del self._live[session.name]  # idle: nothing live to keep
 
     @contextlib.asynccontextmanager
-    async def _slot(self, turn: Turn) -> AsyncIterator[None]:
-        """One of the turns Claude works on at once; a wait longer than a moment is shown in the chat."""
-        await self._take_slot(turn)
+    async def _slot(self, live: LiveTurns) -> AsyncIterator[None]:
+        """One of the turns Claude works on at once; while a turn waits for one, its progress says so."""
+        reply = live.reply
+        waited = self._slots.locked() and reply is not None
+        if waited and reply is not None:
+            reply.waiting_for_slot(self._running, self.max_concurrent)
+        await self._slots.acquire()
+        if waited and reply is not None:
+            reply.waiting_for_slot(None, self.max_concurrent)
         self._running += 1
         try:
             yield
         finally:
             self._running -= 1
             self._slots.release()
-
-    async def _take_slot(self, turn: Turn) -> None:
-        if not self._slots.locked():
-            await self._slots.acquire()
-            return
-        taking = asyncio.ensure_future(self._slots.acquire())
-        try:
-            done, _ = await asyncio.wait({taking}, timeout=self._slot_notice_after)
-            if not done:
-                turn.queued_message_id = await self.view.waiting_for_slot(turn, self._running, self.max_concurrent)
-                await taking
-                self.view.drop_notice(turn)
-                turn.queued_message_id = None
-        except BaseException:
-            if taking.done() and not taking.cancelled():
-                self._slots.release()
-            else:
-                taking.cancel()
-            raise
 
     async def _run(self, live: LiveTurns, turn: Turn) -> None:
         session = live.session
@@ -338,7 +322,7 @@ class TurnScheduler:
         else:
             # The slot is taken once its CLI is up: starting one is not Claude's work, and showing
             # the answer (paced by Telegram) comes after the slot is free again.
-            outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply), gate=lambda: self._slot(turn))
+            outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply), gate=lambda: self._slot(live))
         live.reply = None  # its last edits belong to the delivery now
         self._record(session, outcome, epoch)
         if live.cut_short or (self._shutting_down and outcome.error):

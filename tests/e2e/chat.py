@@ -23,3 +23,15 @@ async def ask(telegram: TelegramStandin, chat_id: int, text: str, expect: str, *
 
 def squash(text: str) -> str:
     return "".join(text.split())
+
+
+async def stop_turn(telegram: TelegramStandin, chat_id: int, *, user: int = OWNER, timeout: float = 30, **kwargs) -> int:
+    """Send /stop while a turn runs and wait for the bot's 👌 on it (the stopped turn's own message is
+    the one answer); returns the /stop message's id."""
+    message_id = telegram.user_message(chat_id, user, "/stop", **kwargs)["message"]["message_id"]
+    await telegram.wait_for(
+        lambda: any(m.message_id == message_id and m.reactions for m in telegram.user_messages(chat_id)), timeout=timeout
+    )
+    reactions = next(m.reactions for m in telegram.user_messages(chat_id) if m.message_id == message_id)
+    assert reactions == [{"type": "emoji", "emoji": "👌"}], reactions
+    return message_id

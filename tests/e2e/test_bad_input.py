@@ -143,11 +143,12 @@ def escaped_files() -> list[Path]:
 
 
 def replied(telegram: TelegramStandin, item: Sent) -> bool:
-    """A reply to it that is not a "Queued" or "Waiting for a slot" notice (those are no answer yet)."""
+    """A reply to it that is not a "Queued" or "Waiting for a slot" notice (those are no answer yet),
+    or the bot's reaction on it (/stop's answer when it stopped a turn)."""
     return any(
         m.reply_to_message_id == item.ref and not (m.text or "").startswith("⏳")
         for m in telegram.bot_messages(item.chat, include_deleted=False)
-    )
+    ) or any(m.message_id == item.ref and m.reactions for m in telegram.user_messages(item.chat))
 
 
 def answered(telegram: TelegramStandin, claude_api: MessagesStandin, item: Sent, sent: list[Sent]) -> bool:

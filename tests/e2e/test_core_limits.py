@@ -39,7 +39,8 @@ async def test_three_chats_run_in_parallel_under_the_global_limit(bot: BotProces
     started = time.monotonic()
     for chat in chats:
         telegram.user_message(chat, OWNER, f"#slow 3 busy {chat}", chat_type="private" if chat > 0 else "group", chat_title=f"c{chat}")
-    waiting = await telegram.wait_for(lambda: next((m for c in chats for m in telegram.bot_messages(c) if "Waiting for a free slot" in m.text), None), timeout=30)
+    # The turn that waits says so in its progress message (later edited into its answer).
+    waiting = await telegram.wait_for(lambda: next((m.text for c in chats for m in telegram.bot_messages(c) if "Waiting for a free slot" in m.text), None), timeout=30)
     for chat in chats:
         # The final reply, not the progress view (which shows the whole streamed text just before the end).
         final = f"echo: #slow 3 busy {chat}"
@@ -49,7 +50,7 @@ async def test_three_chats_run_in_parallel_under_the_global_limit(bot: BotProces
     overlapping = max(sum(1 for other in slow if other.at < r.done_at and r.at < other.done_at) for r in slow)
     assert overlapping == 2  # two ran at once, never three
     assert elapsed < 3 * 3  # parallel, not one after another
-    assert "limit 2" in waiting.text
+    assert "2 chats are using Claude right now (limit 2)." in waiting
 
 
 async def test_second_message_in_a_busy_chat_is_queued_and_answered_after(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:

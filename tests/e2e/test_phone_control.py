@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.chat import ask
+from tests.e2e.chat import ask, stop_turn
 from tests.e2e.harness import OWNER, STRANGER, BotProcess
 from tests.standins.messages_api import MessagesStandin, tool_result_text
 from tests.standins.telegram_api import BotMessage, TelegramStandin
@@ -212,6 +212,31 @@ async def test_stop_interrupts_a_running_turn(bot: BotProcess, telegram: Telegra
     assert time.monotonic() - started < 10
 
 
+async def test_stop_leaves_one_message_the_stopped_turns_own(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    telegram.user_message(CHAT, OWNER, "#slow 20 a story to cut short")
+    progress = await wait_request(telegram, CHAT, "Working")
+    await claude_api.wait_for(lambda: any("cut short" in r.last_user_text for r in claude_api.main_requests()))
+    before = {m.message_id for m in telegram.bot_messages(CHAT, include_deleted=True)}
+    command = await stop_turn(telegram, CHAT)
+    await telegram.wait_for(lambda: progress.text.endswith("⏹ Stopped.") and not progress.buttons(), timeout=15)
+    await ask(telegram, CHAT, "and now?", "echo: and now?")  # what came after the stop is all there
+    new = [m for m in telegram.bot_messages(CHAT, include_deleted=True) if m.message_id not in before]
+    assert [m.text for m in new] == ["echo: and now?"], [m.text for m in new]
+    assert not [m for m in new if m.reply_to_message_id == command]
+    assert await ask(telegram, CHAT, "/stop", "Nothing is running") == "Nothing is running in this chat."
+
+
+async def test_stop_where_reactions_are_off_answers_in_one_line(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    await bot.start()
+    telegram.add_chat(GROUP, chat_type="group", title="Team")
+    telegram.disallow_reactions(GROUP)
+    telegram.user_message(GROUP, OWNER, "#slow 20 a long group story", chat_type="group", chat_title="Team")
+    await claude_api.wait_for(lambda: any("group story" in r.last_user_text for r in claude_api.main_requests()))
+    await ask(telegram, GROUP, "/stop", "Stopping the running turn", chat_type="group", chat_title="Team")
+    await telegram.wait_for(lambda: any(m.text.endswith("⏹ Stopped.") for m in telegram.bot_messages(GROUP)), timeout=15)
+
+
 async def test_queued_messages_can_be_cancelled_or_run_now(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     await bot.start()
     telegram.user_message(CHAT, OWNER, "#slow 20 first in line")
@@ -234,7 +259,7 @@ async def test_stopping_a_turn_withdraws_its_pending_request(bot: BotProcess, te
     await start_asking(bot)
     telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch stopped.txt"}')
     request = await wait_request(telegram, CHAT, "touch stopped.txt")
-    await ask(telegram, CHAT, "/stop", "Stopping the running turn")
+    await stop_turn(telegram, CHAT)
     await telegram.wait_for(lambda: "Cancelled: the turn was stopped" in request.text and not request.buttons(), timeout=15)
     await telegram.wait_for(lambda: any("⏹ Stopped." in m.text for m in telegram.bot_messages(CHAT)), timeout=15)
     assert not (bot.work_dir / "stopped.txt").exists()

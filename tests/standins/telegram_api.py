@@ -728,6 +728,13 @@ class ApiError(Exception):
         self.migrate_to_chat_id = migrate_to_chat_id
 
 
+# ReactionTypeEmoji: the only emoji a bot may react with.
+REACTION_EMOJI = frozenset(
+    "👍 👎 ❤ 🔥 🥰 👏 😁 🤔 🤯 😱 🤬 😢 🎉 🤩 🤮 💩 🙏 👌 🕊 🤡 🥱 🥴 😍 🐳 ❤‍🔥 🌚 🌭 💯 🤣 ⚡ 🍌 🏆 💔 🤨 😐 🍓 🍾 💋 🖕 😈 😴 😭 🤓 "
+    "👻 👨‍💻 👀 🎃 🙈 😇 😨 🤝 ✍ 🤗 🫡 🎅 🎄 ☃ 💅 🤪 🗿 🆒 💘 🙉 🦄 😘 💊 🙊 😎 👾 🤷‍♂ 🤷 🤷‍♀ 😡".split()
+)
+
+
 def bad_request(message: str) -> ApiError:
     return ApiError(400, f"Bad Request: {message}")
 
@@ -950,6 +957,7 @@ class _Chat:
     blocked: bool = False
     member: bool = True  # the bot is in the chat (leaveChat ends that)
     migrated_to: int | None = None  # a group upgraded to this supergroup
+    reactions_allowed: bool = True  # False: the group's admins turned reactions off
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -1486,6 +1494,10 @@ class TelegramStandin(Served):
 
     def is_member(self, chat_id: int) -> bool:
         return self._chat(chat_id).member
+
+    def disallow_reactions(self, chat_id: int) -> None:
+        """The chat's admins turn reactions off: setMessageReaction there gets REACTION_INVALID."""
+        self._chat(chat_id).reactions_allowed = False
 
     def block_bot(self, chat_id: int, blocked: bool = True) -> None:
         """The user of a private chat blocks (or unblocks) the bot: sends get 403."""
@@ -2592,7 +2604,13 @@ class TelegramStandin(Served):
         chat = self._target_chat(p)
         message_id = p.get_int("message_id")
         reaction = p.get_json("reaction")
+        reactions = reaction if isinstance(reaction, list) else []
+        for item in reactions:
+            # A bot may set only the standard emoji, and only where the chat allows reactions.
+            if not chat.reactions_allowed or not isinstance(item, dict) or item.get("type") != "emoji" or item.get("emoji") not in REACTION_EMOJI:
+                raise bad_request("REACTION_INVALID")
         target = self._user_messages.get((chat.id, message_id or 0))
-        if target is not None:
-            target.reactions = reaction if isinstance(reaction, list) else []
+        if target is None:
+            raise bad_request("message to react not found")
+        target.reactions = reactions
         return True

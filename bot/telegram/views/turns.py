@@ -52,6 +52,11 @@ class TelegramReply:
     def waiting_for_answer(self, waiting: bool) -> None:
         self._reply.set_waiting(waiting)
 
+    def waiting_for_slot(self, running: int | None, limit: int) -> None:
+        self._reply.set_waiting_for_slot(
+            None if running is None else f"{running} chat{'s are' if running != 1 else ' is'} using Claude right now (limit {limit})."
+        )
+
     def refresh(self) -> None:
         self._reply.refresh()
 
@@ -89,6 +94,7 @@ class TelegramTurns:
                 turn.key,
                 reply_to=turn.reply_to,
                 stop_markup=stop_keyboard(session_name),
+                edit_interval=self.outboxes.progress_every(turn.key.chat_id),
                 show_after=PROGRESS_AFTER,
                 on_shown=on_shown,
                 resume_in=resumed_in,
@@ -107,13 +113,6 @@ class TelegramTurns:
             turn.key,
             f"{limit} messages are already waiting in this chat, so this one was not queued; "
             "send it again once Claude has caught up.",
-            reply_to=turn.reply_to,
-        )
-
-    async def waiting_for_slot(self, turn: Turn, running: int, limit: int) -> int | None:
-        return await self.outboxes.send_text(
-            turn.key,
-            f"⏳ Waiting for a free slot: {running} chats are using Claude right now (limit {limit}).",
             reply_to=turn.reply_to,
         )
 

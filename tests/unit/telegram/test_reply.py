@@ -133,6 +133,25 @@ async def test_waiting_for_an_answer_shows_instead_of_the_tool_until_answered(re
     await reply.finish("done")
 
 
+async def test_a_turn_waiting_for_a_slot_says_so_in_its_progress_until_it_runs(reply, session, outboxes, clock):
+    await reply.start()
+    reply.set_waiting_for_slot("3 chats are using Claude right now (limit 3).")
+    clock.now += 1.5
+    await settle(outboxes)
+    waiting = session.sent("editMessageText")[-1].text
+    assert waiting.startswith("⏳ Waiting for a free slot… 1s\n3 chats are using Claude right now (limit 3).")
+    reply.set_waiting_for_slot(None)
+    clock.now += 1.5
+    await settle(outboxes)
+    assert session.sent("editMessageText")[-1].text == "⏳ Working… 3s"
+    await reply.finish("done")
+
+
+def test_progress_in_a_group_is_edited_at_half_its_sending_rate(outboxes):
+    assert outboxes.progress_every(KEY.chat_id) == 1.0
+    assert Outboxes(Bot("42:TEST"), group_rate=20 / 60).progress_every(-100) == 6.0
+
+
 async def test_long_stream_shows_a_tail_within_the_limit(reply, session, outboxes, clock):
     await reply.start()
     reply.append_text("🎉" * 3000 + "x" * 5000 + "THE END")

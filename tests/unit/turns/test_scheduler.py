@@ -55,8 +55,8 @@ def view() -> FakeTurnsView:
     return FakeTurnsView()
 
 
-def scheduler_for(runner: ScriptedRunner, view: FakeTurnsView, limit: int = 4, notice_after: float = 0.05) -> TurnScheduler:
-    return TurnScheduler(runner, view, max_concurrent=limit, build_prompt=prompt_of, slot_notice_after=notice_after)
+def scheduler_for(runner: ScriptedRunner, view: FakeTurnsView, limit: int = 4) -> TurnScheduler:
+    return TurnScheduler(runner, view, max_concurrent=limit, build_prompt=prompt_of)
 
 
 async def submit(
@@ -143,20 +143,7 @@ async def test_the_global_limit_holds_turns_of_other_sessions_back(store, runner
     gate.set()
     await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
     assert runner.started == ["a", "b"] and runner.peak == 1
-    assert ("dropped", "b") in view.shown  # the waiting notice goes when it runs
-
-
-async def test_a_short_wait_for_a_slot_shows_no_notice(store, runner, view) -> None:
-    scheduler = scheduler_for(runner, view, limit=1, notice_after=0.5)
-    one, two = session_named(store, "one"), session_named(store, "two")
-    gate = runner.gated("a")
-    await submit(scheduler, one, "a")
-    await until(lambda: runner.started == ["a"])
-    await submit(scheduler, two, "b")
-    await asyncio.sleep(0.05)
-    gate.set()  # the slot frees well before the notice would be worth sending
-    await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
-    assert runner.started == ["a", "b"] and not [shown for shown in view.shown if shown[0] == "waiting"]
+    assert ("waiting", "b", None, 1) in view.shown  # its progress stops saying it waits once it runs
 
 
 async def test_a_failing_turn_is_one_sentence_and_the_next_one_runs(store, runner, view) -> None:
@@ -316,7 +303,6 @@ async def test_a_turn_stopped_while_it_waits_for_a_slot_is_never_asked(store, ru
     gate.set()
     await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
     assert runner.started == ["a"] and view.replies["b"].ending == ("stopped", "")
-    assert ("dropped", "b") in view.shown
 
 
 class Watcher:

@@ -40,6 +40,7 @@ async def _restore_in_background(core: Core) -> None:
 
     # Parse every stored file after polling has started: corrupt ones are moved aside early,
     # and a large SESSION_DIR does not delay the first answer.
+    await core.runner.preload()
     sessions = await core.manager.load_all()
     log.info("restored %d sessions from %s", len(sessions), core.settings.session_dir)
     await prewarm(core.runner, sessions, core.scheduler.is_running)

@@ -19,14 +19,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from claude_agent_sdk import (
-    CanUseTool,
-    CanUseToolShadowedWarning,
-    PermissionResult,
-    PermissionResultAllow,
-    PermissionResultDeny,
-    ToolPermissionContext,
-)
 
 from bot.claude.permissions import Remembered, covers, exact_rule, remembered
 from bot.claude.request_input import full_input, input_fits
@@ -36,19 +28,29 @@ from bot.sessions.keys import ChatKey
 from bot.sessions.session import ClaudeSession, Turn
 
 if TYPE_CHECKING:
+    from claude_agent_sdk import CanUseTool, PermissionResult, ToolPermissionContext
+
     from bot.chat import RequestsView
 
 log = logging.getLogger(__name__)
-
-# The bot always passes can_use_tool (AskUserQuestion reaches it in every mode), so the SDK's
-# warning that bypassPermissions or allowed_tools make it unused for other tools is expected.
-warnings.filterwarnings("ignore", category=CanUseToolShadowedWarning)
 
 OWN_TOOLS = "mcp__bot__"
 # The bot's own tools that only read what the chat may see anyway; send_file asks like any tool.
 AUTO_APPROVED = frozenset({OWN_TOOLS + "session_context"})
 EXPIRED = "This request was already answered or has expired."
 NOT_ALLOWED = "Only the bot's users can answer Claude's requests."
+
+
+def _allow(**fields: Any) -> PermissionResult:
+    from claude_agent_sdk import PermissionResultAllow  # loaded by the time Claude Code asks
+
+    return PermissionResultAllow(**fields)
+
+
+def _deny(message: str) -> PermissionResult:
+    from claude_agent_sdk import PermissionResultDeny
+
+    return PermissionResultDeny(message=message)
 
 
 class Resolution(Enum):
@@ -125,6 +127,12 @@ class Approvals:
         self._pending: dict[str, ApprovalRequest] = {}
 
     def callback_for(self, session: ClaudeSession) -> CanUseTool:
+        from claude_agent_sdk import CanUseToolShadowedWarning
+
+        # The bot always passes can_use_tool (AskUserQuestion reaches it in every mode), so the SDK's
+        # warning that bypassPermissions or allowed_tools make it unused for other tools is expected.
+        warnings.filterwarnings("ignore", category=CanUseToolShadowedWarning)
+
         async def can_use_tool(tool_name: str, tool_input: dict[str, Any], context: ToolPermissionContext) -> PermissionResult:
             return await self.ask(session, tool_name, tool_input, context)
 
@@ -146,10 +154,10 @@ class Approvals:
         self, session: ClaudeSession, tool_name: str, tool_input: dict[str, Any], context: ToolPermissionContext
     ) -> PermissionResult:
         if tool_name in AUTO_APPROVED or covers(session.record, tool_name, tool_input):
-            return PermissionResultAllow()
+            return _allow()
         turn = self.current_turn(session)
         if turn is None:
-            return PermissionResultDeny(message="No chat is waiting on this turn, so nobody can approve the request.")
+            return _deny("No chat is waiting on this turn, so nobody can approve the request.")
         request = ApprovalRequest(
             token=secrets.token_hex(5),
             session=session,
@@ -165,7 +173,7 @@ class Approvals:
         try:
             request.message_id = await self.view.show_request(request)
             if request.message_id is None:
-                return PermissionResultDeny(message="The request could not be shown in the chat, so it was not allowed.")
+                return _deny("The request could not be shown in the chat, so it was not allowed.")
             if not request.fits:  # the whole input, so nobody allows what they could not read
                 await self.view.attach_input(request, full_input(tool_name, tool_input))
             self.waiting(session, True)
@@ -182,10 +190,10 @@ class Approvals:
     def _expire(self, request: ApprovalRequest) -> PermissionResult:
         self._finish(request, Resolution.EXPIRED)
         if request.kind == "question":
-            return PermissionResultDeny(message="The user did not answer the question in time.")
+            return _deny("The user did not answer the question in time.")
         if request.kind == "plan":
-            return PermissionResultDeny(message="The user did not answer in time; keep planning.")
-        return PermissionResultDeny(message="The user did not answer the permission request in time, so it was denied.")
+            return _deny("The user did not answer in time; keep planning.")
+        return _deny("The user did not answer the permission request in time, so it was denied.")
 
     # -- answering ----------------------------------------------------------------
 
@@ -198,15 +206,15 @@ class Approvals:
             return NOT_ALLOWED
         kind = request.kind
         if kind == "tool" and action == "once":
-            return self._decide(request, PermissionResultAllow(), Resolution.ALLOWED_ONCE)
+            return self._decide(request, _allow(), Resolution.ALLOWED_ONCE)
         if kind == "tool" and action == "always" and request.offers_remember:
             return self._allow_always(request)
         if kind == "tool" and action == "deny":
-            return self._decide(request, PermissionResultDeny(message="The user denied this."), Resolution.DENIED)
+            return self._decide(request, _deny("The user denied this."), Resolution.DENIED)
         if kind == "plan" and action == "approve":
             return self._approve_plan(request)
         if kind == "plan" and action == "keep":
-            return self._decide(request, PermissionResultDeny(message="The user wants you to keep planning."), Resolution.KEEP_PLANNING)
+            return self._decide(request, _deny("The user wants you to keep planning."), Resolution.KEEP_PLANNING)
         if kind == "question" and action == "pick" and 0 <= choice < len(request.labels):
             return self._pick(request, request.labels[choice])
         if kind == "question" and action == "done" and request.picked:
@@ -214,7 +222,7 @@ class Approvals:
         if kind == "question" and action == "done":
             return "Pick at least one option first."
         if kind == "question" and action == "dismiss":
-            return self._decide(request, PermissionResultDeny(message="The user dismissed the question."), Resolution.DISMISSED)
+            return self._decide(request, _deny("The user dismissed the question."), Resolution.DISMISSED)
         return EXPIRED
 
     def reply(self, *, key: ChatKey, message_id: int, user_id: int | None, text: str) -> str | None:
@@ -231,17 +239,17 @@ class Approvals:
         if request.kind == "question":
             self._answer(request, text)
         elif request.kind == "plan":
-            result = PermissionResultDeny(message=f"The user wants changes to the plan: {text}")
+            result = _deny(f"The user wants changes to the plan: {text}")
             self._decide(request, result, Resolution.KEEP_PLANNING, text)
         else:
-            self._decide(request, PermissionResultDeny(message=f"The user denied this: {text}"), Resolution.DENIED, text)
+            self._decide(request, _deny(f"The user denied this: {text}"), Resolution.DENIED, text)
         return None
 
     def _allow_always(self, request: ApprovalRequest) -> str:
         session = request.session
         request.remember.apply(session.record)
         session.touch()
-        return self._decide(request, PermissionResultAllow(updated_permissions=request.remember.updates()), Resolution.ALWAYS_ALLOWED)
+        return self._decide(request, _allow(updated_permissions=request.remember.updates()), Resolution.ALWAYS_ALLOWED)
 
     def _approve_plan(self, request: ApprovalRequest) -> str:
         record = request.session.record
@@ -249,7 +257,7 @@ class Approvals:
             # Claude Code leaves plan mode on approval; the chat follows, so a restart does not re-enter it.
             record.permission_mode = "default"
             request.session.touch()
-        return self._decide(request, PermissionResultAllow(), Resolution.PLAN_APPROVED)
+        return self._decide(request, _allow(), Resolution.PLAN_APPROVED)
 
     def _pick(self, request: ApprovalRequest, label: str) -> str:
         if not request.question.get("multiSelect"):
@@ -268,7 +276,7 @@ class Approvals:
             self._refresh(request)
             return "Next question."
         updated = {**request.tool_input, "answers": dict(request.answers)}
-        return self._decide(request, PermissionResultAllow(updated_input=updated), Resolution.ANSWERED)
+        return self._decide(request, _allow(updated_input=updated), Resolution.ANSWERED)
 
     def _decide(self, request: ApprovalRequest, result: PermissionResult, how: Resolution, reason: str = "") -> str:
         request.future.set_result(result)

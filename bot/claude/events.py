@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from claude_agent_sdk import AssistantMessage, ResultMessage, StreamEvent, SystemMessage, TextBlock, ToolUseBlock
+if TYPE_CHECKING:
+    from claude_agent_sdk import AssistantMessage, ResultMessage
 
 from bot.claude.failures import api_error_sentence
 from bot.claude.tool_summary import describe_tool
@@ -103,6 +104,8 @@ class Conversation:
         self._outcome = TurnOutcome()
 
     def feed(self, message: Any) -> Iterator[TurnEvent]:
+        from claude_agent_sdk import AssistantMessage, ResultMessage, StreamEvent, SystemMessage  # loaded by then
+
         if isinstance(message, StreamEvent):
             if message.parent_tool_use_id is None:
                 yield from self._stream(message.event)
@@ -136,6 +139,8 @@ class Conversation:
             yield TextDelta(delta)
 
     def _assistant(self, message: AssistantMessage) -> Iterator[TurnEvent]:
+        from claude_agent_sdk import TextBlock, ToolUseBlock
+
         if message.error:
             # The CLI's own account of a failed API call ("API Error: 529 …"), not Claude's
             # words: the user gets one sentence for it instead.

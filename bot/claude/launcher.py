@@ -10,14 +10,13 @@ and owned by the bot's user (bot/security/).
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import shlex
 import shutil
 import sys
 from pathlib import Path
-
-import claude_agent_sdk
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +25,11 @@ LAUNCHER_NAME = ".claude-launcher"
 
 def default_cli() -> Path | None:
     """The CLI the SDK would start: the one bundled in its wheel, else `claude` on PATH."""
-    bundled = Path(claude_agent_sdk.__file__).resolve().parent / "_bundled" / "claude"
-    if bundled.is_file():
-        return bundled
+    spec = importlib.util.find_spec("claude_agent_sdk")  # found, not imported: that takes half a second
+    if spec is not None and spec.origin:
+        bundled = Path(spec.origin).resolve().parent / "_bundled" / "claude"
+        if bundled.is_file():
+            return bundled
     found = shutil.which("claude")
     return Path(found) if found else None
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
 
 from bot.errors import Refused
 from bot.sessions.records import SessionRecord
+
+if TYPE_CHECKING:
+    from claude_agent_sdk.types import PermissionUpdate
 
 PERMISSION_MODES: dict[str, str] = {
     "default": "ask before tools",
@@ -86,6 +89,8 @@ class Remembered:
 
     def updates(self) -> list[PermissionUpdate]:
         """The same, as permission updates for the running process only (never written to settings files)."""
+        from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
+
         if self.rules:
             values = [PermissionRuleValue(r["tool_name"], r.get("rule_content")) for r in self.rules]
             return [PermissionUpdate(type="addRules", rules=values, behavior="allow", destination="session")]

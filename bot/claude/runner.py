@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
-
-from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ClaudeSDKError, CLIConnectionError
+from typing import TYPE_CHECKING, Any
 
 from bot.claude.events import Conversation, TurnEvent, TurnOutcome
 from bot.claude.failures import start_failure_sentence
 from bot.sessions.session import ClaudeSession, Turn
+
+if TYPE_CHECKING:
+    from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,10 @@ class ClaudeRunner:
         idle_seconds: float = 600.0,
         stderr_tail: Callable[[], str] | None = None,
         max_starting: int = os.cpu_count() or 2,
+        client: Callable[[ClaudeAgentOptions], ClaudeSDKClient] | None = None,
     ) -> None:
+        """``client``: makes the SDK client for a CLI (ClaudeSDKClient; tests pass a fake)."""
+        self._client = client
         self._stderr_tail = stderr_tail  # the CLI's recent stderr, for the log of a failed start
         self._base_options = base_options
         self._extra_options = extra_options
@@ -88,6 +93,13 @@ class ClaudeRunner:
     def start(self) -> None:
         self._reaper = asyncio.create_task(self._reap_idle(), name="claude-idle-reaper")
 
+    @staticmethod
+    async def preload() -> None:
+        """Import claude-agent-sdk (with mcp, about half a second) in a worker thread. Nothing before
+        polling needs it, so the bot starts without it; this keeps a first turn from importing it
+        in the event loop."""
+        await asyncio.to_thread(importlib.import_module, "claude_agent_sdk")
+
     async def close_all(self) -> None:
         if self._reaper:
             self._reaper.cancel()
@@ -113,6 +125,8 @@ class ClaudeRunner:
             options["model"] = record.model
         if self._extra_options is not None:
             options.update(self._extra_options(session, turn))
+        from claude_agent_sdk import ClaudeAgentOptions
+
         return ClaudeAgentOptions(**options)
 
     @staticmethod
@@ -179,7 +193,11 @@ class ClaudeRunner:
 
     async def _connect(self, session: ClaudeSession, turn: Turn) -> _Live:
         """Start the session's CLI (its place already reserved in `_starting`) and keep its client."""
-        client = ClaudeSDKClient(self._options(session, turn))
+        if self._client is None:
+            from claude_agent_sdk import ClaudeSDKClient
+
+            self._client = ClaudeSDKClient
+        client = self._client(self._options(session, turn))
         async with self._start_permits:
             await client.connect()  # on failure it shuts its CLI down itself
         live = _Live(client=client, fingerprint=self._fingerprint(session), session_id=session.session_id)
@@ -285,6 +303,8 @@ class ClaudeRunner:
     async def _run_once(
         self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: EventSink, gate: Gate
     ) -> TurnOutcome:
+        from claude_agent_sdk import ClaudeSDKError, CLIConnectionError
+
         self._connecting.add(session.name)  # until the prompt is sent, a stop means "do not ask"
         try:
             try:

@@ -6,12 +6,13 @@ import asyncio
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
-
-from claude_agent_sdk import SessionMessage, get_session_messages
+from typing import TYPE_CHECKING, Any
 
 from bot.claude.tool_summary import describe_tool
 from bot.sessions.session import ClaudeSession
+
+if TYPE_CHECKING:
+    from claude_agent_sdk import SessionMessage
 
 _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
 
@@ -66,12 +67,18 @@ def to_markdown(session: ClaudeSession, messages: list[SessionMessage], now: flo
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _transcript(session_id: str) -> list[SessionMessage]:
+    from claude_agent_sdk import get_session_messages
+
+    return get_session_messages(session_id)
+
+
 async def export(session: ClaudeSession, now: float | None = None) -> Export | None:
     """The conversation as a document; None when the chat has none yet (or its transcript is gone)."""
     session_id = session.record.session_id
     if not session_id:
         return None
-    messages = await asyncio.to_thread(get_session_messages, session_id)
+    messages = await asyncio.to_thread(_transcript, session_id)
     if not messages:
         return None
     now = time.time() if now is None else now

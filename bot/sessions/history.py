@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-
-from claude_agent_sdk import SDKSessionInfo, get_session_info, list_sessions
+from typing import TYPE_CHECKING
 
 from bot.sessions.session import ClaudeSession
 from bot.util.text import shorten
+
+if TYPE_CHECKING:
+    from claude_agent_sdk import SDKSessionInfo
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ def _choice(info: SDKSessionInfo, fallback_dir: str) -> ResumeChoice:
 
 
 def _collect(session: ClaudeSession, owned_elsewhere: set[str], also: list[str], limit: int) -> list[ResumeChoice]:
+    from claude_agent_sdk import get_session_info, list_sessions
+
     record = session.record
     choices: dict[str, ResumeChoice] = {}
     for session_id, working_dir in [(p.session_id, p.working_dir) for p in record.history] + [(s, "") for s in also]:

@@ -137,7 +137,7 @@ async def measure(sizes: Sizes, root: Path) -> tuple[list[tuple[str, str, str]],
          f"{seconds(full_polling)} ({full_polling - empty_polling:+.2f} s)", ""),
         (f"`python -c \"import aiogram\"` beside it, spawn to exit, median of {len(aiogram)}; the bot's own share "
          "is the difference", f"{seconds(aiogram_median)}; bot {bot_share:+.2f} s", f"≤ +{STARTUP_OVER_AIOGRAM} s"),
-        ("… of which importing the bot's modules (aiogram, claude-agent-sdk), median",
+        ("… of which importing the bot's modules (aiogram; claude-agent-sdk only after polling starts), median",
          seconds(statistics.median(imports)), ""),
         (f"… of which the {STARTUP_FILES:,} files: listing their names, then the bot's own work up to polling "
          "(its log); empty SESSION_DIR in brackets",
@@ -195,19 +195,22 @@ DOC_NOTES = """
 - **Follow-up in an active chat**: later messages in one chat whose CLI is still connected; the
   user sends the next message {think:g} s after an answer arrives (Telegram allows a bot about one
   message per second in a chat, and a person reads the answer first).
-- **Load**: every user sends their next message as soon as the previous answer is there. With 50
-  chats and 8 live CLIs nearly every turn starts a CLI that resumes its conversation, and on two
-  cores starting CLIs take about half a second of the machine each: that bounds the throughput
-  (about two turns a second), so 50 users who each wait for their answer wait about 50 / 2 s.
+- **Load**: every user sends their next message as soon as the previous answer is there. Each
+  chat's first message starts its CLI (about half a second of one core each, at most one per
+  core at once); a turn takes one of the `MAX_CONCURRENT_QUERIES` slots only once its CLI is up
+  and gives it back before its answer is paced out to Telegram, so the chats whose CLI is up go
+  on while the others start. Later messages find their CLI warm (the default cap holds all 50)
+  and wait mostly for Telegram's pace of about one message a second per chat.
   Telegram calls are every request but `getUpdates`: answers, progress messages (a turn longer
-  than a second) and their edits, "typing", "waiting for a free slot" notices and their removal.
+  than a second) and their edits, "typing" and queue notices.
   Lost means no final reply within 300 s.
 - **Memory and live CLIs**: `/proc/PID/statm` of the bot and of all its descendants, sampled every
   50 ms during the load; CLI processes are those whose executable is the bundled `claude`.
 - **Start-up**: from spawning `python -m bot` to its first `getUpdates`, empty and full
   SESSION_DIR alternately, with `python -c "import bot.app, handlers"` timed beside them. The
   session files are valid records. Importing aiogram (it builds its ~300 pydantic models at
-  import) and claude-agent-sdk is nearly all of it and does not depend on the files, so the
+  import) is nearly all of it (claude-agent-sdk is imported only after polling has begun, in a
+  worker thread) and does not depend on the files, so the
   difference between the two medians is the machine's noise; the files' real share is the row
   below it: listing their names (`SessionStore.names()`, timed in the benchmark on the same
   directory) and the bot's own steps from indexing to polling (timestamps in its log). They are
@@ -218,7 +221,8 @@ DOC_NOTES = """
   with the bot's start-ups; the bot's own share is its empty-SESSION_DIR start-up (spawn → polling)
   minus that.
 - **Load with the default cap**: `MAX_LIVE_CLIENTS` is not set, so the bot takes its default from
-  the memory available (logged at start, shown in the row).
+  the memory available (three quarters of it at 250 MB per CLI, at most 64; logged at start, shown
+  in the row).
 - **First reply after a restart**: a chat answers once, the bot is restarted (SIGTERM, new
   process), and once it has logged that it pre-started the most recent chats' CLIs the chat sends
   its next message; timed like every reply, compared with the raw CLI round trip.

@@ -12,21 +12,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-from claude_agent_sdk import McpSdkServerConfig, SdkMcpTool, create_sdk_mcp_server, tool
+from typing import TYPE_CHECKING, Any
 
 from bot.chat import ChatOutbox
 from bot.features.files import MAX_SEND_BYTES, read_for_sending
 from bot.sessions.session import ClaudeSession, Turn
 from bot.util.paths import PathRefused, is_inside
 
+if TYPE_CHECKING:
+    from claude_agent_sdk import McpSdkServerConfig, SdkMcpTool
+
 SERVER_NAME = "bot"
 
-ToolFactory = Callable[[ClaudeSession], SdkMcpTool[Any]]
+ToolFactory = Callable[[ClaudeSession], "SdkMcpTool[Any]"]
 
 
 def bot_server(session: ClaudeSession, factories: Sequence[ToolFactory]) -> McpSdkServerConfig:
+    from claude_agent_sdk import create_sdk_mcp_server
+
     return create_sdk_mcp_server(name=SERVER_NAME, tools=[make(session) for make in factories])
 
 
@@ -51,6 +54,8 @@ def send_file_tool(
     max_bytes: int = MAX_SEND_BYTES,
 ) -> ToolFactory:
     def make(session: ClaudeSession) -> SdkMcpTool[Any]:
+        from claude_agent_sdk import tool
+
         @tool(
             "send_file",
             "Send a file from the working directory to the user's Telegram chat (a report, an image, a "

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
-
-from claude_agent_sdk import SdkMcpTool, tool
+from typing import TYPE_CHECKING, Any
 
 from bot.sessions.links import SessionRoutes
 from bot.sessions.session import ClaudeSession, Turn
+
+if TYPE_CHECKING:
+    from claude_agent_sdk import SdkMcpTool
 
 TOOL_NAME = "session_context"
 
@@ -33,6 +34,8 @@ def context_of(session: ClaudeSession, routes: SessionRoutes, turn: Turn | None)
 def session_context_tool(
     session: ClaudeSession, routes: SessionRoutes, current_turn: Callable[[ClaudeSession], Turn | None]
 ) -> SdkMcpTool[Any]:
+    from claude_agent_sdk import tool
+
     @tool(
         TOOL_NAME,
         "Who is speaking to you right now: platform, chat id and title, forum topic id, the user's id "

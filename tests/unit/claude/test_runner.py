@@ -67,11 +67,10 @@ class FakeCLI:
 
 
 @pytest.fixture(autouse=True)
-def fake_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+def fake_cli() -> None:
     FakeCLI.alive = FakeCLI.peak = 0
     FakeCLI.connects = []
     FakeCLI.instances = []
-    monkeypatch.setattr(claude, "ClaudeSDKClient", FakeCLI)
 
 
 @pytest.fixture
@@ -91,7 +90,7 @@ async def turn(runner: ClaudeRunner, session: ClaudeSession, text: str) -> claud
 
 
 def runner(max_live: int, idle_seconds: float = 600.0) -> ClaudeRunner:
-    return ClaudeRunner(base_options=dict, max_live=max_live, idle_seconds=idle_seconds)
+    return ClaudeRunner(base_options=dict, max_live=max_live, idle_seconds=idle_seconds, client=FakeCLI)
 
 
 async def test_live_processes_never_exceed_the_cap_under_concurrent_turns(store: SessionStore) -> None:
@@ -160,7 +159,7 @@ async def test_a_cli_that_dies_mid_turn_is_one_sentence_and_the_next_turn_works(
 
 
 async def test_cli_starts_run_at_most_max_starting_at_once(store: SessionStore) -> None:
-    cap = ClaudeRunner(base_options=dict, max_live=8, max_starting=2)
+    cap = ClaudeRunner(base_options=dict, max_live=8, max_starting=2, client=FakeCLI)
     starting = peak = 0
     connect = FakeCLI.connect
 

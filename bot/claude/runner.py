@@ -191,13 +191,16 @@ class ClaudeRunner:
         live.last_used = time.monotonic()
         return live
 
+    def _new_client(self, options: ClaudeAgentOptions) -> ClaudeSDKClient:
+        if self._client is not None:
+            return self._client(options)
+        from claude_agent_sdk import ClaudeSDKClient
+
+        return ClaudeSDKClient(options)
+
     async def _connect(self, session: ClaudeSession, turn: Turn) -> _Live:
         """Start the session's CLI (its place already reserved in `_starting`) and keep its client."""
-        if self._client is None:
-            from claude_agent_sdk import ClaudeSDKClient
-
-            self._client = ClaudeSDKClient
-        client = self._client(self._options(session, turn))
+        client = self._new_client(self._options(session, turn))
         async with self._start_permits:
             await client.connect()  # on failure it shuts its CLI down itself
         live = _Live(client=client, fingerprint=self._fingerprint(session), session_id=session.session_id)

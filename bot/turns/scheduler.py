@@ -279,13 +279,12 @@ class TurnScheduler:
     @contextlib.asynccontextmanager
     async def _slot(self, live: LiveTurns) -> AsyncIterator[None]:
         """One of the turns Claude works on at once; while a turn waits for one, its progress says so."""
-        reply = live.reply
-        waited = self._slots.locked() and reply is not None
-        if waited and reply is not None:
-            reply.waiting_for_slot(self._running, self.max_concurrent)
+        waiting = live.reply if self._slots.locked() else None
+        if waiting is not None:
+            waiting.waiting_for_slot(self._running, self.max_concurrent)
         await self._slots.acquire()
-        if waited and reply is not None:
-            reply.waiting_for_slot(None, self.max_concurrent)
+        if waiting is not None:
+            waiting.waiting_for_slot(None, self.max_concurrent)
         self._running += 1
         try:
             yield

@@ -228,9 +228,11 @@ DOC_NOTES = """
   its next message; timed like every reply, compared with the raw CLI round trip.
 - **JSON writes**: every write renames a new file over the chat's session file, so a poller
   (every 5 ms) counts changes of its inode. Writes are debounced to at most one per second per
-  file. The messages of a burst arrive at once and are queued; the ones waiting when a turn ends
-  go to Claude together as the next turn (one intent, one prompt), so a burst costs a few turns,
-  each one's result written on its own.
+  file. The messages of a burst arrive at once and are queued (`MAX_QUEUED_PER_CHAT` is raised to
+  the burst's size for this run); the ones waiting when a turn ends go to Claude together as the
+  next turn (one intent, one prompt), so a burst costs a few turns, each one's result written on
+  its own. Each queued message gets its notice, paced at one message a second in that chat, so
+  the burst takes minutes to be shown whole.
 """
 
 

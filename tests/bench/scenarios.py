@@ -354,7 +354,8 @@ class Writes:
 async def burst_writes(root: Path, updates: int) -> Writes:
     """`updates` messages to one chat at once; the chat's file is watched for replacements (atomic writes)."""
     chat = 60_000
-    async with bot_stage(root) as bot:
+    # All of them wait in the queue (by default the 21st would be refused with a sentence).
+    async with bot_stage(root, MAX_QUEUED_PER_CHAT=str(updates)) as bot:
         await bot.start()
         telegram = bot.telegram
         path = bot.session_dir / f"{chat}.json"

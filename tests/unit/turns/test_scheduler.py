@@ -131,14 +131,20 @@ async def test_stop_interrupts_only_a_running_turn(store, runner, view) -> None:
     assert scheduler.activity(session) == Activity() and scheduler.current_turn(session) is None
 
 
-async def test_the_global_limit_holds_turns_of_other_sessions_back(store, runner, view) -> None:
+async def b_waits_for_the_only_slot(store, runner, view) -> tuple[TurnScheduler, asyncio.Event, ClaudeSession]:
+    """One slot, held by "a" (of session one) until the returned gate opens; "b" (of session two) waits for it."""
     scheduler = scheduler_for(runner, view, limit=1)
     one, two = session_named(store, "one"), session_named(store, "two")
     gate = runner.gated("a")
     await submit(scheduler, one, "a")
     await until(lambda: runner.started == ["a"])
     await submit(scheduler, two, "b")
-    await until(lambda: ("waiting", "b", 1, 1) in view.shown)
+    await until(lambda: ("waiting", "b", 1, 1) in view.shown)  # it reached the runner and waits for the slot
+    return scheduler, gate, two
+
+
+async def test_the_global_limit_holds_turns_of_other_sessions_back(store, runner, view) -> None:
+    scheduler, gate, _ = await b_waits_for_the_only_slot(store, runner, view)
     assert runner.started == ["a"] and scheduler.running == 1
     gate.set()
     await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
@@ -292,13 +298,7 @@ async def test_stop_reaches_a_turn_from_the_moment_it_is_submitted(store, runner
 
 
 async def test_a_turn_stopped_while_it_waits_for_a_slot_is_never_asked(store, runner, view) -> None:
-    scheduler = scheduler_for(runner, view, limit=1)
-    one, two = session_named(store, "one"), session_named(store, "two")
-    gate = runner.gated("a")
-    await submit(scheduler, one, "a")
-    await until(lambda: runner.started == ["a"])
-    await submit(scheduler, two, "b")
-    await until(lambda: ("waiting", "b", 1, 1) in view.shown)  # it reached the runner and waits for the slot
+    scheduler, gate, two = await b_waits_for_the_only_slot(store, runner, view)
     assert await scheduler.stop(two)
     gate.set()
     await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)

@@ -86,7 +86,6 @@ class TurnsView(Protocol):
         cancel it or run it now."""
         ...
 
-
     async def queue_full(self, turn: Turn, limit: int) -> None:
         """`limit` turns already wait in the session, so this one was not queued."""
         ...

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.claude.events import TurnEvent, TurnOutcome
+from bot.claude.runner import Gate
 from bot.sessions.records import ChangeRef
 from bot.sessions.session import ClaudeSession, Turn
 
@@ -48,7 +48,7 @@ class ScriptedRunner:
         turn: Turn,
         prompt: str | AsyncIterator[dict[str, Any]],
         report: Callable[[TurnEvent], None],
-        gate: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,
+        gate: Gate = contextlib.nullcontext,
     ) -> TurnOutcome:
         assert isinstance(prompt, str)
         self.at_gate.add(session.name)  # as ClaudeRunner: a stop before the gate opens means "do not ask"

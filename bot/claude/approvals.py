@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-
 from bot.claude.permissions import Remembered, covers, exact_rule, remembered
 from bot.claude.request_input import full_input, input_fits
 from bot.claude.tool_summary import describe_tool

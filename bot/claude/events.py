@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from claude_agent_sdk import AssistantMessage, ResultMessage
-
 from bot.claude.failures import api_error_sentence
 from bot.claude.tool_summary import describe_tool
+
+if TYPE_CHECKING:
+    from claude_agent_sdk import AssistantMessage, ResultMessage
 
 log = logging.getLogger(__name__)
 

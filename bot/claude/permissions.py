@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-
 from bot.errors import Refused
 from bot.sessions.records import SessionRecord
 

@@ -18,8 +18,7 @@ import contextlib
 import itertools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.chat import LiveReply, TurnsView
 from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
@@ -28,6 +27,9 @@ from bot.sessions.records import ChangeRef
 from bot.sessions.session import ClaudeSession, Turn
 from bot.turns.batch import take_batch
 from bot.turns.live import Activity, LiveTurns
+
+if TYPE_CHECKING:
+    from bot.claude.runner import Gate
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ class TurnRunner(Protocol):
         turn: Turn,
         prompt: str | AsyncIterator[dict[str, Any]],
         report: Callable[[TurnEvent], None],
-        gate: Callable[[], AbstractAsyncContextManager[None]],
+        gate: Gate,
     ) -> TurnOutcome:
         """``gate``: entered once the turn's CLI is up, held while Claude works on the turn."""
 

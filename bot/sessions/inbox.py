@@ -26,7 +26,7 @@ from bot.util.files import write_text_atomic
 log = logging.getLogger(__name__)
 
 INBOX_FILE = "inbox.jsonl"
-COMPACT_BYTES = 1 << 20  # rewrite the file once settled lines take this much
+COMPACT_BYTES = 1 << 20  # rewrite the file, once nothing is pending, after this much was appended
 
 
 class InboxWriteFailed(Exception):
@@ -44,7 +44,7 @@ class Accepted:
     message_id: int
     seq: int = 0  # order of acceptance across the whole bot; also its turn's id
     runs: int = 0  # how many times its turn was started
-    answer: str | None = None  # the final text, recorded before it is sent
+    answer: dict[str, Any] | None = None  # how the turn ended (the scheduler's record), kept before it is shown
     notice_id: int | None = None  # its "queued" notice
     progress_id: int | None = None  # its turn's progress message
     prompt: str | None = None  # the text as last edited while it waited in the queue
@@ -85,7 +85,7 @@ class Inbox:
         self._pending: dict[str, Accepted] = {}
         self._seq = 0
         self._lock = asyncio.Lock()
-        self._settled_bytes = 0
+        self._appended_bytes = 0
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -141,7 +141,7 @@ class Inbox:
                 if (value := getattr(entry, name)) is not None:
                     lines.append(_dump({"t": kind, "id": entry.id, "v": value}))
         write_text_atomic(self.path, "".join(lines))
-        self._settled_bytes = 0
+        self._appended_bytes = 0
 
     # -- while running ----------------------------------------------------------------------
 
@@ -170,7 +170,7 @@ class Inbox:
         if self._pending.pop(entry.id, None) is None:
             return
         await self._record({"t": "done", "id": entry.id})
-        if not self._pending and self._settled_bytes > COMPACT_BYTES:
+        if not self._pending and self._appended_bytes > COMPACT_BYTES:
             async with self._lock:
                 await asyncio.to_thread(self._rewrite)
 
@@ -184,7 +184,7 @@ class Inbox:
             await asyncio.to_thread(_append_synced, self.path, data)
         except OSError as exc:
             raise InboxWriteFailed(str(exc)) from exc
-        self._settled_bytes += len(data)
+        self._appended_bytes += len(data)
 
 
 def _dump(line: dict[str, Any]) -> str:

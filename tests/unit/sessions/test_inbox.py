@@ -38,15 +38,16 @@ async def test_runs_answers_notices_and_edits_are_carried_on(tmp_path: Path) -> 
     await inbox.note(entry, "prompt", "edited")
     await inbox.started(entry)
     await inbox.note(entry, "progress", 101)
-    await inbox.note(entry, "answer", "the final text")
+    answer = {"kind": "finish", "text": "the final text", "changed": None}  # as the scheduler records it
+    await inbox.note(entry, "answer", answer)
 
     (loaded,) = Inbox(tmp_path).load()
     assert (loaded.prompt, loaded.runs, loaded.notice_id, loaded.progress_id, loaded.answer) == (
-        "edited", 1, 100, 101, "the final text"
+        "edited", 1, 100, 101, answer
     )
     # The rewrite at load keeps the same facts for the next start.
     (again,) = Inbox(tmp_path).load()
-    assert (again.prompt, again.runs, again.answer) == ("edited", 1, "the final text")
+    assert (again.prompt, again.runs, again.answer) == ("edited", 1, answer)
 
 
 async def test_new_messages_continue_the_order_after_a_restart(tmp_path: Path) -> None:

@@ -102,7 +102,9 @@ class TurnsView(Protocol):
         """The queued turn's message was edited: Claude will get the edited text."""
         ...
 
-    def cancelled(self, turn: Turn) -> None: ...
+    async def cancelled(self, turn: Turn) -> None:
+        """The queued turn will not go to Claude: its notice says so, or (it had none) a reply to its message."""
+        ...
 
     def after_restart(self, turn: Turn) -> None:
         """The bot is shutting down before the turn ran: it runs after the next start."""

@@ -175,8 +175,8 @@ class FakeTurnsView:
     def edited(self, turn: Turn) -> None:
         self.shown.append(("edited", turn.prompt))
 
-    def cancelled(self, turn: Turn) -> None:
-        self.shown.append(("cancelled", turn.prompt))
+    async def cancelled(self, turn: Turn) -> None:
+        self.shown.append(("cancelled", turn.prompt) if turn.queued_message_id else ("cancelled, answered", turn.prompt))
 
     def after_restart(self, turn: Turn) -> None:
         self.shown.append(("after restart", turn.prompt))

@@ -32,8 +32,9 @@ class LiveTurns:
     current_tool: str | None = None
     stop_requested: bool = False  # the one record of a stop: the outcome of a stopped turn says "stopped"
     absorbed: set[int] = field(default_factory=set)  # ids of turns merged into a batch before their queue notice was out
+    announcing: set[int] = field(default_factory=set)  # ids of queued turns whose queue notice is on its way
     cut_short: bool = False  # interrupted by the bot's shutdown: carried on after the next start
-    answered: bool = False  # the running turn's answer is shown; it is only being settled
+    answered: bool = False  # Claude has finished the running turn; its answer is only being shown and settled
 
     def starting(self, turn: Turn) -> None:
         """`turn` is this session's next turn from now on, even while it waits for a slot or its CLI."""
@@ -63,4 +64,5 @@ class LiveTurns:
         if self.turn is not None and all(queued is not self.turn for queued in turns):  # a starting turn is still queued
             turns.append(self.turn)
         recovered = sum(1 for turn in turns if any(accepted.recovered for accepted in turn.inbox))
-        return Activity(self.running_since, self.current_tool, len(self.queue), recovered)
+        running_since = None if self.answered else self.running_since
+        return Activity(running_since, self.current_tool, len(self.queue), recovered)

@@ -147,21 +147,23 @@ class TurnScheduler:
         live.queue.append(turn)
         session.touch()
         if busy and not starts_now:
+            live.announcing.add(turn.id)
             turn.queued_message_id = await self.view.queued(turn, len(live.queue))
-            self._settle_late_notice(live, turn)  # at once: the notice may have come after its turn left the queue
+            live.announcing.discard(turn.id)
+            await self._settle_late_notice(live, turn)  # at once: the notice may have come after its turn left the queue
             await self._note(turn, "notice", turn.queued_message_id)
         elif not busy:
             live.starting(turn)  # /stop reaches it from this moment, before a slot or a CLI is ready
         if live.worker is None or live.worker.done():
             live.worker = asyncio.create_task(self._work(live), name=f"turns-{session.name}")
 
-    def _settle_late_notice(self, live: LiveTurns, turn: Turn) -> None:
+    async def _settle_late_notice(self, live: LiveTurns, turn: Turn) -> None:
         """A queue notice that arrived after its turn left the queue must not stay "queued"."""
         if turn.id in live.absorbed:
             live.absorbed.discard(turn.id)
             self.view.merged(turn)
         elif turn.cancelled:
-            self.view.cancelled(turn)
+            await self.view.cancelled(turn)
         elif not any(waiting is turn for waiting in live.queue):
             self.view.drop_notice(turn)  # it ran (or runs) already: its reply answers it
 
@@ -216,7 +218,8 @@ class TurnScheduler:
         live.queue.remove(turn)
         turn.cancelled = True
         self._forget(turn)
-        self.view.cancelled(turn)
+        if turn.id not in live.announcing:  # else its notice, once out, says so (submit)
+            await self.view.cancelled(turn)
         await self._settle(turn)
         return True
 
@@ -259,7 +262,7 @@ class TurnScheduler:
                 turn = take_batch(live.queue)  # messages that waited together go to Claude together
                 for other in turn.merged[1:]:
                     self._forget(other)
-                    if other.queued_message_id is None:
+                    if other.id in live.announcing:
                         live.absorbed.add(other.id)  # its notice is still on its way: submit settles it
                     else:
                         self.view.merged(other)  # its answer is the first one's: its notice says so
@@ -325,6 +328,7 @@ class TurnScheduler:
             # the answer (paced by Telegram) comes after the slot is free again.
             outcome = await self.runner.run(session, turn, prompt, self._reporter(live, reply), gate=lambda: self._slot(live))
         live.reply = None  # its last edits belong to the delivery now
+        live.answered = True  # Claude is done: /status says idle, /stop has nothing to stop, a new message needs no queue notice
         self._record(session, outcome, epoch)
         if live.cut_short or (self._shutting_down and outcome.error):
             # Cut short by the shutdown (or its CLI killed with it): it stays in the inbox and
@@ -335,7 +339,6 @@ class TurnScheduler:
         answer = _answer(outcome, live.stop_requested, changed)
         await self._note(turn, "answer", answer)
         await self._deliver(reply, answer)
-        live.answered = True  # a message arriving now follows at once: no queue notice for it
         await self._settle(turn)
 
     @staticmethod

@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
+from types import EllipsisType
+
+from bot.telegram.reply import RESUMED, SLOT_WAIT, WORKING
 from tests.e2e.harness import OWNER
-from tests.standins.telegram_api import TelegramStandin
+from tests.standins.telegram_api import BotMessage, TelegramStandin
+
+PROGRESS = (WORKING, RESUMED, SLOT_WAIT)
+
+
+def is_progress(message: BotMessage) -> bool:
+    """A running turn's progress message: it streams the answer's text before the answer itself is shown."""
+    return (message.text or "").startswith(PROGRESS)
+
+
+async def wait_answer(
+    telegram: TelegramStandin, chat_id: int, contains: str, *, thread_id: int | EllipsisType | None = ..., timeout: float = 30.0
+) -> BotMessage:
+    """A visible bot message containing `contains` that is not a progress message."""
+
+    def find() -> BotMessage | None:
+        found = (m for m in telegram.bot_messages(chat_id, thread_id) if contains in m.visible_text and not is_progress(m))
+        return next(found, None)
+
+    try:
+        return await telegram.wait_for(find, timeout)
+    except TimeoutError as exc:
+        raise TimeoutError(f"no answer containing {contains!r} in chat {chat_id}: {exc}") from None
 
 
 async def ask(telegram: TelegramStandin, chat_id: int, text: str, expect: str, *, user: int = OWNER, timeout: float = 60, **kwargs) -> str:
-    """Send `text` as a user and return the text of the first NEW bot message containing `expect`."""
+    """Send `text` as a user and return the text of the first NEW bot message containing `expect`
+    (a progress message does not count: it is not the answer yet)."""
     thread = kwargs.get("thread_id", ...)
     seen = {m.message_id for m in telegram.bot_messages(chat_id, thread, include_deleted=True)}
     telegram.user_message(chat_id, user, text, **kwargs)
 
     def answer() -> str | None:
         for message in telegram.bot_messages(chat_id, thread):
-            if message.message_id not in seen and expect in message.text:
+            # A progress message streams the answer's text before the answer itself is shown.
+            if message.message_id not in seen and expect in (message.text or "") and not is_progress(message):
                 return message.text
         return None
 

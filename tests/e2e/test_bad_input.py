@@ -151,6 +151,18 @@ def replied(telegram: TelegramStandin, item: Sent) -> bool:
     ) or any(m.message_id == item.ref and m.reactions for m in telegram.user_messages(item.chat))
 
 
+def exchange(telegram: TelegramStandin, chat: int) -> str:
+    """The chat as it stands, for a failure's report: who said what, and what answered what."""
+    lines = []
+    for m in telegram.user_messages(chat):
+        said = str(m.json.get("text") or m.json.get("caption") or "[file]")[:40]
+        lines.append((m.message_id, f"user {m.user_id} #{m.message_id}: {said!r}"))
+    for b in telegram.bot_messages(chat, include_deleted=True):
+        gone = " [deleted]" if b.deleted else ""
+        lines.append((b.message_id, f"  bot #{b.message_id} reply to {b.reply_to_message_id}{gone}: {(b.text or '')[:60]!r}"))
+    return "\n".join(line for _, line in sorted(lines))
+
+
 def answered(telegram: TelegramStandin, claude_api: MessagesStandin, item: Sent, sent: list[Sent]) -> bool:
     """Answered for good. A text sent right after a long paste joins the paste's turn (one intent, one
     prompt; a photo sent then joins it too, adding an image block): Claude's finished answer to that
@@ -201,7 +213,8 @@ async def test_hundreds_of_bad_inputs(bot: BotProcess, telegram: TelegramStandin
         await telegram.wait_for(lambda: all(answered(telegram, claude_api, item, fuzz.sent) for item in allowed), timeout=240)
     except TimeoutError:
         missing = [item for item in allowed if not answered(telegram, claude_api, item, fuzz.sent)]
-        pytest.fail(f"{len(missing)} of {len(allowed)} inputs got no answer, e.g. {missing[:5]}")
+        report = exchange(telegram, missing[0].chat)
+        pytest.fail(f"{len(missing)} of {len(allowed)} inputs got no answer, e.g. {missing[:5]}\n{report}")
     assert bot.process is not None and bot.process.returncode is None
     await ask(telegram, OWNER, "still fine", "echo: still fine")  # the bot is up and answering
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.e2e.chat import ask, squash
+from tests.e2e.chat import ask, squash, wait_answer
 from tests.e2e.harness import OWNER, STRANGER, BotProcess
 from tests.standins.messages_api import MessagesStandin, long_text
 from tests.standins.telegram_api import TelegramStandin
@@ -34,7 +34,7 @@ async def test_stranger_is_refused_once_and_leaves_no_trace(bot: BotProcess, tel
     await bot.start()
     for text in ["hello", "/status", "/cd /"]:
         telegram.user_message(STRANGER, STRANGER, text)
-    await telegram.wait_for_text(STRANGER, "private bot")
+    await wait_answer(telegram, STRANGER, "private bot")
     await ask(telegram, CHAT_A, "after stranger", "echo: after stranger")  # the bot processed everything before this
     refusals = telegram.bot_messages(STRANGER)
     assert len(refusals) == 1
@@ -95,7 +95,7 @@ async def test_new_affects_one_chat_and_resume_brings_it_back(bot: BotProcess, t
     assert not any("papaya" in b["text"] for b in buttons)  # owned by another chat
     mango = next(b for b in buttons if "mango" in b["text"])
     telegram.press_button(CHAT_A, OWNER, picker.message_id, mango["callback_data"])
-    await telegram.wait_for_text(CHAT_A, "Resumed")
+    await wait_answer(telegram, CHAT_A, "Resumed")
     resumed = await ask(telegram, CHAT_A, "#history again", "history:")
     assert "mango" in resumed
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.e2e.chat import ask
+from tests.e2e.chat import ask, wait_answer
 from tests.e2e.harness import OWNER, ROOT, BotProcess
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
@@ -58,10 +58,10 @@ async def test_second_message_in_a_busy_chat_is_queued_and_answered_after(bot: B
     telegram.user_message(OWNER, OWNER, "#slow 3 first fig")
     await claude_api.wait_for(lambda: any("first fig" in r.last_user_text for r in claude_api.main_requests()))
     telegram.user_message(OWNER, OWNER, "second date")
-    notice = await telegram.wait_for_text(OWNER, "Queued (position 1)")
+    notice = await wait_answer(telegram, OWNER, "Queued (position 1)")
     assert notice.reply_markup is not None
-    first = await telegram.wait_for_text(OWNER, "echo: #slow 3 first fig", timeout=60)
-    second = await telegram.wait_for_text(OWNER, "echo: second date", timeout=60)
+    first = await wait_answer(telegram, OWNER, "echo: #slow 3 first fig", timeout=60)
+    second = await wait_answer(telegram, OWNER, "echo: second date", timeout=60)
     assert first.message_id < second.message_id
     requests = [r for r in claude_api.main_requests() if "fig" in r.last_user_text or "date" in r.last_user_text]
     assert [("fig" in r.last_user_text) for r in requests] == [True, False]
@@ -117,7 +117,7 @@ async def test_commands_menu_status_sessions_and_cleanup(bot: BotProcess, telegr
     [button] = shown.buttons()  # something to clean: the clean-up button
     before = {m.message_id for m in telegram.bot_messages(OWNER, include_deleted=True)}
     query = telegram.press_button(OWNER, OWNER, shown.message_id, button["callback_data"])
-    cleaned = await telegram.wait_for_text(OWNER, "removed")
+    cleaned = await wait_answer(telegram, OWNER, "removed")
     assert "1 idle session was removed" in cleaned.text
     await telegram.wait_for(lambda: query in telegram.callback_answers(), timeout=10)
     assert not telegram.callback_answers()[query].get("text")  # one answer: the message, not also a toast

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.chat import ask
+from tests.e2e.chat import ask, wait_answer
 from tests.e2e.harness import FRIEND, OWNER, BotProcess
 from tests.e2e.procs import cli_processes, kill_all
 from tests.standins.messages_api import MessagesStandin
@@ -170,7 +170,7 @@ async def test_a_cli_killed_mid_turn_is_one_sentence_and_the_next_message_works(
     telegram.user_message(OWNER, OWNER, "#slow 5 a long answer")
     await claude_api.wait_for(lambda: any("a long answer" in r.last_user_text for r in claude_api.main_requests()))
     kill_all([cli])
-    sentence = await telegram.wait_for_text(OWNER, "stopped unexpectedly", timeout=30)
+    sentence = await wait_answer(telegram, OWNER, "stopped unexpectedly", timeout=30)
     assert sentence.text is not None and sentence.text.count(".") == 1 and "\n" not in sentence.text
     history_text = await ask(telegram, OWNER, "#history", "history:")
     assert "remember fig" in history_text

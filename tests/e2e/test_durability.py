@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.chat import ask, stop_turn
+from tests.e2e.chat import ask, stop_turn, wait_answer
 from tests.e2e.harness import FRIEND, OWNER, BotProcess
 from tests.standins.messages_api import MessagesStandin, Reply
 from tests.standins.telegram_api import TelegramStandin
@@ -115,7 +115,7 @@ async def test_a_turn_that_keeps_dying_is_given_up_after_two_tries(
         if tries == 1:  # carried on: /status says so
             status = await ask(telegram, OWNER, "/status", "Status")
             assert "Carried on after a restart: 1" in status, status
-    sentence = await telegram.wait_for_text(OWNER, "not tried again", timeout=60)
+    sentence = await wait_answer(telegram, OWNER, "not tried again", timeout=60)
     assert sentence.text.count(".") <= 1
     await ask(telegram, OWNER, "still alive", "echo: still alive")
     assert len({r.last_user_text for r in claude_api.main_requests() if "#doomed" in r.last_user_text}) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.chat import wait_answer
 from tests.e2e.harness import OWNER, BotProcess
 from tests.standins.messages_api import MessagesStandin, Reply
 from tests.standins.telegram_api import TelegramStandin
@@ -23,7 +24,7 @@ async def test_dollars_bars_bad_links_and_tabs_survive(bot: BotProcess, telegram
     claude_api.script = lambda body: Reply.text_reply(ANSWER)
     await bot.start()
     telegram.user_message(OWNER, OWNER, "show me")
-    reply = await telegram.wait_for_text(OWNER, "✅ done", timeout=60)  # only the rendered reply has it
+    reply = await wait_answer(telegram, OWNER, "✅ done", timeout=60)  # only the rendered reply has it
     text = reply.text
     assert "echo $HOME/$USER" in text
     assert "a || b, or true || false" in text

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.e2e.chat import ask
+from tests.e2e.chat import ask, wait_answer
 from tests.e2e.harness import OWNER, BotProcess
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
@@ -36,7 +36,7 @@ async def test_an_upgraded_group_keeps_its_conversation_and_running_turn(
     await bot.start()
     await upgrade_while_answering(telegram, claude_api, "mango", "#slow 4 slow answer")
     # The running turn's answer, sent to the old id, lands in the supergroup.
-    await telegram.wait_for_text(SUPER, "echo: #slow 4 slow answer", timeout=60)
+    await wait_answer(telegram, SUPER, "echo: #slow 4 slow answer", timeout=60)
     history = await ask(telegram, SUPER, "#history", "history:", **NEW)
     assert "remember mango" in history
     await telegram.wait_for(lambda: bot.session_files() == [f"{SUPER}.json"], timeout=5)
@@ -67,7 +67,7 @@ async def test_a_send_refused_for_the_old_id_moves_the_session(
 ) -> None:
     await bot.start()
     await upgrade_while_answering(telegram, claude_api, "guava", "#slow 3 late answer", service_messages=False)  # unheard of
-    await telegram.wait_for_text(SUPER, "echo: #slow 3 late answer", timeout=60)
+    await wait_answer(telegram, SUPER, "echo: #slow 3 late answer", timeout=60)
     assert any(e.params.get("chat_id") == GROUP and e.error_code == 400 for e in telegram.errors())
     history = await ask(telegram, SUPER, "#history", "history:", **NEW)
     assert "remember guava" in history

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.chat import ask
+from tests.e2e.chat import ask, wait_answer
 from tests.e2e.harness import FRIEND, OWNER, BotProcess
 from tests.e2e.test_phone_control import press
 from tests.standins.messages_api import MessagesStandin
@@ -46,11 +46,11 @@ async def test_an_edit_to_a_queued_message_changes_what_claude_gets(
     telegram.user_message(OWNER, OWNER, "#slow 4 busy now")
     await claude_api.wait_for(lambda: any("busy now" in p for p in prompts(claude_api)))
     sent = telegram.user_message(OWNER, OWNER, "rename the function foo")
-    notice = await telegram.wait_for_text(OWNER, "Queued (position 1)")
+    notice = await wait_answer(telegram, OWNER, "Queued (position 1)")
     telegram.user_edit(OWNER, sent["message"]["message_id"], "rename the function bar")
     await telegram.wait_for(lambda: "edited" in notice.text, timeout=15)
     assert notice.buttons()  # still cancellable
-    await telegram.wait_for_text(OWNER, "echo: rename the function bar", timeout=60)
+    await wait_answer(telegram, OWNER, "echo: rename the function bar", timeout=60)
     assert not any("foo" in p for p in prompts(claude_api))
 
 
@@ -67,6 +67,6 @@ async def test_an_edit_claude_already_has_is_offered_as_a_new_message(
     )
     assert offer.text.count(".") == 1  # one line
     assert await press(telegram, OWNER, OWNER, offer, "Send the edited text") == "Sent."
-    await telegram.wait_for_text(OWNER, "echo: deploy to production", timeout=60)
+    await wait_answer(telegram, OWNER, "echo: deploy to production", timeout=60)
     await telegram.wait_for(lambda: not offer.buttons(), timeout=10)
     assert telegram.errors() == []

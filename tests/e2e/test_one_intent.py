@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from tests.e2e.chat import wait_answer
 from tests.e2e.harness import OWNER, BotProcess
 from tests.e2e.test_phone_control import JPEG
 from tests.standins.messages_api import MessagesStandin
@@ -23,7 +24,7 @@ async def test_a_three_part_paste_is_one_request(bot: BotProcess, telegram: Tele
     parts = [f"PART{i} " + "x" * 4089 for i in range(1, 3)] + ["PART3 the end"]
     for part in parts:
         telegram.user_message(OWNER, OWNER, part)
-    await telegram.wait_for_text(OWNER, "PART3 the end", timeout=60)
+    await wait_answer(telegram, OWNER, "PART3 the end", timeout=60)
     [request] = requests_with(claude_api, "PART1")
     prompt = "\n".join(request.prompt_texts)
     assert all(part in prompt for part in parts)
@@ -36,7 +37,7 @@ async def test_a_three_photo_album_is_one_request_with_three_images(
 ) -> None:
     await bot.start()
     telegram.user_album(OWNER, OWNER, [JPEG, JPEG, JPEG], caption="compare these")
-    await telegram.wait_for_text(OWNER, "echo: compare these", timeout=60)
+    await wait_answer(telegram, OWNER, "echo: compare these", timeout=60)
     [request] = requests_with(claude_api, "compare these")
     last_user = [m for m in request.body["messages"] if m["role"] == "user"][-1]
     images = [b for b in last_user["content"] if isinstance(b, dict) and b.get("type") == "image"]
@@ -54,7 +55,7 @@ async def test_three_quick_messages_cost_one_turn(bot: BotProcess, telegram: Tel
     await telegram.wait_for(lambda: len([m for m in telegram.bot_messages(OWNER) if "Queued" in m.text]) == 3, timeout=30)
     notice = next(m for m in telegram.bot_messages(OWNER) if "Queued" in m.text)
     assert "together" in notice.text
-    await telegram.wait_for_text(OWNER, "and add a test", timeout=60)
+    await wait_answer(telegram, OWNER, "and add a test", timeout=60)
     [request] = requests_with(claude_api, "fix the login bug")
     prompt = "\n".join(request.prompt_texts)
     assert prompt.index("fix the login bug") < prompt.index("it is in auth.py") < prompt.index("and add a test")

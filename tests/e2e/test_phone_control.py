@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.chat import ask, stop_turn
+from tests.e2e.chat import ask, is_progress, stop_turn, wait_answer
 from tests.e2e.harness import OWNER, STRANGER, BotProcess
 from tests.standins.messages_api import MessagesStandin, tool_result_text
 from tests.standins.telegram_api import BotMessage, TelegramStandin
@@ -42,9 +42,19 @@ def button(message: BotMessage, label: str) -> str:
 
 
 async def wait_request(telegram: TelegramStandin, chat: int, contains: str) -> BotMessage:
-    """The first bot message with buttons that contains `contains`."""
+    """The first bot message with buttons that contains `contains`; not the progress message, which
+    names the running tool too but is no request."""
+
+    def request(message: BotMessage) -> bool:
+        return contains in message.visible_text and bool(message.buttons()) and not is_progress(message)
+
+    return await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(chat) if request(m)), None), timeout=30)
+
+
+async def wait_progress(telegram: TelegramStandin, chat: int) -> BotMessage:
+    """The running turn's progress message (with its Stop button)."""
     return await telegram.wait_for(
-        lambda: next((m for m in telegram.bot_messages(chat) if contains in m.visible_text and m.buttons()), None), timeout=30
+        lambda: next((m for m in telegram.bot_messages(chat) if is_progress(m) and m.buttons()), None), timeout=30
     )
 
 
@@ -85,7 +95,7 @@ async def test_a_tool_waits_for_allow_then_the_real_cli_runs_it(bot: BotProcess,
     assert not (bot.work_dir / "made.txt").exists()  # waiting for the button
     allow = button(request, "Allow once")
     assert await press(telegram, CHAT, OWNER, request, "Allow once") == "Done."
-    await telegram.wait_for_text(CHAT, "tool result: (Bash completed with no output)", timeout=60)
+    await wait_answer(telegram, CHAT, "tool result: (Bash completed with no output)", timeout=60)
     assert (bot.work_dir / "made.txt").exists()
     await telegram.wait_for(lambda: "Allowed once" in request.text and not request.buttons(), timeout=30)
     # The same button again (a stale copy of the message) changes nothing.
@@ -101,11 +111,11 @@ async def test_deny_by_button_and_by_reply_gives_claude_the_reason(bot: BotProce
     telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch denied.txt"}')
     request = await wait_request(telegram, CHAT, "touch denied.txt")
     await press(telegram, CHAT, OWNER, request, "Deny")
-    await telegram.wait_for_text(CHAT, "tool denied: The user denied this.")
+    await wait_answer(telegram, CHAT, "tool denied: The user denied this.")
     telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch replied.txt"}')
     request = await wait_request(telegram, CHAT, "touch replied.txt")
     telegram.user_message(CHAT, OWNER, "not on a Friday", reply_to_message_id=request.message_id)
-    await telegram.wait_for_text(CHAT, "tool denied: The user denied this: not on a Friday")
+    await wait_answer(telegram, CHAT, "tool denied: The user denied this: not on a Friday")
     assert any("not on a Friday" in text for text in denials(claude_api))
     assert "Denied: not on a Friday" in request.text and not request.buttons()
     assert not (bot.work_dir / "denied.txt").exists() and not (bot.work_dir / "replied.txt").exists()
@@ -118,7 +128,7 @@ async def test_always_allow_is_remembered_across_a_restart(bot: BotProcess, tele
     telegram.user_message(CHAT, OWNER, command)
     request = await wait_request(telegram, CHAT, "touch always.txt")
     await press(telegram, CHAT, OWNER, request, "Always allow")
-    await telegram.wait_for_text(CHAT, "tool result:")
+    await wait_answer(telegram, CHAT, "tool result:")
     assert "Bash(touch always.txt)" in request.text
     await saved(lambda: record(bot).get("always_allow"))
     (bot.work_dir / "always.txt").unlink()
@@ -136,7 +146,7 @@ async def test_an_unanswered_request_is_denied_after_the_timeout(bot: BotProcess
     telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch late.txt"}')
     request = await wait_request(telegram, CHAT, "touch late.txt")
     assert "denied in 6 s" in request.text
-    await telegram.wait_for_text(CHAT, "tool denied: The user did not answer", timeout=20)
+    await wait_answer(telegram, CHAT, "tool denied: The user did not answer", timeout=20)
     assert "Denied: nobody answered within 6 s" in request.text and not request.buttons()
     assert not (bot.work_dir / "late.txt").exists()
     # While it waited, the progress message kept counting although Claude said nothing new.
@@ -154,7 +164,7 @@ async def test_a_strangers_press_does_nothing(bot: BotProcess, telegram: Telegra
     status = await ask(telegram, GROUP, "/status", "Status", chat_type="group", chat_title="Team")
     assert "Waiting for your answer: Bash: touch guarded.txt" in status and "Mode: default" in status
     await press(telegram, GROUP, OWNER, request, "Allow once")
-    await telegram.wait_for_text(GROUP, "tool result:")
+    await wait_answer(telegram, GROUP, "tool result:")
     assert (bot.work_dir / "guarded.txt").exists()
 
 
@@ -165,12 +175,12 @@ async def test_questions_and_plans_are_answered_with_buttons(bot: BotProcess, te
     telegram.user_message(CHAT, OWNER, "#tool AskUserQuestion " + json.dumps({"questions": [question]}))
     request = await wait_request(telegram, CHAT, "Which database?")
     await press(telegram, CHAT, OWNER, request, "SQLite")
-    await telegram.wait_for_text(CHAT, '"Which database?"="SQLite"')
+    await wait_answer(telegram, CHAT, '"Which database?"="SQLite"')
     await ask(telegram, CHAT, "/mode plan", "Permission mode is now plan")
     telegram.user_message(CHAT, OWNER, '#tool ExitPlanMode {"plan": "1. build"}')
     plan = await wait_request(telegram, CHAT, "Claude's plan")
     await press(telegram, CHAT, OWNER, plan, "Approve")
-    await telegram.wait_for_text(CHAT, "User has approved")
+    await wait_answer(telegram, CHAT, "User has approved")
     await saved(lambda: record(bot).get("permission_mode") == "default")  # Claude Code left plan mode; so does the chat
 
 
@@ -204,7 +214,7 @@ async def test_mode_and_model_are_set_with_buttons_and_survive_a_restart(bot: Bo
 async def test_stop_interrupts_a_running_turn(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     await bot.start()
     telegram.user_message(CHAT, OWNER, "#slow 20 a very long story")
-    progress = await wait_request(telegram, CHAT, "Working")
+    progress = await wait_progress(telegram, CHAT)
     await claude_api.wait_for(lambda: any("long story" in r.last_user_text for r in claude_api.main_requests()))
     started = time.monotonic()
     await press(telegram, CHAT, OWNER, progress, "Stop")
@@ -215,7 +225,7 @@ async def test_stop_interrupts_a_running_turn(bot: BotProcess, telegram: Telegra
 async def test_stop_leaves_one_message_the_stopped_turns_own(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     await bot.start()
     telegram.user_message(CHAT, OWNER, "#slow 20 a story to cut short")
-    progress = await wait_request(telegram, CHAT, "Working")
+    progress = await wait_progress(telegram, CHAT)
     await claude_api.wait_for(lambda: any("cut short" in r.last_user_text for r in claude_api.main_requests()))
     before = {m.message_id for m in telegram.bot_messages(CHAT, include_deleted=True)}
     command = await stop_turn(telegram, CHAT)
@@ -241,7 +251,7 @@ async def test_queued_messages_can_be_cancelled_or_run_now(bot: BotProcess, tele
     await bot.start()
     telegram.user_message(CHAT, OWNER, "#slow 20 first in line")
     await claude_api.wait_for(lambda: any("first in line" in r.last_user_text for r in claude_api.main_requests()))
-    progress = await wait_request(telegram, CHAT, "Working")
+    progress = await wait_progress(telegram, CHAT)
     telegram.user_message(CHAT, OWNER, "cancel me please")
     cancel = await wait_request(telegram, CHAT, "Queued (position 1)")
     telegram.user_message(CHAT, OWNER, "run me now")
@@ -250,7 +260,7 @@ async def test_queued_messages_can_be_cancelled_or_run_now(bot: BotProcess, tele
     await telegram.wait_for(lambda: "Cancelled: this message will not be sent to Claude" in cancel.text, timeout=10)
     assert await press(telegram, CHAT, OWNER, hurry, "Run now") == "Running it next."
     await telegram.wait_for(lambda: "⏹ Stopped." in progress.text, timeout=15)  # the running turn gave way
-    await telegram.wait_for_text(CHAT, "echo: run me now", timeout=30)
+    await wait_answer(telegram, CHAT, "echo: run me now", timeout=30)
     await ask(telegram, CHAT, "after the cancel", "echo: after the cancel")
     assert all("cancel me" not in text for r in claude_api.requests for text in r.user_texts)
 
@@ -294,8 +304,8 @@ async def test_messages_that_waited_too_long_are_not_sent_to_claude(bot: BotProc
     old["message"]["date"] = int(time.time()) - 7200
     telegram.user_message(CHAT, OWNER, "fresh while down")
     await bot.start()
-    await telegram.wait_for_text(CHAT, "echo: fresh while down", timeout=30)
-    notice = await telegram.wait_for_text(CHAT, "while the bot was offline")
+    await wait_answer(telegram, CHAT, "echo: fresh while down", timeout=30)
+    notice = await wait_answer(telegram, CHAT, "while the bot was offline")
     assert "2 h ago" in notice.text and notice.reply_to_message_id == old["message"]["message_id"]
     assert all("stale plan" not in text for r in claude_api.requests for text in r.user_texts)
 
@@ -307,12 +317,12 @@ async def test_a_document_lands_in_the_directory_and_file_sends_it_back(bot: Bot
     await bot.start()
     data = bytes(range(256)) * 40
     telegram.user_document(CHAT, OWNER, "../../.notes v1.bin", data, caption="keep this")
-    reply = await telegram.wait_for_text(CHAT, "echo: keep this")
+    reply = await wait_answer(telegram, CHAT, "echo: keep this")
     assert "[The user sent a file, saved as ./notes v1.bin (10240 bytes)]" in reply.text
     assert (bot.work_dir / "notes v1.bin").read_bytes() == data
     assert sorted(p.name for p in bot.tmp.iterdir()) == sorted(["bot.log", "home", "sessions", "work"])  # nothing outside
     telegram.user_document(CHAT, OWNER, "notes v1.bin", b"second")
-    await telegram.wait_for_text(CHAT, "saved as ./notes v1-2.bin (6 bytes)")
+    await wait_answer(telegram, CHAT, "saved as ./notes v1-2.bin (6 bytes)")
     telegram.user_message(CHAT, OWNER, "/file notes v1.bin")
     sent = await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(CHAT) if m.document), None), timeout=15)
     assert sent.document == ("notes v1.bin", data)
@@ -324,7 +334,7 @@ async def test_a_document_lands_in_the_directory_and_file_sends_it_back(bot: Bot
 async def test_a_photo_reaches_claude_as_an_image(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     await bot.start()
     telegram.user_photo(CHAT, OWNER, JPEG, caption="what is this")
-    await telegram.wait_for_text(CHAT, "echo: what is this")
+    await wait_answer(telegram, CHAT, "echo: what is this")
     photos = list(bot.work_dir.glob("photo-*.jpg"))
     assert len(photos) == 1 and photos[0].read_bytes() == JPEG
     messages = claude_api.main_requests()[-1].body["messages"]
@@ -337,9 +347,9 @@ async def test_claude_sends_files_from_its_directory_only(bot: BotProcess, teleg
     (bot.work_dir / "report.txt").write_bytes(b"all green\n")
     await bot.start()
     telegram.user_message(CHAT, OWNER, '#tool mcp__bot__send_file {"path": "/etc/passwd"}')
-    await telegram.wait_for_text(CHAT, "tool denied: Refused:")
+    await wait_answer(telegram, CHAT, "tool denied: Refused:")
     assert any("outside the allowed directories" in text for text in denials(claude_api))
     telegram.user_message(CHAT, OWNER, '#tool mcp__bot__send_file {"path": "report.txt", "caption": "the report"}')
-    await telegram.wait_for_text(CHAT, "tool result: Sent report.txt (10 bytes)")
+    await wait_answer(telegram, CHAT, "tool result: Sent report.txt (10 bytes)")
     documents = [m for m in telegram.bot_messages(CHAT) if m.document]
     assert len(documents) == 1 and documents[0].document == ("report.txt", b"all green\n") and documents[0].caption == "the report"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.chat import ask
+from tests.e2e.chat import ask, wait_answer
 from tests.e2e.harness import OWNER, BotProcess
 from tests.e2e.test_phone_control import press, start_asking
 from tests.standins.messages_api import MessagesStandin
@@ -43,6 +43,6 @@ async def test_a_request_and_its_answer_stay_in_the_topic(bot: BotProcess, teleg
         timeout=60,
     )
     await press(telegram, OWNER, OWNER, request, "Allow")
-    await telegram.wait_for_text(OWNER, "tool result:", thread_id=7, timeout=60)
+    await wait_answer(telegram, OWNER, "tool result:", thread_id=7, timeout=60)
     assert all(m.thread_id == 7 for m in telegram.bot_messages(OWNER))  # progress, request, answer: all in the topic
     assert telegram.errors() == []

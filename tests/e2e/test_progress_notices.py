@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.e2e.chat import wait_answer
 from tests.e2e.harness import OWNER, BotProcess
 from tests.e2e.test_phone_control import press, start_asking, wait_request
 from tests.standins.messages_api import MessagesStandin
@@ -28,7 +29,7 @@ async def test_the_progress_message_says_when_it_waits_for_an_answer(
     )
     assert "🔧" not in progress.text and progress.buttons()  # not as if the tool ran; Stop still there
     await press(telegram, CHAT, OWNER, request, "Allow once")
-    await telegram.wait_for_text(CHAT, "tool result:")
+    await wait_answer(telegram, CHAT, "tool result:")
     assert "Waiting for your answer" not in progress.text
 
 
@@ -39,9 +40,9 @@ async def test_queue_notices_count_the_messages_ahead(
     telegram.user_message(CHAT, OWNER, "#slow 4 first")
     await claude_api.wait_for(lambda: any("first" in r.last_user_text for r in claude_api.main_requests()))
     telegram.user_message(CHAT, OWNER, "second")
-    one = await telegram.wait_for_text(CHAT, "Queued (position 1)")
+    one = await wait_answer(telegram, CHAT, "Queued (position 1)")
     telegram.user_message(CHAT, OWNER, "third")
-    two = await telegram.wait_for_text(CHAT, "Queued (position 2)")
+    two = await wait_answer(telegram, CHAT, "Queued (position 2)")
     assert one.text.startswith("⏳ Queued (position 1): I'll answer this after the current turn.")
     assert two.text.startswith("⏳ Queued (position 2): I'll answer this after the current turn and 1 earlier message.")
     # They waited together, so they are answered together (one intent, one prompt).
@@ -60,6 +61,6 @@ async def test_status_and_the_progress_message_agree_on_the_elapsed_time(
     await telegram.wait_for(lambda: "⏸" in progress.text, timeout=15)  # a tick happened (~5 s in)
     await asyncio.sleep(2.5)  # between two ticks: the progress shows an older time than the clock
     telegram.user_message(CHAT, OWNER, "/status")
-    status = await telegram.wait_for_text(CHAT, "State: running for")
+    status = await wait_answer(telegram, CHAT, "State: running for")
     said = int(re.search(r"running for (\d+) s", status.text).group(1))  # type: ignore[union-attr]
     await telegram.wait_for(lambda: f"Working… {said}s" in progress.text or f"Working… {said + 1}s" in progress.text, timeout=5)

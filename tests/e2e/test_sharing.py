@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.e2e.chat import ask
+from tests.e2e.chat import ask, wait_answer
 from tests.e2e.harness import FRIEND, OWNER, ROOT, BotProcess
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
@@ -41,7 +41,7 @@ async def test_pairing_shares_the_first_chats_conversation_and_unlink_restores(b
     assert "Linked" not in wrong
     joined = await ask(telegram, GROUP, f"/link {code}", "Linked", chat_type="group", chat_title="Team")
     assert str(DM) in joined
-    await telegram.wait_for_text(DM, "joined this chat's conversation")
+    await wait_answer(telegram, DM, "joined this chat's conversation")
     # The group now answers from the DM's conversation, and Claude knows who speaks from where.
     shared = await ask(telegram, GROUP, "#history", "history:", chat_type="group", chat_title="Team")
     assert "walnut" in shared and "pecan" not in shared
@@ -54,7 +54,7 @@ async def test_pairing_shares_the_first_chats_conversation_and_unlink_restores(b
     links = await ask(telegram, DM, "/links", "Shared: link")
     assert f"Team ({GROUP})" in links  # the chat's title, not only its id
     await ask(telegram, GROUP, "/unlink", "Unlinked", chat_type="group", chat_title="Team")
-    left = await telegram.wait_for_text(DM, "left this chat's shared conversation")  # the DM is told
+    left = await wait_answer(telegram, DM, "left this chat's shared conversation")  # the DM is told
     assert f"Team ({GROUP})" in left.text and "the link ended" in left.text
     own = await ask(telegram, GROUP, "#history", "history:", chat_type="group", chat_title="Team")
     assert "pecan" in own and "walnut" not in own
@@ -79,8 +79,8 @@ async def test_linked_chats_take_turns_and_answer_where_asked(bot: BotProcess, t
     telegram.user_message(DM, OWNER, "#slow 2 from the dm")
     await claude_api.wait_for(lambda: any("from the dm" in r.last_user_text for r in claude_api.main_requests()))
     telegram.user_message(FORUM, OWNER, "from the topic", **TOPIC)
-    dm_answer = await telegram.wait_for_text(DM, "echo:", timeout=60)
-    topic_answer = await telegram.wait_for_text(FORUM, "echo:", thread_id=4, timeout=60)
+    dm_answer = await wait_answer(telegram, DM, "echo:", timeout=60)
+    topic_answer = await wait_answer(telegram, FORUM, "echo:", thread_id=4, timeout=60)
     assert "from the dm" in dm_answer.text and "from the topic" not in dm_answer.text
     assert "from the topic" in topic_answer.text
     first, second = [r for r in claude_api.main_requests() if "from the" in r.last_user_text][:2]
@@ -127,7 +127,7 @@ async def test_cli_link_takes_effect_on_the_next_message_and_notify_is_mirrored(
     # notify: delivered to the chat, and the next turn sees it as the assistant's words.
     code, out, err = await run_cli(bot, "notify", "--chat", str(GROUP), "--source", "cron", "nightly build is green")
     assert code == 0, err
-    await telegram.wait_for_text(GROUP, "nightly build is green")
+    await wait_answer(telegram, GROUP, "nightly build is green")
     await ask(telegram, DM, "what happened overnight", "echo:")
     assert "nightly build is green" in claude_api.main_requests()[-1].last_user_text
     code, _, err = await run_cli(bot, "identity", "unlink", link_id)
@@ -141,7 +141,7 @@ async def test_session_context_tool_called_by_the_real_cli_returns_the_speaking_
     await bot.start()
     await ask(telegram, DM, "warm up", "warm up")
     telegram.user_message(FORUM, FRIEND, "#tool mcp__bot__session_context {}", first_name="Ada", username="ada", **TOPIC)
-    answer = await telegram.wait_for_text(FORUM, "tool result:", thread_id=4, timeout=60)
+    answer = await wait_answer(telegram, FORUM, "tool result:", thread_id=4, timeout=60)
     context = json.loads(answer.text.split("tool result:", 1)[1].strip())
     assert context["platform"] == "telegram"
     assert context["chat_id"] == FORUM and context["topic_id"] == 4 and context["chat_title"] == "Project"

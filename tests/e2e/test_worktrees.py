@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.e2e.chat import ask
+from tests.e2e.chat import ask, wait_answer
 from tests.e2e.git_repo import git, make_repo
 from tests.e2e.harness import OWNER, BotProcess
 from tests.standins.messages_api import MessagesStandin
@@ -69,7 +69,7 @@ async def test_each_chat_gets_its_own_worktree_and_the_cli_runs_there(
     message = next(m for m in telegram.bot_messages(CHAT_A) if m.text == listing)
     assert [b["text"] for b in message.buttons()] == ["🌿 main", "🌿 feat-x", "🌿 feat-y"]
     telegram.press_button(CHAT_A, OWNER, message.message_id, message.buttons()[0]["callback_data"])
-    await telegram.wait_for_text(CHAT_A, "on branch main now")
+    await wait_answer(telegram, CHAT_A, "on branch main now")
     pwd = await ask(telegram, CHAT_A, "#pwd", "pwd:")
     assert pwd.strip().endswith(str(repo))
 
@@ -78,7 +78,7 @@ async def test_each_chat_gets_its_own_worktree_and_the_cli_runs_there(
     assert "uncommitted: a.txt" in asked and feat_x.exists()
     message = next(m for m in telegram.bot_messages(CHAT_A) if m.text == asked)
     telegram.press_button(CHAT_A, OWNER, message.message_id, message.buttons()[0]["callback_data"])
-    await telegram.wait_for_text(CHAT_A, "Removed worktree feat-x")
+    await wait_answer(telegram, CHAT_A, "Removed worktree feat-x")
     assert not feat_x.exists() and "feat-x" not in git(repo, "branch", "--list")
     # Another chat's worktree is not removed from under it.
     assert "works in that worktree" in await ask(telegram, CHAT_A, "/worktree remove feat-y", "worktree")

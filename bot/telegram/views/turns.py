@@ -127,9 +127,11 @@ class TelegramTurns:
         if turn.queued_message_id:
             self.outboxes.edit_text(turn.key, turn.queued_message_id, EDITED_WHILE_QUEUED, reply_markup=queued_keyboard(turn.id))
 
-    def cancelled(self, turn: Turn) -> None:
+    async def cancelled(self, turn: Turn) -> None:
         if turn.queued_message_id:
             self.outboxes.edit_text(turn.key, turn.queued_message_id, CANCELLED)
+        else:  # it was to start next, so it had no notice: its message must still be answered
+            await self.outboxes.send_text(turn.key, CANCELLED, reply_to=turn.reply_to)
 
     def after_restart(self, turn: Turn) -> None:
         if turn.queued_message_id:

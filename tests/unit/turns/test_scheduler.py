@@ -485,3 +485,19 @@ async def test_a_message_sent_once_the_answer_is_shown_is_not_told_it_is_queued(
     await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
     assert not [shown for shown in view.shown if shown[0] == "queued"]
     await until(lambda: inbox.pending() == [])
+
+
+async def test_a_message_without_a_queue_notice_is_still_answered_when_cancelled(store, runner, view, tmp_path) -> None:
+    inbox = SettlesOnCue(tmp_path)
+    inbox.load()
+    scheduler = scheduler_with_inbox(runner, view, inbox)
+    session = session_named(store)
+    await scheduler.submit(session, await accepted_turn(inbox, "a", 1))
+    await until(lambda: "a" in view.replies and view.replies["a"].ending is not None)
+    await scheduler.submit(session, await accepted_turn(inbox, "b", 2))  # starts next: no notice
+    clearing = asyncio.create_task(scheduler.stop_and_clear(session))  # /new before it started
+    await until(lambda: ("cancelled, answered", "b") in view.shown)  # a reply of its own: it has no notice to edit
+    inbox.cue.set()
+    assert await asyncio.wait_for(clearing, 2) == 1
+    await until(lambda: inbox.pending() == [] and not scheduler.is_busy(session))
+    assert "b" not in view.replies

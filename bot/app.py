@@ -19,6 +19,7 @@ from bot.claude.tools.session_context import session_context_tool
 from bot.config import Settings
 from bot.features.conversation import ChatCommands
 from bot.features.diff import ChangeTracker
+from bot.features.edits import PendingEdits
 from bot.features.files import FileTransfers
 from bot.features.settings import ChatSettings
 from bot.features.sharing import SharingCommands
@@ -67,6 +68,7 @@ class Core:
     gather: Gatherer
     voice: VoiceNotes
     inbox: Inbox
+    edits: PendingEdits
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -161,6 +163,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
     return Core(
         settings, store, manager, runner, scheduler, outboxes, links, routes, pairing, approvals, files,
         chat_settings, sharing, commands, usage, Worktrees(manager, settings.allowed_paths), moves, gather, voice, inbox,
+        PendingEdits(gather, scheduler, inbox),
     )
 
 

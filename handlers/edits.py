@@ -1,4 +1,4 @@
-"""Edited messages: a queued one changes what Claude gets; otherwise one line and a button to send it anew."""
+"""Edited messages: one still waiting changes what Claude gets; otherwise one line and a button to send it anew."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ router = Router(name="edits")
 async def edited(message: Message, core: Core, bot: Bot) -> None:
     key = key_of(message)
     prompt = await prompt_of(message, bot)
-    if prompt and core.scheduler.edit_queued(await core.manager.for_chat(key), key, message.message_id, prompt):
-        return  # its queue notice says so
+    user_id = message.from_user.id if message.from_user else None
+    if prompt and await core.edits.apply(await core.manager.for_chat(key), key, user_id, message.message_id, prompt):
+        return  # Claude gets the edited text (a queue notice says so)
     await core.outboxes.send_text(key, ALREADY_SENT, reply_to=message.message_id, reply_markup=resend_keyboard(RESEND_BUTTON))
 
 

@@ -83,6 +83,18 @@ class Gatherer:
             if slot in group.slots:
                 group.changed.set()
 
+    def edit(self, key: ChatKey, user_id: int | None, message_id: int, prompt: str) -> Turn | None:
+        """A message still held in an open group was edited: the group goes to Claude with the new text
+        (and waits its quiet window again: the person is still at it)."""
+        group = self._groups.get((key, user_id))
+        for slot in group.slots if group is not None else []:
+            if slot.turn is not None and slot.turn.reply_to == message_id:
+                slot.turn.prompt = prompt
+                group.last = self._clock()
+                group.changed.set()
+                return slot.turn
+        return None
+
     async def flush(self) -> None:
         """Submit every open group now (shutdown)."""
         for (key, user_id), group in list(self._groups.items()):

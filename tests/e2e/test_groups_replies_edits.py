@@ -1,5 +1,6 @@
 """Groups, replies, edits (issue 10): the bot's @mention is not in the prompt, a reply carries its
-quote, an edit to a queued message changes what Claude gets, an edit Claude already has is offered again."""
+quote, an edit to a message still waiting (queued, or gathered with a paste) changes what Claude gets,
+an edit Claude already has is offered again."""
 
 from __future__ import annotations
 
@@ -52,6 +53,21 @@ async def test_an_edit_to_a_queued_message_changes_what_claude_gets(
     assert notice.buttons()  # still cancellable
     await wait_answer(telegram, OWNER, "echo: rename the function bar", timeout=60)
     assert not any("foo" in p for p in prompts(claude_api))
+
+
+async def test_an_edit_while_a_paste_gathers_changes_what_claude_gets(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    await bot.start()
+    paste = "PASTED " + "x" * 4090
+    telegram.user_message(OWNER, OWNER, paste)
+    sent = telegram.user_message(OWNER, OWNER, "what does this log say? (tpyo)")
+    telegram.user_edit(OWNER, sent["message"]["message_id"], "what does this log say?")  # within the paste's second
+    await wait_answer(telegram, OWNER, "what does this log say?", timeout=60)
+    [prompt] = [p for p in prompts(claude_api) if "PASTED" in p]
+    assert prompt.rstrip().endswith("xxx\nwhat does this log say?") and "tpyo" not in prompt
+    assert not [m for m in telegram.bot_messages(OWNER) if "already has the earlier version" in m.text]
+    assert len(claude_api.main_requests()) == 1
 
 
 async def test_an_edit_claude_already_has_is_offered_as_a_new_message(

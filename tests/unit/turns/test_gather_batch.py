@@ -101,3 +101,27 @@ async def test_a_file_that_joins_a_paste_is_told_where_its_answer_is():
         await asyncio.sleep(0.02)
     [merged] = submitted
     assert merged.reply_to == 1 and [t.reply_to for t in told] == [2]  # answered once: a pointer to the one answer
+
+
+async def test_a_message_edited_while_its_paste_gathers_goes_to_claude_edited():
+    submitted: list[Turn] = []
+
+    async def submit(t: Turn) -> None:
+        submitted.append(t)
+
+    gather = Gatherer(submit, nobody_told, window=0.2)
+    for i, text in enumerate(["a" * 4096, "tpyo"]):
+        slot = gather.hold(A, 7, starts_group=len(text) >= 4000)
+        assert slot is not None
+        gather.fill(slot, turn(text, reply_to=i + 1))
+    assert gather.edit(A, 8, 2, "typo") is None  # another person's group: not theirs to edit
+    assert gather.edit(A, 7, 3, "typo") is None  # no such message held
+    edited = gather.edit(A, 7, 2, "typo")
+    assert edited is not None and edited.prompt == "typo"
+    for _ in range(100):
+        if submitted:
+            break
+        await asyncio.sleep(0.02)
+    [merged] = submitted
+    assert merged.prompt == "a" * 4096 + "\ntypo"
+    assert gather.edit(A, 7, 2, "too late") is None  # sent: the scheduler's queue (or Claude) has it now

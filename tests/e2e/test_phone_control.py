@@ -265,6 +265,26 @@ async def test_queued_messages_can_be_cancelled_or_run_now(bot: BotProcess, tele
     assert all("cancel me" not in text for r in claude_api.requests for text in r.user_texts)
 
 
+async def test_a_message_sent_while_an_answer_is_shown_is_answered_when_new_cancels_it(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    await bot.start()
+    telegram.fail_next("sendDocument", retry_after=6)  # the answer's last part (the whole text as a file) waits 6 s
+    telegram.user_message(CHAT, OWNER, "#long 40000")
+    await telegram.wait_for(lambda: any("line 00001" in m.text and not is_progress(m) for m in telegram.bot_messages(CHAT)), timeout=60)
+    update = telegram.user_message(CHAT, OWNER, "one more thing")  # it starts next: no queue notice
+    late = update["message"]["message_id"]
+    await bot.wait_output(f"Update id={update['update_id']} is handled", timeout=10)  # queued before /new comes
+    telegram.user_message(CHAT, OWNER, "/new")
+    cancelled = await telegram.wait_for(
+        lambda: next((m for m in telegram.bot_messages(CHAT) if m.reply_to_message_id == late), None), timeout=60
+    )
+    assert cancelled.text == "✖️ Cancelled: this message will not be sent to Claude."
+    await telegram.wait_for(lambda: any(m.document for m in telegram.bot_messages(CHAT)), timeout=60)  # the answer is whole
+    assert [m for m in telegram.bot_messages(CHAT, include_deleted=True) if m.reply_to_message_id == late] == [cancelled]
+    assert all("one more thing" not in text for r in claude_api.requests for text in r.user_texts)
+
+
 async def test_stopping_a_turn_withdraws_its_pending_request(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     await start_asking(bot)
     telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch stopped.txt"}')

@@ -42,12 +42,17 @@ async def unknown_command(message: Message, core: Core, bot: Bot, accepted: Acce
 
 @router.message(F.text)
 async def text(message: Message, core: Core, bot: Bot, accepted: Accepted | None = None) -> None:
+    # A part of a long paste (or a message right after one) waits briefly for the rest; held before
+    # any await, so the parts keep Telegram's order and an edit right after finds its place.
+    user_id = message.from_user.id if message.from_user else None
+    paste = len(message.text or "") >= PASTE_PART
+    slot = core.gather.hold(key_of(message), user_id, starts_group=paste, message_id=message.message_id)
     turn = turn_from(message, await prompt_of(message, bot), accepted)
     if not turn.prompt:
+        if slot is not None:
+            core.gather.fill(slot, None)  # answered here
         await core.outboxes.send_text(turn.key, "That message is empty; send some text for Claude.", reply_to=turn.reply_to)
         return
-    # A part of a long paste (or a message right after one) waits briefly for the rest.
-    slot = core.gather.hold(turn.key, turn.user_id, starts_group=len(message.text or "") >= PASTE_PART)
     if slot is not None:
         core.gather.fill(slot, turn)  # the gathered turn is submitted (budget checked) when the paste ends
         return

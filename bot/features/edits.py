@@ -26,6 +26,6 @@ class PendingEdits:
         held = self.gather.edit(key, user_id, message_id, prompt)
         if held is None:
             return self.scheduler.edit_queued(session, key, message_id, prompt)
-        if held.inbox:
-            await self.inbox.note(held.inbox[0], "prompt", prompt)  # a restart gathers the edited text
+        if held.turn is not None and held.turn.inbox:
+            await self.inbox.note(held.turn.inbox[0], "prompt", prompt)  # a restart gathers the edited text
         return True

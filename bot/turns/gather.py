@@ -32,9 +32,11 @@ Joined = Callable[[Turn], Awaitable[None]]
 class Slot:
     """One message's place in a group; its turn is filled in once it is ready (a file downloaded)."""
 
+    message_id: int | None = None
     turn: Turn | None = None
     ready: bool = False
     apart: bool = False  # a message of its own (a file, not part of the paste or album) that joined the group
+    edited: str | None = None  # the message was edited before its turn was ready: the turn takes this text
 
 
 @dataclass(eq=False)
@@ -56,7 +58,9 @@ class Gatherer:
         self._groups: dict[tuple[ChatKey, int | None], _Group] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def hold(self, key: ChatKey, user_id: int | None, *, starts_group: bool, apart: bool = False) -> Slot | None:
+    def hold(
+        self, key: ChatKey, user_id: int | None, *, starts_group: bool, apart: bool = False, message_id: int | None = None
+    ) -> Slot | None:
         """A place for this message in its group, or None: submit it now. Call before any await,
         so messages keep the order Telegram delivered them in. ``apart``: a message of its own
         (a file outside any album) that joins an open group is told so once the group is sent."""
@@ -68,7 +72,7 @@ class Gatherer:
             task = asyncio.create_task(self._close_when_quiet(key, user_id, group), name=f"gather {key}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        slot = Slot(apart=apart and bool(group.slots))
+        slot = Slot(message_id=message_id, apart=apart and bool(group.slots))
         group.slots.append(slot)
         group.last = self._clock()
         group.changed.set()
@@ -76,6 +80,8 @@ class Gatherer:
 
     def fill(self, slot: Slot, turn: Turn | None) -> None:
         """The message is ready; None when it came to nothing (it was answered on its own, e.g. a refused file)."""
+        if turn is not None and slot.edited is not None:
+            turn.prompt = slot.edited
         slot.turn, slot.ready = turn, True
         for accepted in turn.inbox if turn is not None else []:
             accepted.claimed = True  # held here, not settled when its handler returns: it is not answered yet
@@ -83,17 +89,20 @@ class Gatherer:
             if slot in group.slots:
                 group.changed.set()
 
-    def edit(self, key: ChatKey, user_id: int | None, message_id: int, prompt: str) -> Turn | None:
+    def edit(self, key: ChatKey, user_id: int | None, message_id: int, prompt: str) -> Slot | None:
         """A message still held in an open group was edited: the group goes to Claude with the new text
         (and waits its quiet window again: the person is still at it)."""
         group = self._groups.get((key, user_id))
-        for slot in group.slots if group is not None else []:
-            if slot.turn is not None and slot.turn.reply_to == message_id:
-                slot.turn.prompt = prompt
-                group.last = self._clock()
-                group.changed.set()
-                return slot.turn
-        return None
+        slot = next((s for s in group.slots if s.message_id == message_id), None) if group is not None else None
+        if group is None or slot is None:
+            return None
+        if slot.turn is not None:
+            slot.turn.prompt = prompt
+        else:
+            slot.edited = prompt  # its handler is still reading it: fill() applies the edit
+        group.last = self._clock()
+        group.changed.set()
+        return slot
 
     async def flush(self) -> None:
         """Submit every open group now (shutdown)."""

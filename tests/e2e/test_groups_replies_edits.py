@@ -62,6 +62,7 @@ async def test_an_edit_while_a_paste_gathers_changes_what_claude_gets(
     paste = "PASTED " + "x" * 4090
     telegram.user_message(OWNER, OWNER, paste)
     sent = telegram.user_message(OWNER, OWNER, "what does this log say? (tpyo)")
+    await bot.wait_output(f"Update id={sent['update_id']} is handled", timeout=10)  # as a person's edit comes: later
     telegram.user_edit(OWNER, sent["message"]["message_id"], "what does this log say?")  # within the paste's second
     await wait_answer(telegram, OWNER, "what does this log say?", timeout=60)
     [prompt] = [p for p in prompts(claude_api) if "PASTED" in p]

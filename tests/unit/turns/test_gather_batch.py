@@ -110,18 +110,20 @@ async def test_a_message_edited_while_its_paste_gathers_goes_to_claude_edited():
         submitted.append(t)
 
     gather = Gatherer(submit, nobody_told, window=0.2)
-    for i, text in enumerate(["a" * 4096, "tpyo"]):
-        slot = gather.hold(A, 7, starts_group=len(text) >= 4000)
-        assert slot is not None
-        gather.fill(slot, turn(text, reply_to=i + 1))
+    slots = [gather.hold(A, 7, starts_group=len(text) >= 4000, message_id=i + 1) for i, text in enumerate(["a" * 4096, "tpyo", "lsat"])]
+    assert all(slot is not None for slot in slots)
+    gather.fill(slots[0], turn("a" * 4096, reply_to=1))
+    gather.fill(slots[1], turn("tpyo", reply_to=2))
     assert gather.edit(A, 8, 2, "typo") is None  # another person's group: not theirs to edit
-    assert gather.edit(A, 7, 3, "typo") is None  # no such message held
+    assert gather.edit(A, 7, 4, "typo") is None  # no such message held
     edited = gather.edit(A, 7, 2, "typo")
-    assert edited is not None and edited.prompt == "typo"
+    assert edited is slots[1] and edited.turn is not None and edited.turn.prompt == "typo"
+    assert gather.edit(A, 7, 3, "last") is slots[2]  # edited before its handler filled it in
+    gather.fill(slots[2], turn("lsat", reply_to=3))
     for _ in range(100):
         if submitted:
             break
         await asyncio.sleep(0.02)
     [merged] = submitted
-    assert merged.prompt == "a" * 4096 + "\ntypo"
+    assert merged.prompt == "a" * 4096 + "\ntypo\nlast"
     assert gather.edit(A, 7, 2, "too late") is None  # sent: the scheduler's queue (or Claude) has it now

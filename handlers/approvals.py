@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.app import Core
 from bot.claude.approvals import EXPIRED
 from bot.telegram.control_keyboards import ApprovalCb
-from handlers.context import button_message, key_of
+from handlers.context import button_message, key_of, user_id_of
 
 router = Router(name="approvals")
 
@@ -39,7 +39,7 @@ async def approval_reply(message: Message, core: Core) -> None:
     refusal = core.approvals.reply(
         key=key_of(message),
         message_id=message.reply_to_message.message_id,
-        user_id=message.from_user.id if message.from_user else None,
+        user_id=user_id_of(message),
         text=message.text or "",
     )
     if refusal:

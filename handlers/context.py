@@ -37,13 +37,18 @@ def user_name(user: User | None) -> str:
     return f"{name} (@{user.username})" if user.username else name
 
 
+def user_id_of(message: Message) -> int | None:
+    """Who sent it; None for a message sent on behalf of a channel or an anonymous admin."""
+    return message.from_user.id if message.from_user else None
+
+
 def turn_from(message: Message, prompt: str, accepted: Accepted | None = None) -> Turn:
     """A Claude turn for `message`, answered in its chat (and topic); `accepted`: its inbox entry."""
     return Turn(
         key=key_of(message),
         prompt=accepted.prompt if accepted is not None and accepted.prompt is not None else prompt,  # edited meanwhile
         reply_to=message.message_id,
-        user_id=message.from_user.id if message.from_user else None,
+        user_id=user_id_of(message),
         user_name=user_name(message.from_user),
         chat_title=chat_title(message.chat),
         queued_message_id=accepted.notice_id if accepted else None,

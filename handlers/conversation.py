@@ -11,7 +11,7 @@ from bot.features.conversation import ChatCommands
 from bot.features.texts import STOPPING, STOPPING_REACTION
 from bot.telegram.commands_menu import set_chat_menu
 from bot.telegram.keyboards import CleanupCb, QueueCb, ResumeCb, StopCb, cleanup_keyboard, resume_keyboard
-from handlers.context import BUTTON_EXPIRED, button_message, chat_title, key_of, message_of
+from handlers.context import BUTTON_EXPIRED, button_message, chat_title, key_of, message_of, user_id_of
 
 router = Router(name="conversation")
 
@@ -87,7 +87,7 @@ async def cd(message: Message, command: CommandObject, core: Core, commands: Cha
 @router.message(Command("sessions"))
 async def sessions(message: Message, command: CommandObject, core: Core, commands: ChatCommands) -> None:
     argument = (command.args or "").strip().lower()
-    user_id = message.from_user.id if message.from_user else None
+    user_id = user_id_of(message)
     if argument == "cleanup":
         await _answer(core, message, await commands.cleanup(key_of(message), user_id))
     elif argument:

@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.app import Core
 from bot.features.edits import ALREADY_SENT, RESEND_BUTTON
 from bot.telegram.keyboards import ResendCb, resend_keyboard
-from handlers.context import BUTTON_EXPIRED, chat_title, key_of, message_of, prompt_of, turn_from
+from handlers.context import BUTTON_EXPIRED, chat_title, key_of, message_of, prompt_of, turn_from, user_id_of
 
 router = Router(name="edits")
 
@@ -17,8 +17,7 @@ router = Router(name="edits")
 async def edited(message: Message, core: Core, bot: Bot) -> None:
     key = key_of(message)
     prompt = await prompt_of(message, bot)
-    user_id = message.from_user.id if message.from_user else None
-    if prompt and await core.edits.apply(await core.manager.for_chat(key), key, user_id, message.message_id, prompt):
+    if prompt and await core.edits.apply(await core.manager.for_chat(key), key, user_id_of(message), message.message_id, prompt):
         return  # Claude gets the edited text (a queue notice says so)
     await core.outboxes.send_text(key, ALREADY_SENT, reply_to=message.message_id, reply_markup=resend_keyboard(RESEND_BUTTON))
 

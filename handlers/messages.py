@@ -13,7 +13,7 @@ from bot.features import claude_commands
 from bot.sessions.inbox import Accepted
 from bot.sessions.session import ClaudeSession, Turn
 from bot.turns.gather import PASTE_PART
-from handlers.context import BUTTON_EXPIRED, chat_title, key_of, prompt_of, turn_from
+from handlers.context import BUTTON_EXPIRED, chat_title, key_of, prompt_of, turn_from, user_id_of
 
 router = Router(name="messages")
 
@@ -44,9 +44,8 @@ async def unknown_command(message: Message, core: Core, bot: Bot, accepted: Acce
 async def text(message: Message, core: Core, bot: Bot, accepted: Accepted | None = None) -> None:
     # A part of a long paste (or a message right after one) waits briefly for the rest; held before
     # any await, so the parts keep Telegram's order and an edit right after finds its place.
-    user_id = message.from_user.id if message.from_user else None
     paste = len(message.text or "") >= PASTE_PART
-    slot = core.gather.hold(key_of(message), user_id, starts_group=paste, message_id=message.message_id)
+    slot = core.gather.hold(key_of(message), user_id_of(message), starts_group=paste, message_id=message.message_id)
     turn = turn_from(message, await prompt_of(message, bot), accepted)
     if not turn.prompt:
         if slot is not None:

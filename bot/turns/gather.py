@@ -93,8 +93,10 @@ class Gatherer:
         """A message still held in an open group was edited: the group goes to Claude with the new text
         (and waits its quiet window again: the person is still at it)."""
         group = self._groups.get((key, user_id))
-        slot = next((s for s in group.slots if s.message_id == message_id), None) if group is not None else None
-        if group is None or slot is None:
+        if group is None:
+            return None
+        slot = next((s for s in group.slots if s.message_id == message_id), None)
+        if slot is None:
             return None
         if slot.turn is not None:
             slot.turn.prompt = prompt

@@ -473,14 +473,22 @@ class SettlesOnCue(Inbox):
         await super().settle(accepted)
 
 
-async def test_a_message_sent_once_the_answer_is_shown_is_not_told_it_is_queued(store, runner, view, tmp_path) -> None:
+async def answered_then_b(
+    store: SessionStore, runner: ScriptedRunner, view: FakeTurnsView, tmp_path: Path
+) -> tuple[TurnScheduler, ClaudeSession, SettlesOnCue]:
+    """"a" is answered but not yet settled, and "b" comes in that moment (the user read "a" and wrote at once)."""
     inbox = SettlesOnCue(tmp_path)
     inbox.load()
     scheduler = scheduler_with_inbox(runner, view, inbox)
     session = session_named(store)
     await scheduler.submit(session, await accepted_turn(inbox, "a", 1))
     await until(lambda: "a" in view.replies and view.replies["a"].ending is not None)
-    await scheduler.submit(session, await accepted_turn(inbox, "b", 2))  # the user read "a" and wrote at once
+    await scheduler.submit(session, await accepted_turn(inbox, "b", 2))
+    return scheduler, session, inbox
+
+
+async def test_a_message_sent_once_the_answer_is_shown_is_not_told_it_is_queued(store, runner, view, tmp_path) -> None:
+    _, _, inbox = await answered_then_b(store, runner, view, tmp_path)
     inbox.cue.set()
     await until(lambda: "b" in view.replies and view.replies["b"].ending is not None)
     assert not [shown for shown in view.shown if shown[0] == "queued"]
@@ -488,13 +496,7 @@ async def test_a_message_sent_once_the_answer_is_shown_is_not_told_it_is_queued(
 
 
 async def test_a_message_without_a_queue_notice_is_still_answered_when_cancelled(store, runner, view, tmp_path) -> None:
-    inbox = SettlesOnCue(tmp_path)
-    inbox.load()
-    scheduler = scheduler_with_inbox(runner, view, inbox)
-    session = session_named(store)
-    await scheduler.submit(session, await accepted_turn(inbox, "a", 1))
-    await until(lambda: "a" in view.replies and view.replies["a"].ending is not None)
-    await scheduler.submit(session, await accepted_turn(inbox, "b", 2))  # starts next: no notice
+    scheduler, session, inbox = await answered_then_b(store, runner, view, tmp_path)  # "b" starts next: no notice
     clearing = asyncio.create_task(scheduler.stop_and_clear(session))  # /new before it started
     await until(lambda: ("cancelled, answered", "b") in view.shown)  # a reply of its own: it has no notice to edit
     inbox.cue.set()

@@ -144,7 +144,7 @@ async def run(settings: Settings) -> None:
         log.info("shutting down: saving sessions")
         restore.cancel()
         await core.store.flush()
-        await core.gather.flush()  # a paste or album still gathering is queued (kept in the inbox)
+        await core.intake.flush()  # a paste or album still gathering is queued (kept in the inbox)
         await core.scheduler.shutdown(settings.shutdown_grace_seconds)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(core.outboxes.close(), timeout=SHUTDOWN_FLUSH_SECONDS)

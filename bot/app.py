@@ -19,12 +19,11 @@ from bot.claude.tools.session_context import session_context_tool
 from bot.config import Settings
 from bot.features.conversation import ChatCommands
 from bot.features.diff import ChangeTracker
-from bot.features.edits import PendingEdits
 from bot.features.files import FileTransfers
 from bot.features.settings import ChatSettings
 from bot.features.sharing import SharingCommands
 from bot.sessions.inbox import Inbox
-from bot.features.usage import BudgetSpent, Usage
+from bot.features.usage import Usage
 from bot.features.voice import Transcriber, VoiceNotes
 from bot.features.worktrees import Worktrees
 from bot.security.access import chat_served
@@ -37,7 +36,7 @@ from bot.sessions.store import SessionStore
 from bot.telegram.outbox import Outboxes
 from bot.telegram.views.requests import TelegramRequests
 from bot.telegram.views.turns import TelegramTurns
-from bot.turns.gather import Gatherer
+from bot.turns.intake import Intake
 from bot.turns.prompt import PromptBuilder
 from bot.turns.scheduler import TurnScheduler
 
@@ -65,10 +64,8 @@ class Core:
     usage: Usage
     worktrees: Worktrees
     moves: ChatMoves
-    gather: Gatherer
-    voice: VoiceNotes
+    intake: Intake  # the only way a message becomes a turn
     inbox: Inbox
-    edits: PendingEdits
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -143,27 +140,24 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         settings.allowed_paths, settings.idle_cleanup_seconds, settings.live_clients_origin,
     )
 
-    async def submit(turn: Turn) -> None:
-        """A gathered paste or album, or a transcribed voice note: queued unless a daily budget is used up."""
-        session = await manager.for_chat(turn.key, turn.chat_title)
-        try:
-            await usage.check(session)
-        except BudgetSpent as refusal:  # no update to attach the refusal to any more: say it here
-            await outboxes.send_text(turn.key, str(refusal), reply_to=turn.reply_to)
-            return
-        await scheduler.submit(session, turn)
-
-    gather = Gatherer(submit, scheduler.view.joined)
-    files = FileTransfers(
-        manager, scheduler, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024, gather
+    files = FileTransfers(manager, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024)
+    intake = Intake(
+        manager=manager,
+        scheduler=scheduler,
+        usage=usage,
+        outbox=outboxes,
+        view=scheduler.view,
+        files=files,
+        voice=VoiceNotes(_transcriber(settings), outboxes, settings.transcribe_max_seconds),
+        inbox=inbox,
     )
     moves = ChatMoves(manager, scheduler, links, settings.session_chat_groups, runner.close_session)
     outboxes.on_chat_moved = moves.move
-    voice = VoiceNotes(_transcriber(settings), outboxes, submit, settings.transcribe_max_seconds)
     return Core(
-        settings, store, manager, runner, scheduler, outboxes, links, routes, pairing, approvals, files,
-        chat_settings, sharing, commands, usage, Worktrees(manager, settings.allowed_paths), moves, gather, voice, inbox,
-        PendingEdits(gather, scheduler, inbox),
+        settings=settings, store=store, manager=manager, runner=runner, scheduler=scheduler, outboxes=outboxes,
+        links=links, routes=routes, pairing=pairing, approvals=approvals, files=files, chat_settings=chat_settings,
+        sharing=sharing, commands=commands, usage=usage, worktrees=Worktrees(manager, settings.allowed_paths),
+        moves=moves, intake=intake, inbox=inbox,
     )
 
 

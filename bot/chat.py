@@ -14,7 +14,7 @@ from bot.sessions.records import ChangeRef
 from bot.sessions.session import Turn
 
 if TYPE_CHECKING:
-    from bot.claude.approvals import ApprovalRequest, Resolution
+    from bot.claude.requests import ApprovalRequest, Resolution
 
 
 class ChatOutbox(Protocol):

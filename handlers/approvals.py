@@ -36,11 +36,7 @@ async def _replies_to_request(message: Message, core: Core) -> bool:
 @router.message(F.text, _replies_to_request)
 async def approval_reply(message: Message, core: Core) -> None:
     assert message.reply_to_message is not None
-    refusal = core.approvals.reply(
-        key=key_of(message),
-        message_id=message.reply_to_message.message_id,
-        user_id=user_id_of(message),
-        text=message.text or "",
+    # A closed request is said in reply (handlers/context.py say_refusal).
+    core.approvals.reply(
+        key=key_of(message), message_id=message.reply_to_message.message_id, user_id=user_id_of(message), text=message.text or ""
     )
-    if refusal:
-        await core.outboxes.send_text(key_of(message), refusal, reply_to=message.message_id)

@@ -1,4 +1,4 @@
-"""Translate Telegram updates into chat keys, speaker names and turns; refusals into one sentence."""
+"""Translate Telegram updates into chat keys, speaker names and the intake's messages; refusals into one sentence."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from bot.app import Core
 from bot.features.texts import BUTTON_EXPIRED
 from bot.sessions.inbox import Accepted
 from bot.sessions.keys import ChatKey
-from bot.sessions.session import ClaudeSession, Turn
-from bot.turns.addressing import with_quote, without_spans
+from bot.sessions.session import ClaudeSession
+from bot.turns.addressing import without_spans
+from bot.turns.intake import Incoming, Quote
 
 log = logging.getLogger(__name__)
 
@@ -42,38 +43,42 @@ def user_id_of(message: Message) -> int | None:
     return message.from_user.id if message.from_user else None
 
 
-def turn_from(message: Message, prompt: str, accepted: Accepted | None = None) -> Turn:
-    """A Claude turn for `message`, answered in its chat (and topic); `accepted`: its inbox entry."""
-    return Turn(
-        key=key_of(message),
-        prompt=accepted.prompt if accepted is not None and accepted.prompt is not None else prompt,  # edited meanwhile
-        reply_to=message.message_id,
-        user_id=user_id_of(message),
-        user_name=user_name(message.from_user),
-        chat_title=chat_title(message.chat),
-        queued_message_id=accepted.notice_id if accepted else None,
-        inbox=[accepted] if accepted else [],
-    )
-
-
-async def prompt_of(message: Message, bot: Bot) -> str:
-    """The message's text as Claude should read it: without the bot's @mention, after a quote of what it replies to."""
-    text = message.text or ""
+async def incoming_of(message: Message, bot: Bot, accepted: Accepted | None = None, *, text: str | None = None) -> Incoming:
+    """The message as the core's intake takes it: its text without the bot's @mention, and what it replies
+    to; or, given ``text`` (a file's caption, a command as typed), exactly that and no quote."""
+    if text is not None:
+        return _incoming(message, text, None, accepted)
+    typed = message.text or ""
     me = (await bot.me()).username or ""
     mine = [
         (e.offset, e.length)
         for e in message.entities or []
-        if e.type == "mention" and e.extract_from(text).lower() == f"@{me}".lower()
+        if e.type == "mention" and e.extract_from(typed).lower() == f"@{me}".lower()
     ]
-    prompt = without_spans(text, mine) if mine else text.strip()
+    return _incoming(message, without_spans(typed, mine) if mine else typed.strip(), _quote_of(message, bot), accepted)
+
+
+def _quote_of(message: Message, bot: Bot) -> Quote | None:
     replied = message.reply_to_message
     # In a topic every message "replies" to the topic's creation message: that is no reply.
-    if prompt and replied is not None and replied.forum_topic_created is None:
-        quoted = message.quote.text if message.quote else (replied.text or replied.caption or "")
-        if quoted:
-            author = "your earlier message" if replied.from_user and replied.from_user.id == bot.id else user_name(replied.from_user)
-            prompt = with_quote(prompt, quoted, author or "an earlier message")
-    return prompt
+    if replied is None or replied.forum_topic_created is not None:
+        return None
+    quoted = message.quote.text if message.quote else (replied.text or replied.caption or "")
+    from_bot = replied.from_user is not None and replied.from_user.id == bot.id
+    return Quote(quoted, user_name(replied.from_user), from_bot) if quoted else None
+
+
+def _incoming(message: Message, text: str, quote: Quote | None, accepted: Accepted | None) -> Incoming:
+    return Incoming(
+        key=key_of(message),
+        message_id=message.message_id,
+        user_id=user_id_of(message),
+        user_name=user_name(message.from_user),
+        chat_title=chat_title(message.chat),
+        text=text,
+        quote=quote,
+        accepted=accepted,
+    )
 
 
 def message_of(query: CallbackQuery) -> Message | None:

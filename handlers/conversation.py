@@ -56,27 +56,9 @@ async def stop_button(query: CallbackQuery, callback_data: StopCb, commands: Cha
 
 
 @router.callback_query(QueueCb.filter())
-async def queued_button(query: CallbackQuery, callback_data: QueueCb, core: Core) -> None:
-    message = message_of(query)
-    found = core.scheduler.find_turn(callback_data.turn)
-    # Turn ids restart with the bot: a button is only good on the very message it was sent with.
-    if (
-        message is None
-        or found is None
-        or found[1].key != key_of(message)
-        or found[1].queued_message_id != message.message_id
-    ):
-        await query.answer(BUTTON_EXPIRED)
-        return
-    session, turn = found
-    if callback_data.action == "cancel":
-        done = await core.scheduler.cancel(session, turn)
-        await query.answer("Cancelled." if done else "Too late: it is already running.")
-    elif callback_data.action == "now":
-        done = await core.scheduler.run_now(session, turn)
-        await query.answer("Running it next." if done else "It is already running.")
-    else:
-        await query.answer(BUTTON_EXPIRED)
+async def queued_button(query: CallbackQuery, callback_data: QueueCb, commands: ChatCommands) -> None:
+    if (message := await button_message(query)) is not None:
+        await query.answer(await commands.queue_button(key_of(message), message.message_id, callback_data.turn, callback_data.action))
 
 
 @router.message(Command("cd"))
@@ -86,15 +68,8 @@ async def cd(message: Message, command: CommandObject, core: Core, commands: Cha
 
 @router.message(Command("sessions"))
 async def sessions(message: Message, command: CommandObject, core: Core, commands: ChatCommands) -> None:
-    argument = (command.args or "").strip().lower()
-    user_id = user_id_of(message)
-    if argument == "cleanup":
-        await _answer(core, message, await commands.cleanup(key_of(message), user_id))
-    elif argument:
-        await _answer(core, message, "Use /sessions to list sessions or /sessions cleanup to remove idle ones.")
-    else:
-        text, cleanable = await commands.sessions(key_of(message), user_id)
-        await _answer(core, message, text, reply_markup=cleanup_keyboard() if cleanable else None)
+    text, cleanable = await commands.sessions_command(key_of(message), user_id_of(message), command.args or "")
+    await _answer(core, message, text, reply_markup=cleanup_keyboard() if cleanable else None)
 
 
 @router.callback_query(CleanupCb.filter())

@@ -1,4 +1,4 @@
-"""Edited messages: one still waiting changes what Claude gets; otherwise one line and a button to send it anew."""
+"""Edited messages go to the intake: one still waiting changes what Claude gets; otherwise one line and a button to send it anew."""
 
 from __future__ import annotations
 
@@ -6,20 +6,18 @@ from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.app import Core
-from bot.features.edits import ALREADY_SENT, RESEND_BUTTON
+from bot.features.edits import ALREADY_SENT, RESEND_BUTTON, RESENT
 from bot.telegram.keyboards import ResendCb, resend_keyboard
-from handlers.context import BUTTON_EXPIRED, chat_title, key_of, message_of, prompt_of, turn_from, user_id_of
+from handlers.context import BUTTON_EXPIRED, incoming_of, key_of, message_of
 
 router = Router(name="edits")
 
 
 @router.edited_message(F.text & ~F.text.startswith("/"))
 async def edited(message: Message, core: Core, bot: Bot) -> None:
-    key = key_of(message)
-    prompt = await prompt_of(message, bot)
-    if prompt and await core.edits.apply(await core.manager.for_chat(key), key, user_id_of(message), message.message_id, prompt):
+    if await core.intake.edit(await incoming_of(message, bot)):
         return  # Claude gets the edited text (a queue notice says so)
-    await core.outboxes.send_text(key, ALREADY_SENT, reply_to=message.message_id, reply_markup=resend_keyboard(RESEND_BUTTON))
+    await core.outboxes.send_text(key_of(message), ALREADY_SENT, reply_to=message.message_id, reply_markup=resend_keyboard(RESEND_BUTTON))
 
 
 @router.callback_query(ResendCb.filter())
@@ -29,11 +27,7 @@ async def resend(query: CallbackQuery, core: Core, bot: Bot) -> None:
     if notice is None or edited is None or not edited.text:
         await query.answer(BUTTON_EXPIRED)
         return
-    key = key_of(notice)
-    session = await core.manager.for_chat(key, chat_title(notice.chat))
-    await core.usage.check(session)  # a spent budget is said on the button (handlers/context.py say_refusal)
+    # A spent budget is said on the button (handlers/context.py say_refusal).
+    await core.intake.resend(await incoming_of(edited, bot), by=query.from_user.id)
     await query.answer("Sent.")
-    core.outboxes.edit_text(key, notice.message_id, ALREADY_SENT + " The edited text was sent as a new message.")
-    turn = turn_from(edited, await prompt_of(edited, bot))
-    turn.user_id = query.from_user.id
-    await core.scheduler.submit(session, turn)
+    core.outboxes.edit_text(key_of(notice), notice.message_id, RESENT)

@@ -1,4 +1,4 @@
-"""Documents and photos into the chat's directory (and to Claude); /file sends one back."""
+"""Documents and photos go to the intake (saved in the chat's directory, then a turn); /file sends one back."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.app import Core
-from bot.errors import Refused
 from bot.sessions.inbox import Accepted
 from bot.telegram.files import upload_of
-from handlers.context import key_of, turn_from
+from handlers.context import incoming_of, key_of, user_id_of
 
 router = Router(name="files")
 
@@ -19,21 +18,13 @@ router = Router(name="files")
 async def received(message: Message, core: Core, bot: Bot, accepted: Accepted | None = None) -> None:
     upload = upload_of(bot, message)
     assert upload is not None  # the filter guarantees a document or a photo
-    turn = turn_from(message, (message.caption or "").strip(), accepted)
-    # An album's files wait for each other (one turn); hold before any await, to keep Telegram's order.
+    # Its place in an album is taken before any await: files keep Telegram's order.
     album = message.media_group_id is not None
-    slot = core.gather.hold(turn.key, turn.user_id, starts_group=album, apart=not album)
-    try:
-        await core.usage.check(await core.manager.for_chat(turn.key, turn.chat_title))  # the upload would start a turn
-    except Refused:
-        if slot is not None:
-            core.gather.fill(slot, None)  # answered by the refusal
-        raise
-    await core.files.receive(turn, upload, slot)
+    place = core.intake.arrive_file(key_of(message), user_id_of(message), message.message_id, album=album)
+    incoming = await incoming_of(message, bot, accepted, text=(message.caption or "").strip())
+    await core.intake.upload(place, incoming, upload)
 
 
 @router.message(Command("file"))
 async def send_file(message: Message, command: CommandObject, core: Core) -> None:
-    refusal = await core.files.send(key_of(message), command.args or "", reply_to=message.message_id)
-    if refusal:
-        await core.outboxes.send_text(key_of(message), refusal, reply_to=message.message_id)
+    await core.files.send(key_of(message), command.args or "", reply_to=message.message_id)

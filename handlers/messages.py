@@ -1,4 +1,4 @@
-"""Plain messages become Claude turns; unknown commands go to Claude Code when it knows them, else get a pointer to /help; the catch-alls.
+"""Plain messages and commands the bot does not define go to the intake; the catch-alls.
 
 Registered last: every feature's commands and buttons come first.
 """
@@ -9,54 +9,24 @@ from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.app import Core
-from bot.features import claude_commands
 from bot.sessions.inbox import Accepted
-from bot.sessions.session import ClaudeSession, Turn
-from bot.turns.gather import PASTE_PART
-from handlers.context import BUTTON_EXPIRED, chat_title, key_of, prompt_of, turn_from, user_id_of
+from handlers.context import BUTTON_EXPIRED, incoming_of, key_of, user_id_of
 
 router = Router(name="messages")
 
 
-async def _submit(core: Core, session: ClaudeSession, turn: Turn) -> None:
-    """Queue a Claude turn unless a daily budget is used up (then its sentence is the answer)."""
-    await core.usage.check(session)
-    await core.scheduler.submit(session, turn)
-
-
 @router.message(F.text.startswith("/"))
 async def unknown_command(message: Message, core: Core, bot: Bot, accepted: Accepted | None = None) -> None:
-    """A command the bot does not define goes to Claude Code when Claude Code knows it."""
-    key = key_of(message)
-    name, mention, args = claude_commands.parse(message.text or "")
-    session = await core.manager.for_chat(key, chat_title(message.chat))
-    for_us = not mention or mention.lower() == ((await bot.me()).username or "").lower()
-    if name and for_us and claude_commands.find(session, name) is not None:
-        turn = turn_from(message, f"/{name} {args}".rstrip(), accepted)
-        turn.command = True
-        await _submit(core, session, turn)
-        return
-    shown = (message.text or "").split()[0][:64]
-    await core.outboxes.send_text(key, f"Unknown command {shown}. /help lists the commands.", reply_to=message.message_id)
+    """Claude Code's own slash commands go to Claude; any other gets a pointer to /help."""
+    incoming = await incoming_of(message, bot, accepted, text=message.text or "")
+    await core.intake.command(incoming, bot_username=(await bot.me()).username or "")
 
 
 @router.message(F.text)
 async def text(message: Message, core: Core, bot: Bot, accepted: Accepted | None = None) -> None:
-    # A part of a long paste (or a message right after one) waits briefly for the rest; held before
-    # any await, so the parts keep Telegram's order and an edit right after finds its place.
-    paste = len(message.text or "") >= PASTE_PART
-    slot = core.gather.hold(key_of(message), user_id_of(message), starts_group=paste, message_id=message.message_id)
-    turn = turn_from(message, await prompt_of(message, bot), accepted)
-    if not turn.prompt:
-        if slot is not None:
-            core.gather.fill(slot, None)  # answered here
-        await core.outboxes.send_text(turn.key, "That message is empty; send some text for Claude.", reply_to=turn.reply_to)
-        return
-    if slot is not None:
-        core.gather.fill(slot, turn)  # the gathered turn is submitted (budget checked) when the paste ends
-        return
-    session = await core.manager.for_chat(turn.key, turn.chat_title)
-    await _submit(core, session, turn)
+    # Its place in a paste is taken before any await: parts keep Telegram's order.
+    place = core.intake.arrive_text(key_of(message), user_id_of(message), message.message_id, message.text or "")
+    await core.intake.text(place, await incoming_of(message, bot, accepted))
 
 
 @router.message()

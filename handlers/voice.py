@@ -1,4 +1,4 @@
-"""Voice notes and audio files: transcribed, shown, and sent to Claude as the prompt."""
+"""Voice notes and audio files go to the intake: transcribed, shown, and sent to Claude as the prompt."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aiogram.types import Message
 from bot.app import Core
 from bot.sessions.inbox import Accepted
 from bot.telegram.files import recording_of
-from handlers.context import turn_from
+from handlers.context import incoming_of
 
 router = Router(name="voice")
 
@@ -17,4 +17,5 @@ router = Router(name="voice")
 async def received(message: Message, core: Core, bot: Bot, accepted: Accepted | None = None) -> None:
     recording = recording_of(bot, message)
     assert recording is not None  # the filter guarantees a voice note or an audio file
-    await core.voice.receive(turn_from(message, (message.caption or "").strip(), accepted), recording)
+    incoming = await incoming_of(message, bot, accepted, text=(message.caption or "").strip())
+    await core.intake.voice_note(incoming, recording)

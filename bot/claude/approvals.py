@@ -15,13 +15,13 @@ import logging
 import secrets
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from bot.claude.permissions import Remembered, covers, exact_rule, remembered
+from bot.claude.permissions import covers, exact_rule, remembered
+from bot.claude.requests import ApprovalRequest, Resolution
 from bot.claude.request_input import full_input, input_fits
 from bot.claude.tool_summary import describe_tool
+from bot.errors import Refused
 from bot.util.text import esc
 from bot.sessions.keys import ChatKey
 from bot.sessions.session import ClaudeSession, Turn
@@ -40,6 +40,10 @@ EXPIRED = "This request was already answered or has expired."
 NOT_ALLOWED = "Only the bot's users can answer Claude's requests."
 
 
+class RequestClosed(Refused):
+    """A reply to a request that is no longer open, or from someone who may not answer it."""
+
+
 def _allow(**fields: Any) -> PermissionResult:
     from claude_agent_sdk import PermissionResultAllow  # loaded by the time Claude Code asks
 
@@ -50,60 +54,6 @@ def _deny(message: str) -> PermissionResult:
     from claude_agent_sdk import PermissionResultDeny
 
     return PermissionResultDeny(message=message)
-
-
-class Resolution(Enum):
-    """How a request was decided; the view says it in words."""
-
-    ALLOWED_ONCE = "allowed once"
-    ALWAYS_ALLOWED = "always allowed"  # request.remember says what is remembered
-    DENIED = "denied"
-    PLAN_APPROVED = "plan approved"
-    KEEP_PLANNING = "keep planning"
-    ANSWERED = "answered"
-    DISMISSED = "dismissed"
-    CANCELLED = "cancelled"  # the turn was stopped
-    EXPIRED = "expired"  # nobody answered in time
-
-
-@dataclass(eq=False)
-class ApprovalRequest:
-    token: str
-    session: ClaudeSession
-    key: ChatKey
-    tool_name: str
-    tool_input: dict[str, Any]
-    title: str | None
-    remember: Remembered
-    future: asyncio.Future[PermissionResult]
-    fits: bool = True  # the message shows the whole input; if not, it is attached and "Always allow" is not offered
-    message_id: int | None = None
-    answers: dict[str, str] = field(default_factory=dict)  # AskUserQuestion: question text -> answer
-    picked: list[str] = field(default_factory=list)  # options ticked so far in a multi-select question
-
-    @property
-    def offers_remember(self) -> bool:
-        """Whether "Always allow" (or the mode Claude Code suggests) is offered: never for an input shown cut."""
-        return self.fits and bool(self.remember)
-
-    @property
-    def questions(self) -> list[dict[str, Any]]:
-        return [q for q in self.tool_input.get("questions") or [] if isinstance(q, dict) and q.get("question")]
-
-    @property
-    def kind(self) -> str:
-        if self.tool_name == "AskUserQuestion" and self.questions:
-            return "question"
-        return "plan" if self.tool_name == "ExitPlanMode" else "tool"
-
-    @property
-    def question(self) -> dict[str, Any]:
-        """The question being asked now (questions are answered in order)."""
-        return self.questions[len(self.answers)]
-
-    @property
-    def labels(self) -> list[str]:
-        return [str(o.get("label", "")) for o in self.question.get("options") or [] if isinstance(o, dict)]
 
 
 class Approvals:
@@ -224,16 +174,16 @@ class Approvals:
             return self._decide(request, _deny("The user dismissed the question."), Resolution.DISMISSED)
         return EXPIRED
 
-    def reply(self, *, key: ChatKey, message_id: int, user_id: int | None, text: str) -> str | None:
+    def reply(self, *, key: ChatKey, message_id: int, user_id: int | None, text: str) -> None:
         """A text reply to a request message: the answer to a question, or the reason for saying no.
 
-        None when it was taken (the request message shows it), else a sentence for the chat.
+        Taken, the request message shows it; else RequestClosed says why not.
         """
         request = self._by_message(key, message_id)
         if request is None:
-            return EXPIRED
+            raise RequestClosed(EXPIRED)
         if user_id not in self.allowed_users:
-            return NOT_ALLOWED
+            raise RequestClosed(NOT_ALLOWED)
         text = text.strip()
         if request.kind == "question":
             self._answer(request, text)
@@ -242,7 +192,6 @@ class Approvals:
             self._decide(request, result, Resolution.KEEP_PLANNING, text)
         else:
             self._decide(request, _deny(f"The user denied this: {text}"), Resolution.DENIED, text)
-        return None
 
     def _allow_always(self, request: ApprovalRequest) -> str:
         session = request.session

@@ -26,7 +26,7 @@ from bot.sessions.history import ResumeChoice, resume_choices
 from bot.sessions.keys import ChatKey
 from bot.sessions.links import SessionRoutes
 from bot.sessions.manager import SessionManager
-from bot.security.access import visible_sessions
+from bot.sessions.visibility import visible_sessions
 from bot.sessions.session import ClaudeSession
 from bot.turns.scheduler import TurnScheduler
 from bot.util.paths import is_inside, resolve_directory
@@ -110,6 +110,19 @@ class ChatCommands:
             return BUTTON_EXPIRED
         return "Stopping…" if await self.scheduler.stop(session) else "Nothing is running."
 
+    async def queue_button(self, key: ChatKey, message_id: int, turn_id: int, action: str) -> str:
+        """A queue notice's Cancel or Run now: what the presser is told."""
+        found = self.scheduler.find_turn(turn_id)
+        # Turn ids restart with the bot: a button is only good on the very message it was sent with.
+        if found is None or found[1].key != key or found[1].queued_message_id != message_id:
+            return BUTTON_EXPIRED
+        session, turn = found
+        if action == "cancel":
+            return "Cancelled." if await self.scheduler.cancel(session, turn) else "Too late: it is already running."
+        if action == "now":
+            return "Running it next." if await self.scheduler.run_now(session, turn) else "It is already running."
+        return BUTTON_EXPIRED
+
     async def resume_options(self, key: ChatKey) -> list[ResumeChoice]:
         session = await self.session(key)
         # In a shared session, the member chats' own conversations are this chat's too.
@@ -142,6 +155,15 @@ class ChatCommands:
 
     async def _visible(self, key: ChatKey, user_id: int | None) -> list[ClaudeSession]:
         return visible_sessions(await self.manager.load_all(), key, user_id, self.routes.members)
+
+    async def sessions_command(self, key: ChatKey, user_id: int | None, argument: str) -> tuple[str, bool]:
+        """`/sessions [cleanup]`: the reply, and whether it offers the clean-up button."""
+        argument = argument.strip().lower()
+        if argument == "cleanup":
+            return await self.cleanup(key, user_id), False
+        if argument:
+            return "Use /sessions to list sessions or /sessions cleanup to remove idle ones.", False
+        return await self.sessions(key, user_id)
 
     async def sessions(self, key: ChatKey, user_id: int | None) -> tuple[str, bool]:
         """The list of what the asker may see, and whether any of it is idle enough for the clean-up button."""

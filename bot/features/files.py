@@ -19,17 +19,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bot.chat import ChatOutbox
+from bot.errors import Refused
 from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
-from bot.security.safe_files import NotARegularFile, looks_secret, open_beneath, read_descriptor
+from bot.security.safe_files import megabytes, read_for_sending
 from bot.sessions.session import Turn
-from bot.turns.gather import Gatherer, Slot
-from bot.turns.scheduler import TurnScheduler
-from bot.util.paths import PathRefused, is_inside, resolve_user_path
+from bot.util.paths import is_inside
 
 log = logging.getLogger(__name__)
 
-MAX_SEND_BYTES = 50 * 1024 * 1024  # the Bot API's upload limit
 NAME_BYTES = 120
 _UNSAFE = re.compile(r"[^\w.\-+=@,()\[\] ]")
 
@@ -87,6 +85,10 @@ def create_upload(directory: Path, name: str) -> tuple[Path, BinaryIO]:
     raise FileExistsError(f"too many files named like {name}")
 
 
+class NotDelivered(Refused):
+    """Telegram did not take a file the bot sent."""
+
+
 class TooLarge(Exception):
     pass
 
@@ -109,45 +111,6 @@ class BoundedWriter:
         self.file.flush()
 
 
-def read_for_sending(
-    current: Path, argument: str, roots: list[Path], max_bytes: int = MAX_SEND_BYTES, *, refuse_secrets: bool = False
-) -> tuple[str, bytes]:
-    """The name and bytes of a file to send to the chat; PathRefused (one sentence) for anything else.
-
-    `refuse_secrets` (Claude's send_file): no hidden file, nothing under a hidden directory, no
-    name that looks like a key or credentials; the user's own /file may fetch those explicitly.
-    """
-    if not argument.strip():
-        raise PathRefused("Give the file's path, for example /file report.pdf.")
-    path = resolve_user_path(current, argument, roots)
-    root = max((r for r in roots if is_inside(path, [r])), key=lambda r: len(r.parts))
-    if refuse_secrets and looks_secret(path.relative_to(root)):
-        raise PathRefused(f"{path.name} is hidden or looks like it holds secrets; only the user can fetch it, with /file.")
-    try:
-        fd = open_beneath(root, path)
-    except FileNotFoundError:
-        raise PathRefused(f"{path} does not exist.") from None
-    except NotARegularFile:
-        raise PathRefused(f"{path} is not a file.") from None
-    except OSError as exc:  # ELOOP: a symlink appeared on the way after the path was checked
-        raise PathRefused(f"{path} cannot be read ({exc.strerror or exc}).") from None
-    try:
-        size = os.fstat(fd).st_size
-        if size > max_bytes:
-            raise PathRefused(f"{path.name} is {megabytes(size)}; Telegram takes files up to {megabytes(max_bytes)}.")
-        if size == 0:
-            raise PathRefused(f"{path.name} is empty, and Telegram does not take empty files.")
-        return path.name, read_descriptor(fd, size)
-    except OSError as exc:
-        raise PathRefused(f"{path} cannot be read ({exc.strerror or exc}).") from None
-    finally:
-        os.close(fd)
-
-
-def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
 @dataclass
 class Upload:
     """A file the user sent: Telegram's name for it, its size if known, and how to download it into a file."""
@@ -161,27 +124,13 @@ class Upload:
 @dataclass
 class FileTransfers:
     manager: SessionManager
-    scheduler: TurnScheduler
     outboxes: ChatOutbox
     roots: list[Path]
     max_upload_bytes: int
-    gather: Gatherer
 
-    async def receive(self, turn: Turn, upload: Upload, slot: Slot | None = None) -> None:
-        """Save the upload in the chat's directory and run the turn with a note about it (caption = prompt).
-
-        With a ``slot`` (an album's file) the turn joins its album's turn instead of running alone.
-        """
-        ready: Turn | None = None
-        try:
-            ready = await self._receive(turn, upload)
-        finally:
-            if slot is not None:
-                self.gather.fill(slot, ready)
-        if ready is not None and slot is None:
-            await self.scheduler.submit(await self.manager.for_chat(turn.key, turn.chat_title), ready)
-
-    async def _receive(self, turn: Turn, upload: Upload) -> Turn | None:
+    async def receive(self, turn: Turn, upload: Upload) -> Turn | None:
+        """Save the upload in the chat's directory: the turn with a note about it (caption = prompt), or
+        None once the chat was told why not (too large, no place for it, the download failed)."""
         session = await self.manager.for_chat(turn.key, turn.chat_title)
         too_large = f"the bot takes files up to {megabytes(self.max_upload_bytes)}"
         if upload.size is not None and upload.size > self.max_upload_bytes:
@@ -223,13 +172,13 @@ class FileTransfers:
             turn.images.append((upload.image_type, await asyncio.to_thread(path.read_bytes)))
         return turn
 
-    async def send(self, key: ChatKey, argument: str, reply_to: int | None = None) -> str | None:
-        """`/file`: send a file from inside the allowed directories (PathRefused if it may not); a sentence if Telegram refused it."""
+    async def send(self, key: ChatKey, argument: str, reply_to: int | None = None) -> None:
+        """`/file`: send a file from inside the allowed directories; PathRefused if it may not, NotDelivered
+        if Telegram refused it."""
         session = await self.manager.for_chat(key)
         name, data = await asyncio.to_thread(read_for_sending, session.working_dir, argument, self.roots)
         if await self.outboxes.send_document(key, name, data, reply_to=reply_to) is None:
-            return f"Telegram did not accept {name}; please try again."
-        return None
+            raise NotDelivered(f"Telegram did not accept {name}; please try again.")
 
     async def _say(self, turn: Turn, text: str) -> None:
         await self.outboxes.send_text(turn.key, text, reply_to=turn.reply_to)

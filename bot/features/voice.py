@@ -74,11 +74,11 @@ class Recording:
 class VoiceNotes:
     transcriber: Transcriber | None
     outbox: ChatOutbox
-    submit: Callable[[Turn], Awaitable[None]]
     max_seconds: int
 
-    async def receive(self, turn: Turn, recording: Recording) -> None:
-        """Transcribe, show the transcript, and run it as the turn's prompt (after a caption, if any)."""
+    async def transcribe(self, turn: Turn, recording: Recording) -> Turn | None:
+        """Transcribe and show the transcript: the turn with it as its prompt (after a caption, if any),
+        or None once the chat was told why not."""
         if self.transcriber is None:
             return await self._say(turn, NOT_CONFIGURED)
         if recording.duration > self.max_seconds or (recording.size or 0) > MAX_BYTES:
@@ -97,7 +97,7 @@ class VoiceNotes:
             return await self._say(turn, NO_WORDS)
         await self.outbox.send_text(turn.key, f"🎤 {text}", reply_to=turn.reply_to)
         turn.prompt = f"{turn.prompt}\n\n{text}" if turn.prompt else text
-        await self.submit(turn)
+        return turn
 
     async def _say(self, turn: Turn, text: str) -> None:
         await self.outbox.send_text(turn.key, text, reply_to=turn.reply_to)

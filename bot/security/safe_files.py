@@ -13,6 +13,10 @@ import os
 import stat
 from pathlib import Path, PurePath
 
+from bot.util.paths import PathRefused, is_inside, resolve_user_path
+
+MAX_SEND_BYTES = 50 * 1024 * 1024  # the Bot API's upload limit
+
 # Names Claude's `send_file` never sends: they usually hold credentials (matched case-insensitively).
 SECRET_PATTERNS = (
     ".*",  # hidden files: .env, .npmrc, .netrc, .pgpass, .git-credentials …
@@ -68,3 +72,42 @@ def read_descriptor(fd: int, size: int) -> bytes:
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
+
+
+def read_for_sending(
+    current: Path, argument: str, roots: list[Path], max_bytes: int = MAX_SEND_BYTES, *, refuse_secrets: bool = False
+) -> tuple[str, bytes]:
+    """The name and bytes of a file to send to the chat; PathRefused (one sentence) for anything else.
+
+    `refuse_secrets` (Claude's send_file): no hidden file, nothing under a hidden directory, no
+    name that looks like a key or credentials; the user's own /file may fetch those explicitly.
+    """
+    if not argument.strip():
+        raise PathRefused("Give the file's path, for example /file report.pdf.")
+    path = resolve_user_path(current, argument, roots)
+    root = max((r for r in roots if is_inside(path, [r])), key=lambda r: len(r.parts))
+    if refuse_secrets and looks_secret(path.relative_to(root)):
+        raise PathRefused(f"{path.name} is hidden or looks like it holds secrets; only the user can fetch it, with /file.")
+    try:
+        fd = open_beneath(root, path)
+    except FileNotFoundError:
+        raise PathRefused(f"{path} does not exist.") from None
+    except NotARegularFile:
+        raise PathRefused(f"{path} is not a file.") from None
+    except OSError as exc:  # ELOOP: a symlink appeared on the way after the path was checked
+        raise PathRefused(f"{path} cannot be read ({exc.strerror or exc}).") from None
+    try:
+        size = os.fstat(fd).st_size
+        if size > max_bytes:
+            raise PathRefused(f"{path.name} is {megabytes(size)}; Telegram takes files up to {megabytes(max_bytes)}.")
+        if size == 0:
+            raise PathRefused(f"{path.name} is empty, and Telegram does not take empty files.")
+        return path.name, read_descriptor(fd, size)
+    except OSError as exc:
+        raise PathRefused(f"{path} cannot be read ({exc.strerror or exc}).") from None
+    finally:
+        os.close(fd)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"

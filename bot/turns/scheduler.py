@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.chat import LiveReply, TurnsView
 from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
 from bot.sessions.inbox import Inbox
+from bot.sessions.keys import ChatKey
 from bot.sessions.records import ChangeRef
 from bot.sessions.session import ClaudeSession, Turn
 from bot.turns.batch import take_batch

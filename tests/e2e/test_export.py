@@ -32,7 +32,7 @@ async def test_export_sends_the_conversation_as_one_markdown_document(
     assert name.startswith("conversation-") and name.endswith(".md")
     text = data.decode()
     assert text.index("## 🧑 User\n\nhello export") < text.index("## 🤖 Claude\n\necho: hello export")
-    assert f"- 🔧 Bash: pwd\n\n## 🧑 User" not in text  # the tool result is not shown as a user message
+    assert "- 🔧 Bash: pwd\n\n## 🧑 User" not in text  # the tool result is not shown as a user message
     assert "- 🔧 Bash: pwd" in text and f"pwd: {bot.work_dir}" in text
     assert text.count("## 🧑 User") == 3
     assert "line 00001" in text and END_MARKER in text  # the long answer, whole, in the same file

@@ -1,5 +1,7 @@
-"""The core knows no Telegram: the import-linter contract in pyproject.toml, run as part of the suite."""
+"""The layers: the core knows no Telegram and handlers never reach the scheduler (the import-linter contracts in
+pyproject.toml, run as part of the suite); only the intake submits a turn."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -30,3 +32,32 @@ def test_the_contract_catches_a_core_module_importing_telegram(tmp_path: Path) -
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert "bot.util.text -> bot.telegram.render" in result.stdout
+
+
+def test_the_contract_catches_a_handler_importing_the_scheduler(tmp_path: Path) -> None:
+    for name in ("bot", "handlers", "pyproject.toml"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, tmp_path / name)
+    handler = tmp_path / "handlers" / "messages.py"
+    handler.write_text(handler.read_text() + "\nfrom bot.turns.scheduler import TurnScheduler  # noqa: E402,F401\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "handlers.messages -> bot.turns.scheduler" in result.stdout
+
+
+def scheduler_uses(source: str) -> list[str]:
+    """Where handler code reaches the scheduler (`core.scheduler…`) or submits a turn itself (`….submit(`)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in {"scheduler", "submit"}:
+            found.append(f"line {node.lineno}: .{node.attr}")
+    return found
+
+
+def test_no_handler_reaches_the_scheduler_or_submits_a_turn() -> None:
+    uses = {path.name: scheduler_uses(path.read_text()) for path in (ROOT / "handlers").glob("*.py")}
+    assert {name: found for name, found in uses.items() if found} == {}
+
+
+def test_a_handler_calling_the_scheduler_is_caught() -> None:
+    assert sorted(scheduler_uses("async def h(core):\n    await core.scheduler.submit(s, t)\n")) == ["line 2: .scheduler", "line 2: .submit"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.chat import ChatOutbox
-from bot.features.files import MAX_SEND_BYTES, read_for_sending
+from bot.security.safe_files import MAX_SEND_BYTES, read_for_sending
 from bot.sessions.session import ClaudeSession, Turn
 from bot.util.paths import PathRefused, is_inside
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.claude.approvals import ApprovalRequest, Resolution
+from bot.claude.requests import ApprovalRequest, Resolution
 from bot.claude.permissions import rule_string
 from bot.features.texts import esc
 from bot.telegram.control_keyboards import plan_keyboard, question_keyboard, tool_keyboard

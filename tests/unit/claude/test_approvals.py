@@ -6,7 +6,7 @@ import pytest
 from claude_agent_sdk import PermissionResultAllow, PermissionResultDeny, ToolPermissionContext
 from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
 
-from bot.claude.approvals import EXPIRED, NOT_ALLOWED, Approvals
+from bot.claude.approvals import EXPIRED, NOT_ALLOWED, Approvals, RequestClosed
 from bot.sessions.keys import ChatKey
 from bot.sessions.records import SessionRecord
 from bot.sessions.session import ClaudeSession, Turn
@@ -141,11 +141,12 @@ async def test_a_text_reply_denies_with_the_reason(outboxes, session) -> None:
     approvals = approvals_for(outboxes)
     task, token, message_id = await shown(approvals, outboxes, session, "Bash", {"command": "rm -rf /"})
     assert approvals.is_request_message(CHAT, message_id) and not approvals.is_request_message(OTHER_CHAT, message_id)
-    assert approvals.reply(key=CHAT, message_id=message_id, user_id=OWNER, text=" use <git clean> ") is None
+    approvals.reply(key=CHAT, message_id=message_id, user_id=OWNER, text=" use <git clean> ")  # taken: no RequestClosed
     result = await task
     assert isinstance(result, PermissionResultDeny) and result.message == "The user denied this: use <git clean>"
     assert "Denied: use &lt;git clean&gt;" in outboxes.edits[message_id][0]
-    assert approvals.reply(key=CHAT, message_id=message_id, user_id=OWNER, text="again") == EXPIRED
+    with pytest.raises(RequestClosed, match=EXPIRED):
+        approvals.reply(key=CHAT, message_id=message_id, user_id=OWNER, text="again")
 
 
 async def test_an_unanswered_request_is_denied_and_the_chat_told(outboxes, session) -> None:

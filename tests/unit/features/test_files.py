@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.features.files import create_upload, read_for_sending, safe_filename
+from bot.features.files import create_upload, safe_filename
+from bot.security.safe_files import read_for_sending
 from bot.util.paths import PathRefused
 
 

@@ -30,8 +30,20 @@ class Fakes:
         self.submitted.append(turn)
 
 
-def transfers(fakes: Fakes, roots: list[Path], limit: int) -> FileTransfers:
-    return FileTransfers(manager=fakes, scheduler=fakes, outboxes=fakes, roots=roots, max_upload_bytes=limit, gather=fakes)  # type: ignore[arg-type]
+class Receiving:
+    """FileTransfers as the intake uses it: the turn it makes from an upload is what would be submitted."""
+
+    def __init__(self, fakes: Fakes, roots: list[Path], limit: int) -> None:
+        self.fakes = fakes
+        self.files = FileTransfers(manager=fakes, outboxes=fakes, roots=roots, max_upload_bytes=limit)  # type: ignore[arg-type]
+
+    async def receive(self, turn: Turn, upload: Upload) -> None:
+        if (ready := await self.files.receive(turn, upload)) is not None:
+            await self.fakes.submit(None, ready)
+
+
+def transfers(fakes: Fakes, roots: list[Path], limit: int) -> Receiving:
+    return Receiving(fakes, roots, limit)
 
 
 def chunks(*parts: bytes):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from pathlib import Path, PurePath
 
 import pytest
 
-from bot.features.files import read_for_sending
+from bot.security.safe_files import read_for_sending
 from bot.security.safe_files import looks_secret, open_beneath
 from bot.util.paths import PathRefused
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.claude.events import TurnEvent, TurnOutcome
+from bot.claude.framing import Prompt
 from bot.claude.runner import Gate
 from bot.sessions.records import ChangeRef
 from bot.sessions.session import ClaudeSession, Turn
@@ -35,6 +36,7 @@ class ScriptedRunner:
         self.peak = 0
         self.at_gate: set[str] = set()  # sessions whose turn waits for its gate (the scheduler's slot)
         self.stopped_at_gate: set[str] = set()
+        self.images: dict[str, list[tuple[str, bytes]]] = {}  # prompt text -> the images sent with it
 
     def gated(self, prompt: str, *events: TurnEvent, text: str = "") -> asyncio.Event:
         """Script `prompt` to report `events`, then hold until the returned gate opens (or it is interrupted)."""
@@ -46,11 +48,11 @@ class ScriptedRunner:
         self,
         session: ClaudeSession,
         turn: Turn,
-        prompt: str | AsyncIterator[dict[str, Any]],
+        prompt: Prompt,
         report: Callable[[TurnEvent], None],
         gate: Gate = contextlib.nullcontext,
     ) -> TurnOutcome:
-        assert isinstance(prompt, str)
+        self.images[prompt.text] = list(prompt.images)
         self.at_gate.add(session.name)  # as ClaudeRunner: a stop before the gate opens means "do not ask"
         try:
             async with gate():
@@ -58,7 +60,7 @@ class ScriptedRunner:
                 if session.name in self.stopped_at_gate:
                     self.stopped_at_gate.discard(session.name)
                     return TurnOutcome(finished=True)
-                return await self._play(session, prompt, report)
+                return await self._play(session, prompt.text, report)
         finally:
             self.at_gate.discard(session.name)
 

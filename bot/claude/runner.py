@@ -16,13 +16,14 @@ import importlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.claude.events import Conversation, TurnEvent, TurnOutcome
 from bot.claude.failures import start_failure_sentence
+from bot.claude.framing import Prompt, sdk_prompt
 from bot.sessions.session import ClaudeSession, Turn
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ class ClaudeRunner:
         self,
         session: ClaudeSession,
         turn: Turn,
-        prompt: str | AsyncIterator[dict[str, Any]],
+        prompt: Prompt,
         report: EventSink,
         gate: Gate = contextlib.nullcontext,
     ) -> TurnOutcome:
@@ -295,8 +296,6 @@ class ClaudeRunner:
             return await self._run_once(session, turn, prompt, report, gate)
         except _ExitedWhileIdle as exc:
             log.warning("Claude Code for %s had exited while idle (%s)", session.name, exc)
-            if not isinstance(prompt, str):  # a streamed prompt may be partly consumed: it can't be re-sent
-                return TurnOutcome(error=_DIED)
         # Nothing reached the dead CLI, so a fresh one (resuming the conversation) takes the turn.
         try:
             return await self._run_once(session, turn, prompt, report, gate)
@@ -304,7 +303,7 @@ class ClaudeRunner:
             return TurnOutcome(error=_DIED)
 
     async def _run_once(
-        self, session: ClaudeSession, turn: Turn, prompt: str | AsyncIterator[dict[str, Any]], report: EventSink, gate: Gate
+        self, session: ClaudeSession, turn: Turn, prompt: Prompt, report: EventSink, gate: Gate
     ) -> TurnOutcome:
         from claude_agent_sdk import ClaudeSDKError, CLIConnectionError
 
@@ -323,7 +322,7 @@ class ClaudeRunner:
                         self._stop_pending.discard(session.name)
                         return TurnOutcome(session_id=live.session_id, finished=True)
                     try:
-                        await live.client.query(prompt)
+                        await live.client.query(sdk_prompt(prompt))
                     except CLIConnectionError as exc:
                         raise _ExitedWhileIdle(str(exc)) from exc
                     outcome = await self._converse(live, report)

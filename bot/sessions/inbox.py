@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from bot.sessions.keys import ChatKey
+from bot.sessions.records import RecordedAnswer
 from bot.util.files import write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -44,7 +47,7 @@ class Accepted:
     message_id: int
     seq: int = 0  # order of acceptance across the whole bot; also its turn's id
     runs: int = 0  # how many times its turn was started
-    answer: dict[str, Any] | None = None  # how the turn ended (the scheduler's record), kept before it is shown
+    answer: RecordedAnswer | None = None  # how the turn ended, kept before it is shown
     notice_id: int | None = None  # its "queued" notice
     progress_id: int | None = None  # its turn's progress message
     prompt: str | None = None  # the text as last edited while it waited in the queue
@@ -129,6 +132,8 @@ class Inbox:
             entry.runs += 1
         elif kind == "done":
             del self._pending[entry.id]
+        elif kind == "answer":
+            entry.answer = RecordedAnswer.model_validate(line["v"])
         elif kind in _FIELDS:
             setattr(entry, _FIELDS[kind], line["v"])
 
@@ -139,7 +144,7 @@ class Inbox:
             lines += [_dump({"t": "run", "id": entry.id})] * entry.runs
             for kind, name in _FIELDS.items():
                 if (value := getattr(entry, name)) is not None:
-                    lines.append(_dump({"t": kind, "id": entry.id, "v": value}))
+                    lines.append(_dump({"t": kind, "id": entry.id, "v": _stored(value)}))
         write_text_atomic(self.path, "".join(lines))
         self._appended_bytes = 0
 
@@ -162,7 +167,7 @@ class Inbox:
 
     async def note(self, entry: Accepted, kind: str, value: Any) -> None:
         """Remember a notice or progress message id, the final answer, or an edited prompt."""
-        await self._record({"t": kind, "id": entry.id, "v": value})
+        await self._record({"t": kind, "id": entry.id, "v": _stored(value)})
         setattr(entry, _FIELDS[kind], value)
 
     async def settle(self, entry: Accepted) -> None:
@@ -185,6 +190,11 @@ class Inbox:
         except OSError as exc:
             raise InboxWriteFailed(str(exc)) from exc
         self._appended_bytes += len(data)
+
+
+def _stored(value: Any) -> Any:
+    """A line's value as JSON data (a recorded answer is a model)."""
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
 def _dump(line: dict[str, Any]) -> str:

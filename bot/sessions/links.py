@@ -135,17 +135,6 @@ class LinkStore:
 
         return self._modify(change)
 
-    def add_member(self, link_id: str, key: ChatKey) -> Link:
-        def change(links: list[Link]) -> Link:
-            index = self._index(links, link_id)
-            self._check_free(links, key)
-            links[index] = links[index].model_copy(
-                update={"members": [*links[index].members, key], "updated_at": time.time()}
-            )
-            return links[index]
-
-        return self._modify(change)
-
     def join(self, source: ChatKey, key: ChatKey) -> Link:
         """Pairing: `key` joins the link of `source`, or both start a new link."""
         if source == key:

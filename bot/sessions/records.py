@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bot.errors import Unreadable
+
 RECORD_VERSION = 1
+# One step per version: MIGRATIONS[n] turns a version-n record (as JSON data) into a version-(n+1) one.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+class NewerRecord(Unreadable):
+    """A session file written by a newer version of the bot: left as it is, never read as this version."""
 
 
 class PastSession(BaseModel):
@@ -45,6 +56,15 @@ class ChangeRef(BaseModel):
     removed: int = 0
 
 
+class RecordedAnswer(BaseModel):
+    """How a turn ended, as the journal keeps it until the chat shows it (so a restart shows it without asking again)."""
+
+    kind: Literal["finish", "stopped", "fail"]
+    text: str = ""  # Claude's answer (so far)
+    sentence: str = ""  # why it failed (kind "fail")
+    changed: ChangeRef | None = None  # what it changed in a git work tree
+
+
 class SessionRecord(BaseModel):
     """One file in SESSION_DIR. `name` is the file stem: a chat key, `link-<id>` or `group-<name>`."""
 
@@ -76,3 +96,22 @@ class SessionRecord(BaseModel):
     claude_skills: list[str] = Field(default_factory=list)
     claude_commands_dir: str = ""
     changes: list[ChangeRef] = Field(default_factory=list)  # the latest turns' file changes, for /diff
+
+
+def load_record(raw: str, *, current: int = RECORD_VERSION) -> SessionRecord:
+    """A stored record brought up to this version, step by step; ValueError (pydantic's included) when it is not
+    a record, NewerRecord when a newer bot wrote it."""
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    version = data.get("version", 1)
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(f"bad record version {version!r}")
+    if version > current:
+        raise NewerRecord(
+            f"The session file {data.get('name', '?')}.json was written by a newer version of the bot (record version "
+            f"{version}, this one reads up to {current}); upgrade the bot to use this chat."
+        )
+    for step in range(version, current):
+        data = MIGRATIONS[step](data) | {"version": step + 1}
+    return SessionRecord.model_validate(data)

@@ -20,7 +20,7 @@ import aiofiles.os
 from pydantic import ValidationError
 
 from bot.security.ownership import read_trusted
-from bot.sessions.records import SessionRecord
+from bot.sessions.records import SessionRecord, load_record
 from bot.util.files import ensure_private_dir, write_text_atomic_async
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,12 @@ class SessionStore:
             await self._quarantine(path, f"unreadable: {exc}")
             return None
         try:
-            record = SessionRecord.model_validate_json(raw)
+            record = load_record(raw)  # a newer bot's file (NewerRecord) is left as it is and refused
         except ValidationError as exc:
             await self._quarantine(path, f"invalid JSON record: {exc.error_count()} error(s)")
+            return None
+        except ValueError as exc:
+            await self._quarantine(path, f"invalid JSON record: {exc}")
             return None
         if record.name != name:
             record.name = name

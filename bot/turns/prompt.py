@@ -4,12 +4,10 @@ shared session, the user's text, and images."""
 from __future__ import annotations
 
 import asyncio
-import base64
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from bot.claude.framing import Prompt
 from bot.sessions.links import SessionRoutes
 from bot.turns.delimit import escape_attribute
 from bot.turns.mirror import drain_mirrored, format_mirrored
@@ -24,29 +22,14 @@ def speaker_prefix(turn: Turn) -> str:
     return speaker + " />\n"
 
 
-def with_images(text: str, images: list[tuple[str, bytes]]) -> str | AsyncIterator[dict[str, Any]]:
-    if not images:
-        return text
-    content: list[dict[str, Any]] = [
-        {"type": "image", "source": {"type": "base64", "media_type": media, "data": base64.b64encode(data).decode()}}
-        for media, data in images
-    ]
-    content.append({"type": "text", "text": text})
-
-    async def stream() -> AsyncIterator[dict[str, Any]]:
-        yield {"type": "user", "message": {"role": "user", "content": content}, "parent_tool_use_id": None}
-
-    return stream()
-
-
 @dataclass(frozen=True)
 class PromptBuilder:
     session_dir: Path
     routes: SessionRoutes
 
-    async def __call__(self, session: ClaudeSession, turn: Turn) -> str | AsyncIterator[dict[str, Any]]:
+    async def __call__(self, session: ClaudeSession, turn: Turn) -> Prompt:
         if turn.command:  # Claude Code only recognises a slash command at the very start of the prompt
-            return turn.prompt
+            return Prompt(turn.prompt)
         members = self.routes.members(session.name)
         # Messages sent to any member chat from outside (`python -m bot notify`) since the last turn.
         mirrored = await asyncio.to_thread(drain_mirrored, self.session_dir, members or [turn.key])
@@ -55,4 +38,4 @@ class PromptBuilder:
             session.record.notes_for_claude = []
             session.save()
         text = format_mirrored(mirrored) + notes + (speaker_prefix(turn) if members else "") + turn.prompt
-        return with_images(text, turn.images)
+        return Prompt(text, tuple(turn.images))

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.chat import LiveReply, TurnsView
 from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
+from bot.claude.framing import Prompt
 from bot.sessions.inbox import Inbox
 from bot.sessions.keys import ChatKey
-from bot.sessions.records import ChangeRef
+from bot.sessions.records import ChangeRef, RecordedAnswer
 from bot.sessions.session import ClaudeSession, Turn
 from bot.turns.batch import take_batch
 from bot.turns.live import Activity, LiveTurns
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable["str | AsyncIterator[dict[str, Any]]"]]
+PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable[Prompt]]
 
 MAX_STARTS = 2  # a turn cut short by a restart is carried on once; a second cut means it is the cause
 RESUMED_NOTE = (
@@ -50,7 +51,7 @@ class TurnRunner(Protocol):
         self,
         session: ClaudeSession,
         turn: Turn,
-        prompt: str | AsyncIterator[dict[str, Any]],
+        prompt: Prompt,
         report: Callable[[TurnEvent], None],
         gate: Gate,
     ) -> TurnOutcome:
@@ -320,8 +321,8 @@ class TurnScheduler:
         epoch = session.conversation_epoch
         before = await self.changes.before(session) if self.changes else None
         prompt = await self.build_prompt(session, turn)
-        if starts > 1 and isinstance(prompt, str) and not turn.command:
-            prompt = RESUMED_NOTE + prompt
+        if starts > 1 and not turn.command:
+            prompt = prompt.after(RESUMED_NOTE)
         if live.stop_requested:  # stopped before it reached Claude
             outcome = TurnOutcome()
         else:
@@ -429,20 +430,17 @@ class TurnScheduler:
         )
 
     @staticmethod
-    async def _deliver(reply: LiveReply, answer: dict[str, Any]) -> None:
-        text = answer.get("text", "")
-        changed = ChangeRef.model_validate(answer["changed"]) if answer.get("changed") else None
-        if answer["kind"] == "fail":
-            await reply.fail(answer["sentence"], text)
-        elif answer["kind"] == "stopped":
-            await reply.stopped(text, changed=changed)
+    async def _deliver(reply: LiveReply, answer: RecordedAnswer) -> None:
+        if answer.kind == "fail":
+            await reply.fail(answer.sentence, answer.text)
+        elif answer.kind == "stopped":
+            await reply.stopped(answer.text, changed=answer.changed)
         else:
-            await reply.finish(text, changed=changed)
+            await reply.finish(answer.text, changed=answer.changed)
 
 
-def _answer(outcome: TurnOutcome, stopped: bool, changed: ChangeRef | None) -> dict[str, Any]:
+def _answer(outcome: TurnOutcome, stopped: bool, changed: ChangeRef | None) -> RecordedAnswer:
     """What the chat is shown for a finished turn, in the form the inbox keeps until it is shown."""
     if outcome.error:
-        return {"kind": "fail", "sentence": outcome.error, "text": outcome.text}
-    kept = changed.model_dump() if changed else None
-    return {"kind": "stopped" if stopped else "finish", "text": outcome.text, "changed": kept}
+        return RecordedAnswer(kind="fail", sentence=outcome.error, text=outcome.text)
+    return RecordedAnswer(kind="stopped" if stopped else "finish", text=outcome.text, changed=changed)

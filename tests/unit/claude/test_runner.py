@@ -16,6 +16,7 @@ import pytest
 from claude_agent_sdk import AssistantMessage, CLIConnectionError, ProcessError, ResultMessage, SystemMessage, TextBlock
 
 from bot.claude import runner as claude
+from bot.claude.framing import Prompt
 from bot.claude.runner import ClaudeRunner
 from bot.sessions.keys import ChatKey
 from bot.sessions.records import SessionRecord
@@ -83,7 +84,7 @@ def make_session(store: SessionStore, name: str) -> ClaudeSession:
 
 
 async def turn(runner: ClaudeRunner, session: ClaudeSession, text: str) -> claude.TurnOutcome:
-    outcome = await runner.run(session, Turn(key=ChatKey(1), prompt=text), text, lambda event: None)
+    outcome = await runner.run(session, Turn(key=ChatKey(1), prompt=text), Prompt(text), lambda event: None)
     if outcome.session_id:
         session.record.session_id = outcome.session_id
     return outcome
@@ -193,7 +194,7 @@ async def test_the_gate_is_entered_once_the_cli_is_up_and_a_stop_there_asks_noth
         return slot
 
     await slot.acquire()  # another turn holds the only slot
-    running = asyncio.create_task(cap.run(a, Turn(key=ChatKey(1), prompt="x"), "x", lambda event: None, gate))
+    running = asyncio.create_task(cap.run(a, Turn(key=ChatKey(1), prompt="x"), Prompt("x"), lambda event: None, gate))
     while not entered:
         await asyncio.sleep(0.005)
     assert entered == [1]  # its CLI started while no slot was held

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.sessions.keys import ChatKey
+from bot.sessions.records import RecordedAnswer
 from bot.sessions.inbox import Accepted, Inbox, InboxWriteFailed
 
 KEY = ChatKey(42)
@@ -38,7 +39,7 @@ async def test_runs_answers_notices_and_edits_are_carried_on(tmp_path: Path) -> 
     await inbox.note(entry, "prompt", "edited")
     await inbox.started(entry)
     await inbox.note(entry, "progress", 101)
-    answer = {"kind": "finish", "text": "the final text", "changed": None}  # as the scheduler records it
+    answer = RecordedAnswer(kind="finish", text="the final text")  # as the scheduler records it
     await inbox.note(entry, "answer", answer)
 
     (loaded,) = Inbox(tmp_path).load()

@@ -33,7 +33,7 @@ def test_a_write_replaces_the_file(tmp_path: Path) -> None:
     store = LinkStore(tmp_path)
     link = store.create([A, B])
     before = (tmp_path / LINKS_FILE).stat().st_ino
-    store.add_member(link.id, C)
+    store.join(A, C)
     assert (tmp_path / LINKS_FILE).stat().st_ino != before  # renamed over, never rewritten in place
     assert store.get(link.id).members == [A, B, C]  # type: ignore[union-attr]
 
@@ -60,16 +60,14 @@ def test_create_validates(tmp_path: Path, members: list[ChatKey], message: str) 
 
 def test_a_chat_is_in_at_most_one_link_and_never_in_a_group(tmp_path: Path) -> None:
     store = LinkStore(tmp_path, groups={"team": [ChatKey(9)]})
-    link = store.create([A, B])
+    store.create([A, B])
     before = (tmp_path / LINKS_FILE).read_bytes()
     with pytest.raises(LinkError, match="already in link"):
         store.create([C, B])
     with pytest.raises(LinkError, match="already in link"):
-        store.add_member(link.id, A)
+        store.join(B, A)
     with pytest.raises(LinkError, match="chat group 'team'"):
         store.create([C, ChatKey(9)])
-    with pytest.raises(LinkError, match="no link with id"):
-        store.add_member("nope", C)
     with pytest.raises(LinkError, match="no link with id"):
         store.delete("nope")
     with pytest.raises(LinkError, match="at most 64"):
@@ -128,7 +126,7 @@ def test_routes_pick_up_changes_made_by_another_process(tmp_path: Path) -> None:
     assert routes.seed_from(link.session_name) == B  # the first chat's conversation carries on
     assert routes.members(link.session_name) == [B, A]
     assert routes.link_of(A) == link and routes.link_of(C) is None
-    cli.add_member(link.id, C)
+    cli.join(A, C)
     assert routes.session_name(C) == link.session_name
     cli.delete(link.id)
     assert routes.session_name(A) == "1"

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.claude.framing import Prompt
 from bot.errors import Refused
 from bot.features.files import BoundedWriter, FileTransfers, Upload
 from bot.features.usage import BudgetSpent, Usage
@@ -64,8 +65,8 @@ class Harness:
         self.outbox = Outbox()
         self.usage = Usage(self.manager, None, None)
 
-        async def prompt_of(session: ClaudeSession, turn: Turn) -> str:
-            return turn.prompt
+        async def prompt_of(session: ClaudeSession, turn: Turn) -> Prompt:
+            return Prompt(turn.prompt, tuple(turn.images))
 
         self.scheduler = TurnScheduler(self.runner, self.view, max_concurrent=4, build_prompt=prompt_of)
         self.intake = Intake(

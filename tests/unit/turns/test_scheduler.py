@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.claude.events import TextDelta, ToolStarted, TurnOutcome
+from bot.claude.framing import Prompt
 from bot.sessions.inbox import Accepted, Inbox
 from bot.sessions.keys import ChatKey
-from bot.sessions.records import ChangeRef, SessionRecord
+from bot.sessions.records import ChangeRef, RecordedAnswer, SessionRecord
 from bot.sessions.session import ClaudeSession, Turn
 from bot.sessions.store import SessionStore
 from bot.turns.live import Activity
@@ -23,8 +24,8 @@ CHAT = ChatKey(1)
 SPEAKERS = itertools.count(1)
 
 
-async def prompt_of(session: ClaudeSession, turn: Turn) -> str:
-    return turn.prompt
+async def prompt_of(session: ClaudeSession, turn: Turn) -> Prompt:
+    return Prompt(turn.prompt, tuple(turn.images))
 
 
 async def until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
@@ -261,6 +262,18 @@ async def test_a_turn_cut_short_by_shutdown_is_carried_on_after_the_start(store,
     assert after.pending() == []
 
 
+async def test_a_resumed_turn_with_images_is_told_it_was_interrupted_and_keeps_its_images(store, runner, view, inbox) -> None:
+    scheduler = scheduler_with_inbox(runner, view, inbox)
+    turn = await accepted_turn(inbox, "look", 1)
+    turn.images = [("image/png", b"png")]
+    await inbox.started(turn.inbox[0])  # it ran once before the bot died
+    session = session_named(store)
+    await scheduler.submit(session, turn)
+    await until(lambda: not scheduler.is_busy(session))
+    (prompt,) = runner.started
+    assert prompt == RESUMED_NOTE + "look" and runner.images[prompt] == [("image/png", b"png")]
+
+
 async def test_a_turn_cut_short_twice_is_not_tried_a_third_time(store, runner, view, inbox) -> None:
     scheduler = scheduler_with_inbox(runner, view, inbox)
     turn = await accepted_turn(inbox, "a", 1)
@@ -275,7 +288,7 @@ async def test_an_answer_recorded_but_not_shown_is_shown_without_asking_claude_a
     scheduler = scheduler_with_inbox(runner, view, inbox)
     turn = await accepted_turn(inbox, "a", 1)
     await inbox.started(turn.inbox[0])
-    await inbox.note(turn.inbox[0], "answer", {"kind": "finish", "text": "the answer"})
+    await inbox.note(turn.inbox[0], "answer", RecordedAnswer(kind="finish", text="the answer"))
     session = session_named(store)
     await scheduler.submit(session, turn)
     await until(lambda: not scheduler.is_busy(session))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from bot.features.commands import BOT_COMMANDS
 from bot.sessions.session import ClaudeSession
 from bot.turns.live import Activity
 from bot.util.text import ago, esc
@@ -13,51 +14,13 @@ BUTTON_EXPIRED = "This button has expired."
 STOPPING_REACTION = "👌"  # /stop's answer: the stopped turn's own message says "⏹ Stopped."
 STOPPING = "⏹ Stopping the running turn…"  # the same where the chat allows no reactions
 
-COMMANDS: list[tuple[str, str]] = [
-    ("start", "What this bot is and this chat's directory"),
-    ("help", "The commands"),
-    ("new", "Start a fresh conversation in this chat"),
-    ("status", "This chat's session, directory and costs"),
-    ("cd", "Show or change this chat's working directory"),
-    ("resume", "Switch back to an earlier conversation"),
-    ("stop", "Interrupt the running turn"),
-    ("mode", "Show or set when Claude asks before using tools"),
-    ("model", "Show or set this chat's Claude model"),
-    ("file", "Send a file from this chat's directory"),
-    ("sessions", "Every session the bot holds"),
-    ("worktree", "A git worktree and branch for this chat"),
-    ("diff", "What Claude's last turn changed in the files"),
-    ("export", "This chat's conversation as a Markdown file"),
-    ("usage", "Tokens and cost: this chat and the whole bot"),
-    ("link", "Share this chat's conversation with another chat"),
-    ("unlink", "Leave the shared conversation"),
-    ("links", "This chat's link and its members"),
-]
-
-
 def short_id(session_id: str | None) -> str:
     return session_id[:8] if session_id else "none yet"
 
 
-# /help: each command as it is typed, with its arguments ([optional], <required>).
-USAGE: list[tuple[str, str]] = [
-    ("/new", "fresh conversation in this chat (the old one stays in /resume)"),
-    ("/status", "this chat's session, what runs now, directory, costs"),
-    ("/cd <path>", 'change the directory (quotes for spaces: /cd "my project"); /cd alone shows it'),
-    ("/resume", "buttons for earlier conversations in this directory"),
-    ("/stop", "interrupt the running turn (queued messages stay)"),
-    ("/mode [mode]", "when Claude asks before tools: buttons, or /mode plan"),
-    ("/model [name]", "this chat's model: buttons, /model opus, /model default"),
-    ("/file <path>", "send a file from this chat's directory"),
-    ("/sessions [cleanup]", "every session the bot holds; cleanup removes idle ones"),
-    ("/worktree [NAME | remove NAME]", "a git worktree and branch for this chat; alone: list them"),
-    ("/diff", "what Claude's last turn changed in the files"),
-    ("/export", "this chat's conversation as a Markdown file"),
-    ("/usage", "tokens and cost: this chat and the whole bot"),
-    ("/link [CODE]", "/link gives a code; /link CODE in another chat joins this conversation"),
-    ("/unlink", "leave the shared conversation"),
-    ("/links", "this chat's link and its members"),
-]
+# The bot's menu (name, description) and /help's lines (as typed, what it does), from the one table.
+COMMANDS: list[tuple[str, str]] = [(command.name, command.description) for command in BOT_COMMANDS]
+USAGE: list[tuple[str, str]] = [(command.usage, command.explained) for command in BOT_COMMANDS if command.explained]
 
 
 def start_text(session: ClaudeSession) -> str:

@@ -1,0 +1,45 @@
+"""The bot's own commands, one entry each: the menu, /help and the handlers (tests/unit/features/test_commands.py
+checks that every entry has its handler and every command handler its entry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BotCommand:
+    name: str
+    description: str  # the command menu's line
+    usage: str = ""  # as typed, with its arguments ([optional], <required>)
+    explained: str = ""  # /help's line; empty: not listed there (/start, /help itself)
+
+
+BOT_COMMANDS: list[BotCommand] = [
+    BotCommand("start", "What this bot is and this chat's directory"),
+    BotCommand("help", "The commands"),
+    BotCommand("new", "Start a fresh conversation in this chat", "/new", "fresh conversation in this chat (the old one stays in /resume)"),
+    BotCommand("status", "This chat's session, directory and costs", "/status", "this chat's session, what runs now, directory, costs"),
+    BotCommand(
+        "cd", "Show or change this chat's working directory",
+        "/cd <path>", 'change the directory (quotes for spaces: /cd "my project"); /cd alone shows it',
+    ),
+    BotCommand("resume", "Switch back to an earlier conversation", "/resume", "buttons for earlier conversations in this directory"),
+    BotCommand("stop", "Interrupt the running turn", "/stop", "interrupt the running turn (queued messages stay)"),
+    BotCommand("mode", "Show or set when Claude asks before using tools", "/mode [mode]", "when Claude asks before tools: buttons, or /mode plan"),
+    BotCommand("model", "Show or set this chat's Claude model", "/model [name]", "this chat's model: buttons, /model opus, /model default"),
+    BotCommand("file", "Send a file from this chat's directory", "/file <path>", "send a file from this chat's directory"),
+    BotCommand("sessions", "Every session the bot holds", "/sessions [cleanup]", "every session the bot holds; cleanup removes idle ones"),
+    BotCommand(
+        "worktree", "A git worktree and branch for this chat",
+        "/worktree [NAME | remove NAME]", "a git worktree and branch for this chat; alone: list them",
+    ),
+    BotCommand("diff", "What Claude's last turn changed in the files", "/diff", "what Claude's last turn changed in the files"),
+    BotCommand("export", "This chat's conversation as a Markdown file", "/export", "this chat's conversation as a Markdown file"),
+    BotCommand("usage", "Tokens and cost: this chat and the whole bot", "/usage", "tokens and cost: this chat and the whole bot"),
+    BotCommand(
+        "link", "Share this chat's conversation with another chat",
+        "/link [CODE]", "/link gives a code; /link CODE in another chat joins this conversation",
+    ),
+    BotCommand("unlink", "Leave the shared conversation", "/unlink", "leave the shared conversation"),
+    BotCommand("links", "This chat's link and its members", "/links", "this chat's link and its members"),
+]

@@ -17,7 +17,7 @@ from handlers.middlewares import AccessMiddleware, StaleUpdateMiddleware
 
 
 def build_dispatcher(core: Core) -> GatedDispatcher:
-    dispatcher = GatedDispatcher(core=core, commands=core.commands, sharing=core.sharing)
+    dispatcher = GatedDispatcher(core=core)
     # Outermost first: polling confirms an update only once it is recorded or handled.
     dispatcher.update.outer_middleware(ConfirmMiddleware(dispatcher))
     dispatcher.update.outer_middleware(AccessMiddleware(core))

@@ -1,4 +1,5 @@
-"""Telegram output: rendering Claude's Markdown, the paced per-chat outbox, the live reply view.
+"""Telegram itself: the Bot API client, the gated update intake (polling and webhook), the paced per-chat outbox,
+rendering Claude's Markdown, downloads, and the chat views that implement bot/chat.py.
 
-The only package in ``bot/`` that imports aiogram types.
+The only package in ``bot/`` (besides the composition root) that imports aiogram.
 """

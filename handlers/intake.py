@@ -79,6 +79,7 @@ class InboxMiddleware(BaseMiddleware):
             update=update.model_dump(mode="json", exclude_none=True, by_alias=True),  # Telegram's own JSON
             key=key_of(message),
             message_id=message.message_id,
+            edit=update.edited_message is not None,
         )
         try:
             return await self.core.inbox.accept(entry)

@@ -29,7 +29,7 @@ from bot.util.files import write_text_atomic
 log = logging.getLogger(__name__)
 
 INBOX_FILE = "inbox.jsonl"
-COMPACT_BYTES = 1 << 20  # rewrite the file, once nothing is pending, after this much was appended
+COMPACT_BYTES = 1 << 20  # rewrite the file (keeping what is pending) after this much was appended
 
 
 class InboxWriteFailed(Exception):
@@ -46,6 +46,7 @@ class Accepted:
     key: ChatKey  # the chat (and topic) it came from
     message_id: int
     seq: int = 0  # order of acceptance across the whole bot; also its turn's id
+    edit: bool = False  # an edit of message `message_id`: an entry of its own, never the message's
     runs: int = 0  # how many times its turn was started
     answer: RecordedAnswer | None = None  # how the turn ended, kept before it is shown
     notice_id: int | None = None  # its "queued" notice
@@ -56,7 +57,8 @@ class Accepted:
 
     @property
     def id(self) -> str:
-        return f"{self.key}:{self.message_id}"
+        # An edit is journaled beside the message it edits (it changes that entry's prompt), never over it.
+        return f"{self.key}:{self.message_id}" + (f":edit{self.update_id}" if self.edit else "")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,7 @@ class Accepted:
             "key": str(self.key),
             "message_id": self.message_id,
             "seq": self.seq,
+            **({"edit": True} if self.edit else {}),
         }
 
     @classmethod
@@ -75,6 +78,7 @@ class Accepted:
             key=ChatKey.parse(data["key"]),
             message_id=int(data["message_id"]),
             seq=int(data["seq"]),
+            edit=bool(data.get("edit", False)),
         )
 
 
@@ -89,6 +93,7 @@ class Inbox:
         self._seq = 0
         self._lock = asyncio.Lock()
         self._appended_bytes = 0
+        self._kept_bytes = 0  # the file's size at its last rewrite
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -145,8 +150,10 @@ class Inbox:
             for kind, name in _FIELDS.items():
                 if (value := getattr(entry, name)) is not None:
                     lines.append(_dump({"t": kind, "id": entry.id, "v": _stored(value)}))
-        write_text_atomic(self.path, "".join(lines))
+        text = "".join(lines)
+        write_text_atomic(self.path, text)
         self._appended_bytes = 0
+        self._kept_bytes = len(text.encode())
 
     # -- while running ----------------------------------------------------------------------
 
@@ -175,7 +182,9 @@ class Inbox:
         if self._pending.pop(entry.id, None) is None:
             return
         await self._record({"t": "done", "id": entry.id})
-        if not self._pending and self._appended_bytes > COMPACT_BYTES:
+        # Compact while busy too: once what was appended since the last rewrite outweighs both the bound
+        # and what a rewrite keeps (the pending entries), so a bot that is never idle keeps a small file.
+        if self._appended_bytes > max(COMPACT_BYTES, self._kept_bytes):
             async with self._lock:
                 await asyncio.to_thread(self._rewrite)
 

@@ -168,3 +168,30 @@ async def test_linking_and_unlinking_never_forks_a_conversation(
     assert in_order(await ask(telegram, OWNER, "#history", "history:"))
     await bot.restart()
     assert in_order(await ask(telegram, OWNER, "#history", "history:"))
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+async def test_an_edited_queued_message_survives_a_kill_and_is_answered_once_with_its_edit(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin, how: str
+) -> None:
+    bot.extra_env["SHUTDOWN_GRACE_SECONDS"] = "1"
+    claude_api.script = slow_until_restarted
+    await bot.start()
+    telegram.user_message(OWNER, OWNER, "#hang the long job")
+    await claude_api.wait_for(lambda: any("the long job" in r.last_user_text for r in claude_api.main_requests()))
+    sent = telegram.user_message(OWNER, OWNER, "first draft")
+    await telegram.wait_for(lambda: any("Queued" in m.text for m in telegram.bot_messages(OWNER)), timeout=30)
+    telegram.user_edit(OWNER, sent["message"]["message_id"], "final wording")
+    inbox = bot.session_dir / "inbox.jsonl"
+    # The edit is on disk as the queued message's new prompt, and the edit's own entry is done with.
+    await telegram.wait_for(lambda: '"v":"final wording"' in inbox.read_text() and inbox.read_text().count('"t":"done"') >= 1, timeout=30)
+    if how == "SIGTERM":
+        assert await bot.stop() == 0
+    else:
+        await bot.kill()
+    await bot.start()
+    await telegram.wait_for(lambda: answers(telegram, OWNER, "echo: final wording"), timeout=60)
+    await ask(telegram, OWNER, "and then", "echo: and then")
+    assert len(answers(telegram, OWNER, "echo: final wording")) == 1
+    assert not answers(telegram, OWNER, "echo: first draft")
+    assert asked(claude_api, "final wording") == 1 and asked(claude_api, "first draft") == 0

@@ -98,3 +98,25 @@ async def test_a_full_disk_is_an_error_not_a_silent_loss(tmp_path: Path, monkeyp
         await inbox.accept(message(1))
     monkeypatch.undo()
     assert inbox.pending() == [] and Inbox(tmp_path).load() == []
+
+
+async def test_an_edit_is_journaled_beside_its_message_and_settling_it_leaves_the_message(tmp_path: Path) -> None:
+    inbox = Inbox(tmp_path)
+    inbox.load()
+    original = await inbox.accept(message(1))
+    edit = await inbox.accept(Accepted(update_id=2001, update={"update_id": 2001}, key=KEY, message_id=1, edit=True))
+    await inbox.note(original, "prompt", "edited")  # what the edit changes: the message's own entry
+    await inbox.settle(edit)  # the edit's handler is done with it
+    (kept,) = Inbox(tmp_path).load()
+    assert (kept.id, kept.prompt, kept.edit) == ("42:1", "edited", False)
+
+
+async def test_the_journal_compacts_while_messages_are_pending(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.sessions.inbox.COMPACT_BYTES", 2000)
+    inbox = Inbox(tmp_path)
+    inbox.load()
+    waiting = await inbox.accept(message(1))  # never settled: the bot is never idle
+    for n in range(2, 60):
+        await inbox.settle(await inbox.accept(message(n)))
+    assert (tmp_path / "inbox.jsonl").stat().st_size < 4000
+    assert [e.message_id for e in Inbox(tmp_path).load()] == [waiting.message_id]

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
-from aiogram.types import CallbackQuery, Chat, ErrorEvent, Message, User
+from aiogram.types import (
+    CallbackQuery, Chat, ErrorEvent, Message, MessageOriginChannel, MessageOriginChat, MessageOriginHiddenUser,
+    MessageOriginUser, User,
+)
 
 from bot.app import Core
 from bot.features.texts import BUTTON_EXPIRED
@@ -65,7 +68,22 @@ def _quote_of(message: Message, bot: Bot) -> Quote | None:
         return None
     quoted = message.quote.text if message.quote else (replied.text or replied.caption or "")
     from_bot = replied.from_user is not None and replied.from_user.id == bot.id
-    return Quote(quoted, user_name(replied.from_user), from_bot) if quoted else None
+    return Quote(quoted, replied.message_id, user_name(replied.from_user), from_bot) if quoted else None
+
+
+def _origin_of(message: Message) -> str | None:
+    """Who first wrote a forwarded message (None: not a forward)."""
+    origin = message.forward_origin
+    if origin is None:
+        return None
+    if isinstance(origin, MessageOriginUser):
+        return user_name(origin.sender_user)
+    if isinstance(origin, MessageOriginHiddenUser):
+        return origin.sender_user_name
+    if isinstance(origin, (MessageOriginChat, MessageOriginChannel)):
+        chat = origin.sender_chat if isinstance(origin, MessageOriginChat) else origin.chat
+        return chat_title(chat)
+    return ""
 
 
 def _incoming(message: Message, text: str, quote: Quote | None, accepted: Accepted | None) -> Incoming:
@@ -77,6 +95,7 @@ def _incoming(message: Message, text: str, quote: Quote | None, accepted: Accept
         chat_title=chat_title(message.chat),
         text=text,
         quote=quote,
+        forwarded_from=_origin_of(message),
         accepted=accepted,
     )
 

@@ -24,6 +24,7 @@ from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
 from bot.security.safe_files import megabytes, read_for_sending
 from bot.sessions.session import Turn
+from bot.turns.addressing import file_note
 from bot.util.paths import is_inside
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class FileTransfers:
             return None
         if name != wanted:
             await self._say(turn, f"{wanted} is a file Claude Code reads as instructions or settings, so it was saved as {path.name}.")
-        note = f"[The user sent a file, saved as ./{path.name} ({writer.size} bytes)]"
+        note = file_note(path.name, writer.size)
         turn.prompt = f"{turn.prompt}\n\n{note}" if turn.prompt else note
         if upload.image_type:
             turn.images.append((upload.image_type, await asyncio.to_thread(path.read_bytes)))

@@ -27,7 +27,7 @@ from bot.sessions.inbox import Accepted, Inbox
 from bot.sessions.keys import ChatKey
 from bot.sessions.manager import SessionManager
 from bot.sessions.session import ClaudeSession, Turn
-from bot.turns.addressing import with_quote
+from bot.turns.addressing import forwarded, with_quote
 from bot.turns.gather import PASTE_PART, WINDOW, Gatherer, Slot
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,9 @@ class Quote:
     """The message an incoming one replies to: its text (or the part quoted) and who wrote it."""
 
     text: str
+    message_id: int
     author: str = ""  # a display name; empty when unknown
-    from_bot: bool = False  # one of the bot's own messages
+    from_bot: bool = False  # one of the bot's own messages (named to Claude by its id alone)
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,17 @@ class Incoming:
     chat_title: str = ""
     text: str = ""  # what the person wrote, the bot's own @mention removed
     quote: Quote | None = None
+    forwarded_from: str | None = None  # a forward: who wrote it first (their words are data)
     accepted: Accepted | None = None  # its journal entry (bot.sessions.inbox)
 
     def prompt(self) -> str:
-        """What Claude reads for this message's text: after a short quote of the message it replies to."""
-        if not self.text or self.quote is None or not self.quote.text:
-            return self.text
-        author = "your earlier message" if self.quote.from_bot else self.quote.author or "an earlier message"
-        return with_quote(self.text, self.quote.text, author)
+        """What Claude reads for this message's text (labelled data where someone else wrote it), after a short
+        quote of the message it replies to."""
+        text = forwarded(self.text, self.forwarded_from) if self.text and self.forwarded_from is not None else self.text
+        quote = self.quote
+        if not text or quote is None or not quote.text:
+            return text
+        return with_quote(text, quote.text, message_id=quote.message_id, author=quote.author, from_bot=quote.from_bot)
 
     def turn(self, prompt: str | None = None) -> Turn:
         """A turn answered in reply to this message; an edit journaled meanwhile wins over ``prompt``."""

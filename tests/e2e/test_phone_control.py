@@ -337,12 +337,14 @@ async def test_a_document_lands_in_the_directory_and_file_sends_it_back(bot: Bot
     await bot.start()
     data = bytes(range(256)) * 40
     telegram.user_document(CHAT, OWNER, "../../.notes v1.bin", data, caption="keep this")
-    reply = await wait_answer(telegram, CHAT, "echo: keep this")
-    assert "[The user sent a file, saved as ./notes v1.bin (10240 bytes)]" in reply.text
+    await wait_answer(telegram, CHAT, "echo: keep this")
+    assert any('<uploaded_file path="./notes v1.bin" bytes="10240"' in t for r in claude_api.main_requests() for t in r.user_texts)
     assert (bot.work_dir / "notes v1.bin").read_bytes() == data
     assert sorted(p.name for p in bot.tmp.iterdir()) == sorted(["bot.log", "home", "sessions", "work"])  # nothing outside
     telegram.user_document(CHAT, OWNER, "notes v1.bin", b"second")
-    await wait_answer(telegram, CHAT, "saved as ./notes v1-2.bin (6 bytes)")
+    await claude_api.wait_for(
+        lambda: any('<uploaded_file path="./notes v1-2.bin" bytes="6"' in t for r in claude_api.main_requests() for t in r.user_texts)
+    )
     telegram.user_message(CHAT, OWNER, "/file notes v1.bin")
     sent = await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(CHAT) if m.document), None), timeout=15)
     assert sent.document == ("notes v1.bin", data)

@@ -9,6 +9,7 @@ from typing import Any
 from bot.features.files import BoundedWriter, FileTransfers, Upload
 from bot.sessions.keys import ChatKey
 from bot.sessions.session import Turn
+from bot.turns.addressing import file_note
 
 KEY = ChatKey(1)
 
@@ -67,7 +68,7 @@ async def test_an_upload_is_written_as_it_arrives_with_mode_0600(tmp_path: Path)
     fakes = Fakes(tmp_path)
     await transfers(fakes, [tmp_path], 1000).receive(Turn(key=KEY, prompt="hi"), Upload(name="a.txt", size=6, download=chunks(b"abc", b"def")))
     assert (tmp_path / "a.txt").read_bytes() == b"abcdef" and (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o600
-    assert fakes.submitted[0].prompt == "hi\n\n[The user sent a file, saved as ./a.txt (6 bytes)]"
+    assert fakes.submitted[0].prompt == "hi\n\n" + file_note("a.txt", 6)
 
 
 async def test_no_upload_into_a_directory_outside_allowed_paths_or_under_dot_claude(tmp_path: Path) -> None:

@@ -181,3 +181,55 @@ async def test_a_cli_killed_mid_turn_is_one_sentence_and_the_next_message_works(
     answer = await ask(telegram, OWNER, "after an idle kill", "after an idle kill")
     assert answer == "echo: after an idle kill"
     assert sum("stopped unexpectedly" in (m.text or "") for m in telegram.bot_messages(OWNER)) == 1
+
+
+FLOOD_CHATS = [
+    Chat(OWNER, OWNER),
+    Chat(FRIEND, FRIEND),
+    Chat(-100910, OWNER, {"chat_type": "group", "chat_title": "Ops"}),
+    Chat(-100911, FRIEND, {"chat_type": "supergroup", "chat_title": "Dev"}),
+    Chat(-100912, OWNER, {"chat_type": "supergroup", "is_forum": True, "chat_title": "Forum", "thread_id": 3}),
+    Chat(-100913, FRIEND, {"chat_type": "supergroup", "is_forum": True, "chat_title": "Forum 2", "thread_id": 4}),
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_many_chats_killed_under_flood_control_answer_every_message_once_and_in_order(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin, seed: int
+) -> None:
+    """Six chats with queued messages, killed several times while Telegram throttles the bot: each kill
+    lands right after an answer appeared (the window between an answer and its record)."""
+    rng = random.Random(seed)
+    chats = [Chat(c.chat_id, c.user, dict(c.kwargs)) for c in FLOOD_CHATS]
+    telegram.flood(every=5, retry_after=1)
+    await bot.start()
+    for round_no in range(3):
+        for chat in chats:
+            chat.send(telegram, f"#slow {rng.uniform(0.1, 1.2):.2f} round {round_no} asks in {chat.chat_id}")
+            chat.send(telegram, f"queued after round {round_no} in {chat.chat_id}")
+
+        def some_answer_shown() -> bool:
+            return any(
+                m.text.startswith("echo: #slow") and f"round {round_no} " in m.text
+                for c in chats for m in telegram.bot_messages(c.chat_id, c.thread)
+            )
+
+        await telegram.wait_for(some_answer_shown, timeout=60)
+        await asyncio.sleep(rng.uniform(0, 0.2))
+        await kill_and_check(bot)
+        await bot.start()
+    telegram.flood(every=0)
+
+    def all_answered() -> bool:
+        return all(answers_to(telegram, chat, message_id) for chat in chats for message_id in chat.sent)
+
+    await telegram.wait_for(all_answered, timeout=240)
+    for chat in chats:
+        twice = {m: answers_to(telegram, chat, m) for m in chat.sent if len(answers_to(telegram, chat, m)) != 1}
+        assert not twice, f"chat {chat.chat_id}: answered more than once: {twice}"
+        rounds = [
+            int(m.text.split("round ", 1)[1].split()[0])
+            for m in telegram.bot_messages(chat.chat_id, chat.thread)
+            if m.text.startswith("echo: #slow") or m.text.startswith("echo: queued")
+        ]
+        assert rounds == sorted(rounds), f"chat {chat.chat_id} answered out of order: {rounds}"

@@ -53,13 +53,16 @@ async def _carry_on(core: Core, dispatcher: GatedDispatcher, bot: Bot) -> None:
     pending = await asyncio.to_thread(core.inbox.load)
     if pending:
         log.info("carrying on %d accepted messages from before the restart", len(pending))
-    for accepted in pending:
-        try:
-            update = Update.model_validate(accepted.update, context={"bot": bot})
-            await dispatcher.feed_update(bot, update, replayed=accepted)
-        except Exception:  # one bad entry must not keep the others (or the bot) from going on
-            log.exception("could not carry on update %s", accepted.update_id)
-            await core.inbox.settle(accepted)
+    # No turn starts before all are queued: messages that ran together go on together, and only then
+    # do the ones that waited behind them merge (bot/turns/batch.py).
+    with core.scheduler.holding():
+        for accepted in pending:
+            try:
+                update = Update.model_validate(accepted.update, context={"bot": bot})
+                await dispatcher.feed_update(bot, update, replayed=accepted)
+            except Exception:  # one bad entry must not keep the others (or the bot) from going on
+                log.exception("could not carry on update %s", accepted.update_id)
+                await core.inbox.settle(accepted)
 
 
 class StartRefused(Exception):

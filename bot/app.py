@@ -16,6 +16,7 @@ from bot.claude.permissions import allowed_tools
 from bot.claude.runner import ClaudeRunner
 from bot.claude.tools.send_file import bot_server, send_file_tool
 from bot.claude.tools.session_context import session_context_tool
+from bot.claude.transcripts import ClaudeTranscripts
 from bot.config import Settings
 from bot.features.conversation import ChatCommands
 from bot.features.diff import ChangeTracker
@@ -117,6 +118,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         build_prompt=PromptBuilder(settings.session_dir, routes),
         inbox=inbox,
         changes=ChangeTracker(),
+        transcripts=ClaudeTranscripts(),
         max_queued=settings.max_queued_per_chat,
     )
     approvals = Approvals(

@@ -48,6 +48,7 @@ class Accepted:
     seq: int = 0  # order of acceptance across the whole bot; also its turn's id
     edit: bool = False  # an edit of message `message_id`: an entry of its own, never the message's
     runs: int = 0  # how many times its turn was started
+    batch: str | None = None  # the entry whose turn it last went to Claude with (the first of that turn)
     answer: RecordedAnswer | None = None  # how the turn ended, kept before it is shown
     notice_id: int | None = None  # its "queued" notice
     progress_id: int | None = None  # its turn's progress message
@@ -135,6 +136,7 @@ class Inbox:
             return
         if kind == "run":
             entry.runs += 1
+            entry.batch = line.get("b", entry.batch)
         elif kind == "done":
             del self._pending[entry.id]
         elif kind == "answer":
@@ -146,7 +148,7 @@ class Inbox:
         lines = []
         for entry in self.pending():
             lines.append(_dump({"t": "in", **entry.to_json()}))
-            lines += [_dump({"t": "run", "id": entry.id})] * entry.runs
+            lines += [_dump({"t": "run", "id": entry.id, **({"b": entry.batch} if entry.batch else {})})] * entry.runs
             for kind, name in _FIELDS.items():
                 if (value := getattr(entry, name)) is not None:
                     lines.append(_dump({"t": kind, "id": entry.id, "v": _stored(value)}))
@@ -166,10 +168,11 @@ class Inbox:
             self._pending[entry.id] = entry
         return entry
 
-    async def started(self, entry: Accepted) -> int:
-        """Its turn starts (again): returns how many times it has now been started."""
-        await self._record({"t": "run", "id": entry.id})
+    async def started(self, entry: Accepted, batch: str | None = None) -> int:
+        """Its turn starts (again), with the messages of entry ``batch``'s turn: how many times it has now started."""
+        await self._record({"t": "run", "id": entry.id, **({"b": batch} if batch else {})})
         entry.runs += 1
+        entry.batch = batch
         return entry.runs
 
     async def note(self, entry: Accepted, kind: str, value: Any) -> None:

@@ -31,10 +31,17 @@ def take_batch(queue: deque[Turn]) -> Turn:
 
     The turns after the first (``merged[1:]``) are then done with: their answer is the first one's.
     Turns from another chat or person (a shared session) stay queued: their answer belongs
-    elsewhere, or their speaker differs.
+    elsewhere, or their speaker differs; so do turns that ran in another turn before a restart.
     """
     first = queue.popleft()
     turns = [first]
-    while queue and queue[0].key == first.key and queue[0].user_id == first.user_id:
+    while queue and queue[0].key == first.key and queue[0].user_id == first.user_id and ran_with(queue[0]) == ran_with(first):
         turns.append(queue.popleft())
     return merge(turns)
+
+
+def ran_with(turn: Turn) -> str | None:
+    """For a message carried on after a restart: the turn it went to Claude with before (its batch); None for
+    one that never ran. Messages go on with exactly the turn they ran in, never merged into another."""
+    first = turn.inbox[0] if turn.inbox else None
+    return first.batch if first is not None and first.runs > 0 else None

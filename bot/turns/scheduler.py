@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.chat import LiveReply, TurnsView
@@ -68,6 +68,12 @@ class ChangeWatcher(Protocol):
     async def after(self, session: ClaudeSession, before: Any) -> ChangeRef | None: ...
 
 
+class Transcripts(Protocol):
+    """Claude Code's own record of a session (bot/claude/transcripts.py): the answer of a turn it finished."""
+
+    async def finished(self, session: ClaudeSession, prompt: str) -> str | None: ...
+
+
 class TurnScheduler:
     def __init__(
         self,
@@ -78,12 +84,14 @@ class TurnScheduler:
         build_prompt: PromptBuilder,
         inbox: Inbox | None = None,
         changes: ChangeWatcher | None = None,
+        transcripts: Transcripts | None = None,
         max_queued: int = 20,
     ) -> None:
         self.runner = runner
         self.view = view
         self.build_prompt = build_prompt
         self.changes = changes
+        self.transcripts = transcripts
         self.max_queued = max_queued  # per session
         self.max_concurrent = max_concurrent
         self.inbox = inbox
@@ -94,10 +102,21 @@ class TurnScheduler:
         self._live: dict[str, LiveTurns] = {}
         self._notes: set[asyncio.Task[None]] = set()
         self._shutting_down = False
+        self._starts = asyncio.Event()  # cleared while the messages of before a restart are queued again
+        self._starts.set()
 
     @property
     def running(self) -> int:
         return self._running
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """No turn starts inside: turns are queued, and start together once it ends."""
+        self._starts.clear()
+        try:
+            yield
+        finally:
+            self._starts.set()
 
     # -- what a session is doing (read-only for everyone else) ----------------------
 
@@ -260,6 +279,7 @@ class TurnScheduler:
     async def _work(self, live: LiveTurns) -> None:
         session = live.session
         try:
+            await self._starts.wait()
             while live.queue:
                 turn = take_batch(live.queue)  # messages that waited together go to Claude together
                 for other in turn.merged[1:]:
@@ -309,6 +329,8 @@ class TurnScheduler:
             await self._deliver(self.view.live_reply(turn, session.name, self._on_shown(turn)), first.answer)
             await self._settle(turn)
             return
+        if await self._finished_before(session, turn):
+            return
         starts = await self._started(turn)
         if starts > MAX_STARTS:
             await self.view.gave_up(turn, first.progress_id if first else None)
@@ -343,6 +365,22 @@ class TurnScheduler:
         await self._deliver(reply, answer)
         await self._settle(turn)
 
+    async def _finished_before(self, session: ClaudeSession, turn: Turn) -> bool:
+        """A turn that ran before the bot died, with no end on record: if Claude Code's transcript shows it
+        finished, it is completed from there once (no second answer), else False: it runs again."""
+        first = turn.inbox[0] if turn.inbox else None
+        if self.transcripts is None or first is None or first.runs == 0 or turn.command or not session.session_id:
+            return False
+        text = await self.transcripts.finished(session, turn.prompt)
+        if text is None:
+            return False
+        log.info("turn %s of session %s had finished before the restart; completed from its transcript", turn.id, session.name)
+        answer = RecordedAnswer(kind="finish", text=text)
+        await self._note(turn, "answer", answer)
+        await self._deliver(self.view.live_reply(turn, session.name, self._on_shown(turn), resumed_in=first.progress_id), answer)
+        await self._settle(turn)
+        return True
+
     @staticmethod
     def _reporter(live: LiveTurns, reply: LiveReply) -> Callable[[TurnEvent], None]:
         def report(event: TurnEvent) -> None:
@@ -371,9 +409,11 @@ class TurnScheduler:
     # -- the inbox ------------------------------------------------------------------
 
     async def _started(self, turn: Turn) -> int:
+        """Note the start of each message the turn answers, as one batch (a restart carries them on together)."""
         if self.inbox is None or not turn.inbox:
             return 1
-        return max([await self.inbox.started(accepted) for accepted in turn.inbox])
+        batch = turn.inbox[0].id
+        return max([await self.inbox.started(accepted, batch) for accepted in turn.inbox])
 
     async def _note(self, turn: Turn, kind: str, value: Any) -> None:
         if self.inbox is not None and turn.inbox and value is not None:

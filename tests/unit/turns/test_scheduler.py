@@ -516,3 +516,54 @@ async def test_a_message_without_a_queue_notice_is_still_answered_when_cancelled
     assert await asyncio.wait_for(clearing, 2) == 1
     await until(lambda: inbox.pending() == [] and not scheduler.is_busy(session))
     assert "b" not in view.replies
+
+
+# -- after a restart: what ran together goes on together; a turn Claude Code finished is not asked again --
+
+
+def same_speaker(turn: Turn) -> Turn:
+    turn.user_id = 7
+    return turn
+
+
+async def test_messages_that_ran_together_go_on_together_and_the_queued_ones_after_them(store, runner, view, inbox) -> None:
+    scheduler = scheduler_with_inbox(runner, view, inbox)
+    session = session_named(store)
+    first = [same_speaker(await accepted_turn(inbox, p, n)) for n, p in ((1, "a"), (2, "b"))]
+    queued = [same_speaker(await accepted_turn(inbox, p, n)) for n, p in ((3, "c"), (4, "d"))]
+    for turn in first:  # a and b went to Claude as one turn before the bot died; c and d never ran
+        await inbox.started(turn.inbox[0], "42:1")
+    with scheduler.holding():  # the start-up queues them all before any starts
+        for turn in [*first, *queued]:
+            await scheduler.submit(session, turn)
+        await asyncio.sleep(0.01)
+        assert runner.started == []
+    await until(lambda: len(runner.started) == 2)
+    assert runner.started == [RESUMED_NOTE + "a\n\nb", "c\n\nd"]  # never "a b c d", never a alone and b again
+
+
+class Finished:
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+        self.asked: list[str] = []
+
+    async def finished(self, session: ClaudeSession, prompt: str) -> str | None:
+        self.asked.append(prompt)
+        return self.answers.get(prompt)
+
+
+async def test_a_turn_claude_code_finished_before_the_kill_is_completed_from_its_transcript(store, runner, view, inbox) -> None:
+    transcripts = Finished({"a": "the answer Claude gave"})
+    scheduler = TurnScheduler(runner, view, max_concurrent=4, build_prompt=prompt_of, inbox=inbox, transcripts=transcripts)
+    session = session_named(store)
+    session.record.session_id = "sid"
+    done, cut = await accepted_turn(inbox, "a", 1), await accepted_turn(inbox, "b", 2)
+    for turn in (done, cut):
+        await inbox.started(turn.inbox[0], turn.inbox[0].id)
+    fresh = await accepted_turn(inbox, "c", 3)
+    for turn in (done, cut, fresh):
+        await scheduler.submit(session, turn)
+    await until(lambda: not scheduler.is_busy(session))
+    assert view.replies["a"].ending == ("finish", "the answer Claude gave")  # shown once, Claude not asked again
+    assert runner.started == [RESUMED_NOTE + "b", "c"]  # cut short: it runs again; never ran: no transcript look-up
+    assert transcripts.asked == ["a", "b"] and inbox.pending() == []

@@ -204,6 +204,8 @@ async def test_a_turn_claude_code_finished_as_the_bot_died_is_completed_from_its
 ) -> None:
     await bot.start()
     await ask(telegram, OWNER, "warm up", "echo: warm up")
+    record = bot.session_dir / f"{OWNER}.json"
+    await telegram.wait_for(lambda: record.exists() and '"session_id":"' in record.read_text().replace(" ", ""), timeout=10)
     telegram.user_message(OWNER, OWNER, "#slow 2 the last words")
     await claude_api.wait_for(lambda: any("the last words" in r.last_user_text for r in claude_api.main_requests()))
     assert bot.process is not None

@@ -167,7 +167,7 @@ class Worktrees:
     async def _losses(tree: Worktree) -> list[str]:
         """Uncommitted files and commits no other branch or remote has."""
         try:
-            status = await git(tree.path, "status", "--porcelain", "--untracked-files=all")
+            status = await git(tree.path, "status", "--porcelain", "--untracked-files=all", "--ignore-submodules=all")
             commits = ""
             if tree.branch:
                 commits = await git(

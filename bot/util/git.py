@@ -58,6 +58,9 @@ OVERRIDES = (
     ("protocol.allow", "never"),
 )
 FILTER_KEYS = (("clean", ""), ("smudge", ""), ("process", ""), ("required", "false"))
+# Commands that never read a work tree file's content, so never run a filter: no listing before them
+# (the test in tests/unit/util/test_git.py runs each of them in a trapped repository).
+NO_CONTENT = frozenset({"rev-parse", "check-ref-format", "show-ref", "branch"})  # not write-tree: it can refresh the index
 
 
 class GitError(Exception):
@@ -118,7 +121,8 @@ async def configured_filters(cwd: Path | str, timeout: float = TIMEOUT) -> list[
 async def run_git(cwd: Path | str, *args: str, env: dict[str, str] | None = None, timeout: float = TIMEOUT) -> tuple[int, str, str]:
     """(exit status, stdout, stderr) of `git args…` in `cwd`."""
     overrides = list(OVERRIDES)
-    for driver in await configured_filters(cwd, timeout):
+    drivers = [] if args and args[0] in NO_CONTENT else await configured_filters(cwd, timeout)
+    for driver in drivers:
         overrides += [(f"filter.{driver}.{key}", value) for key, value in FILTER_KEYS]
     return await _exec(cwd, args, _environment(overrides, env), timeout)
 

@@ -394,6 +394,17 @@ def read_settings() -> Loaded:
     return Loaded(without, [path.resolve() for path in others if path.is_file()], note)
 
 
+def operator_config_files() -> list[Path]:
+    """The files operator commands read: config_files() without a `.env` the bot itself ignores."""
+    files = config_files()
+    if DOTENV not in files or not DOTENV.is_file():
+        return files
+    try:
+        return read_settings().files
+    except ValueError:  # no configuration the bot could start with: the files as they are
+        return files
+
+
 def load_settings() -> Settings:
     """Load settings or exit with status 2 and one line naming the bad setting."""
     try:

@@ -189,3 +189,17 @@ def test_a_dotenv_in_the_workspace_that_is_the_only_configuration_is_one_sentenc
     with pytest.raises(ValueError, match="^the only configuration is .*, inside a workspace where Claude can write it") as caught:
         read_settings()
     assert str(dotenv) in str(caught.value) and "TELEGRAM_BOT_TOKEN is required" in str(caught.value)
+
+
+def test_operator_commands_ignore_the_same_dotenv_the_bot_ignores(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import operator_config_files
+    from bot.turns.mirror import MirrorSettings
+
+    _dotenv(clean_env, f"SESSION_DIR={clean_env / 'forged-sessions'}\n")
+    monkeypatch.delenv("SESSION_DIR")
+    monkeypatch.chdir(clean_env)
+    assert operator_config_files() == []
+    settings = MirrorSettings(_env_file=operator_config_files())  # type: ignore[call-arg]
+    assert not settings.session_dir.is_relative_to(clean_env)
+    monkeypatch.chdir(tmp_path)  # outside every workspace: no `.env` there, the default files
+    assert [path.name for path in operator_config_files()] == [".env", "config.env"]

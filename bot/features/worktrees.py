@@ -127,6 +127,8 @@ class Worktrees:
                 await git(directory, "worktree", "add", "--quiet", *args, timeout=120)
             except GitError as exc:
                 return Answer(f"Git could not create the worktree: {esc(exc)}", [])
+            if self._allowed(target) != target:  # a symlink swapped in while git worked: not followed
+                return Answer(f"<code>{esc(target)}</code> no longer lies inside the allowed directories.", [])
             here = Worktree(target, name)
             verb = "Created"
         else:

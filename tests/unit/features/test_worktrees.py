@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from bot.features import worktrees as worktrees_module
 from bot.features.worktrees import Worktrees
 from bot.sessions.manager import SessionManager
 from bot.sessions.records import SessionRecord
@@ -74,3 +78,22 @@ async def test_a_chat_in_a_linked_worktree_whose_repository_lies_outside_creates
     listing = await worktrees.listing(session)
     assert listing.choices == ["linked"] and "← this chat" in listing.html
     assert not (main / ".claude").exists()
+
+
+async def test_a_symlink_swapped_in_while_git_adds_the_worktree_does_not_move_the_chat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, outside, session, worktrees = _setup(tmp_path)
+    real = worktrees_module.git
+
+    async def racing(cwd: Path | str, *args: str, **kwargs: Any) -> str:
+        out = await real(cwd, *args, **kwargs)
+        if args[:2] == ("worktree", "add"):  # Claude's program swaps the directory for a link out of the roots
+            (repo / ".claude" / "worktrees").rename(outside / "moved")
+            (repo / ".claude" / "worktrees").symlink_to(outside / "moved", target_is_directory=True)
+        return out
+
+    monkeypatch.setattr(worktrees_module, "git", racing)
+    answer = await worktrees.create_or_reuse(session, "feat")
+    assert answer.html == f"<code>{repo / '.claude' / 'worktrees' / 'feat'}</code> no longer lies inside the allowed directories."
+    assert session.working_dir == repo

@@ -56,6 +56,8 @@ OVERRIDES = (
     ("log.showSignature", "false"),
     ("submodule.recurse", "false"),
     ("protocol.allow", "never"),
+    ("gc.auto", "0"),  # no repacking on the bot's time
+    ("maintenance.auto", "false"),
 )
 FILTER_KEYS = (("clean", ""), ("smudge", ""), ("process", ""), ("required", "false"))
 # Commands that never read a work tree file's content, so never run a filter: no listing before them

@@ -211,7 +211,7 @@ def main() -> None:
     logging.getLogger("asyncio").setLevel(max(logging.INFO, logging.getLogger().level))
     from bot.security import redact
 
-    redactor = redact.install(settings.telegram_bot_token)
+    redactor = redact.install(*settings.secrets())
     from bot.security.ownership import foreign_owner
 
     problem = foreign_owner(settings.session_dir)

@@ -5,9 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 TIMEOUT = 30.0
+
+# How every git command is started: set once at start (bot/app.py) to the box Claude Code runs in, so the
+# bot's git never runs a repository's code as the bot, and files it writes in .git belong to the box user.
+Wrap = Callable[[Sequence[str]], list[str]]
+_wrap: Wrap = list
+
+
+def confine(wrap: Wrap) -> None:
+    global _wrap
+    _wrap = wrap
 
 
 class GitError(Exception):
@@ -18,8 +29,7 @@ async def run_git(cwd: Path | str, *args: str, env: dict[str, str] | None = None
     """(exit status, stdout, stderr) of `git args…` in `cwd`."""
     try:
         process = await asyncio.create_subprocess_exec(
-            "git",
-            *args,
+            *_wrap(["git", *args]),
             cwd=str(cwd),
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})},
             stdin=asyncio.subprocess.DEVNULL,

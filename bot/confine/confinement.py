@@ -11,6 +11,7 @@ from bot.confine.layout import BoxUser, Layout
 
 # The system a coding agent needs, read-only; /usr-merged systems have symlinks for the rest.
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+FRESH_DIRS = ("/tmp", "/var/tmp", "/run")  # empty in every box (tmpfs), never the bot's
 
 
 class Confinement(ABC):
@@ -71,7 +72,8 @@ class Bubblewrap(Confinement):
                 args += ["--symlink", str(path.readlink()), name]
             elif path.is_dir():
                 args += ["--ro-bind", name, name]
-        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run"]
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/var/tmp"]
+        args += ["--tmpfs", "/run"]
         resolver = Path("/etc/resolv.conf").resolve()  # often a link into /run (systemd-resolved): DNS must work
         if not resolver.is_relative_to("/etc") and resolver.exists():
             args += ["--ro-bind", str(resolver), str(resolver)]
@@ -94,11 +96,11 @@ class Bubblewrap(Confinement):
     def _parents(self) -> list[str]:
         """The directories above each bound path, made traversable (bwrap makes them with the bot's umask,
         often 077, which would keep the box's own user from its workspaces)."""
-        system = [Path(name) for name in SYSTEM_DIRS]
+        system = [Path(name) for name in (*SYSTEM_DIRS, *FRESH_DIRS)]
         made: list[str] = []
         for path in (*self.layout.read_only, *self.layout.writable):
             for parent in reversed(path.parents[:-1]):  # without "/"
-                if not any(parent.is_relative_to(top) for top in system) and str(parent) not in made:
+                if parent not in system and not any(parent.is_relative_to(top) for top in system[: len(SYSTEM_DIRS)]) and str(parent) not in made:
                     made.append(str(parent))
         return [arg for parent in made for arg in ("--perms", "0755", "--dir", parent)]
 

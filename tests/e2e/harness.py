@@ -41,6 +41,10 @@ class BotProcess:
         return self.tmp / "home"
 
     @property
+    def claude_home(self) -> Path:
+        return self.tmp / "claude-home"
+
+    @property
     def config_file(self) -> Path:
         return self.home / ".config" / "tg-claude-code" / "config.env"
 
@@ -59,6 +63,7 @@ class BotProcess:
             ALLOWED_PATHS=str(self.tmp / "work"),
             SESSION_DIR=str(self.session_dir),
             TG_CLAUDE_CODE_CONFIG=str(self.config_file),  # never a `.env` of the repository the bot starts in
+            CLAUDE_HOME=str(self.claude_home),  # Claude Code's HOME in its box; its state is CLAUDE_CONFIG_DIR above
             CLAUDE_PERMISSION_MODE="bypassPermissions",
             LOG_LEVEL="DEBUG",
             PYTHONUNBUFFERED="1",

@@ -25,6 +25,7 @@ class BotProcess:
     claude: MessagesStandin
     tmp: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    python: list[str] = field(default_factory=lambda: [sys.executable])  # a test may start the bot as another user
     process: asyncio.subprocess.Process | None = None
     starts: int = 0
 
@@ -81,7 +82,7 @@ class BotProcess:
         log.write(f"\n===== start #{self.starts + 1} =====\n")
         log.flush()
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=ROOT, env=self.env(), stdout=log, stderr=log
+            *self.python, "-m", "bot", cwd=ROOT, env=self.env(), stdout=log, stderr=log
         )
         log.close()
         self.starts += 1

@@ -179,7 +179,12 @@ def open_box(wanted: Wanted, environ: Mapping[str, str] | None = None, euid: int
         failures.append(f"{kind} does not work here ({problem})")
     if wanted.choice != "auto":
         raise BoxRefused(f"CLAUDE_CONFINEMENT={wanted.choice}: {failures[-1]}")
-    why = f"bubblewrap is not installed: {INSTALL_BWRAP}" if bwrap is None else f"{failures[-1]}: {NO_NAMESPACES}"
+    if bwrap is None:
+        why = f"bubblewrap is not installed: {INSTALL_BWRAP}"
+    elif "cannot write" in failures[-1]:
+        why = f"{failures[-1]}: give it to the user Claude Code runs as"
+    else:
+        why = f"{failures[-1]}: {NO_NAMESPACES}"
     return _unconfined(wanted, environ, user, why)
 
 

@@ -97,6 +97,13 @@ async def boxed(request: pytest.FixtureRequest, telegram: TelegramStandin, claud
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _as_the_bots(path: Path, bot: BotProcess) -> Path:
+    """What a test makes after the fixture belongs to whoever the bot runs as (root, or the ordinary user)."""
+    owner = bot.tmp.stat()
+    _give(path, owner.st_uid, owner.st_gid)
+    return path
+
+
 def bash(command: str) -> str:
     return "#tool Bash " + json.dumps({"command": command})
 
@@ -163,7 +170,7 @@ async def test_claude_cannot_stop_or_freeze_the_bot_or_another_chats_claude(boxe
 
 async def test_a_planted_fsmonitor_never_sees_the_token(boxed: BotProcess, telegram: TelegramStandin) -> None:
     bot = boxed
-    repo = make_repo(bot.work_dir / "repo")  # before the start: the bot hands the workspace to Claude's user
+    repo = _as_the_bots(make_repo(bot.work_dir / "repo"), bot)  # before the start: the bot hands it to Claude's user
     bot.extra_env.update(CLAUDE_WORKING_DIR=str(repo), TRANSCRIBE_BASE_URL="http://127.0.0.1:9", TRANSCRIBE_API_KEY=TRANSCRIBE_KEY)
     await bot.start()
     assert bot.process is not None
@@ -187,7 +194,7 @@ async def test_a_planted_fsmonitor_never_sees_the_token(boxed: BotProcess, teleg
 
 async def test_claude_still_works_as_a_coding_agent_in_the_box(boxed: BotProcess, telegram: TelegramStandin) -> None:
     bot = boxed
-    repo = make_repo(bot.work_dir / "app", {"main.py": "print('hi')\n"})
+    repo = _as_the_bots(make_repo(bot.work_dir / "app", {"main.py": "print('hi')\n"}), bot)
     bot.extra_env["CLAUDE_WORKING_DIR"] = str(repo)
     await bot.start()
     await ask(telegram, CHAT, "keep this word: quince", "echo: keep this word: quince")

@@ -229,3 +229,22 @@ async def test_claude_still_works_as_a_coding_agent_in_the_box(boxed: BotProcess
     telegram.press_button(CHAT, OWNER, picker.message_id, earlier["callback_data"])
     await wait_answer(telegram, CHAT, "Resumed")
     assert "quince" in await ask(telegram, CHAT, "#history again", "history:")
+
+
+async def test_where_nothing_confines_bypass_is_refused_unless_the_operator_accepts_it(bot: BotProcess, telegram: TelegramStandin) -> None:
+    bot.extra_env["CLAUDE_CONFINEMENT"] = "none"
+    await bot.start(wait=False)
+    assert bot.process is not None and await bot.process.wait() == 2  # the harness asks for bypassPermissions
+    [line] = bot.start_output().strip().splitlines()
+    assert "bypassPermissions cannot be used here: Claude Code runs unconfined here (CLAUDE_CONFINEMENT=none" in line
+    assert "ALLOW_UNCONFINED_BYPASS=true" in line
+    bot.extra_env["CLAUDE_PERMISSION_MODE"] = "default"
+    await bot.start()
+    assert "Claude Code runs unconfined: CLAUDE_CONFINEMENT=none" in bot.start_output()
+    refused = await ask(telegram, CHAT, "/mode bypassPermissions", "runs unconfined here")
+    assert "ALLOW_UNCONFINED_BYPASS=true" in refused
+    await bot.stop()
+    bot.extra_env["ALLOW_UNCONFINED_BYPASS"] = "true"
+    await bot.start()
+    await ask(telegram, CHAT, "/mode bypassPermissions", "bypassPermissions")
+    await ask(telegram, CHAT, "#pwd", "pwd:")  # and Claude Code works without a box

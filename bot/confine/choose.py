@@ -161,7 +161,8 @@ def open_box(wanted: Wanted, environ: Mapping[str, str] | None = None, euid: int
         read_only=(wanted.cli.parent,) if wanted.cli else (), hidden=wanted.hidden, scratch=_scratch(user),
     )
     _prepare(layout, user)
-    _reuse_login(state, environ)
+    if user is None:  # the operator's own login; a user of its own logs in for itself
+        _reuse_login(state, environ)
     failures: list[str] = []
     for kind in _plan(wanted.choice, euid, bwrap):
         if kind == "none":

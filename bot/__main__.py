@@ -117,6 +117,9 @@ async def run(settings: Settings, box: Box) -> None:
             await bot.session.close()
     if not ready:
         return
+    for note in box.notes:  # only now: a start refused before this point stays one line
+        log.info("%s", note)
+    (log.info if box.confined else log.warning)("%s", box.describe())
     core = build_core(settings, bot, box)
     log.info("MAX_LIVE_CLIENTS %d (%s)", settings.max_live_clients, settings.live_clients_origin)
     indexed = core.manager.restore()
@@ -174,7 +177,6 @@ def _open_box(settings: Settings) -> Box:
     if box.confined:  # the SDK's transcript helpers (/export, /resume) read where the boxed CLI writes
         os.environ["CLAUDE_CONFIG_DIR"] = str(box.layout.state)
     git.confine(box.command)
-    (log.info if box.confined else log.warning)("%s", box.describe())
     return box
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import pwd
 import shutil
@@ -11,15 +10,14 @@ from pathlib import Path
 
 from bot.confine.layout import BoxUser
 
-log = logging.getLogger(__name__)
-
 
 class NoBoxUser(Exception):
     """The user could not be found or created: one sentence with the fix."""
 
 
-def ensure_user(name: str) -> BoxUser:
-    """The system user `name`, created (no login shell, home in /var/lib/NAME) if it does not exist."""
+def ensure_user(name: str, notes: list[str]) -> BoxUser:
+    """The system user `name`, created (no login shell, home in /var/lib/NAME) if it does not exist.
+    What was done goes to `notes` (logged once the bot has signed in: a refused start stays one line)."""
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
@@ -33,19 +31,19 @@ def ensure_user(name: str) -> BoxUser:
         )
         if done.returncode != 0:
             raise NoBoxUser(f"could not create the user {name}: {done.stderr.strip() or done.returncode}") from None
-        log.info("created the user %s for Claude Code", name)
+        notes.append(f"created the user {name} for Claude Code")
         entry = pwd.getpwnam(name)
     if entry.pw_uid == 0:
         raise NoBoxUser(f"CLAUDE_USER {name} is root: name an unprivileged user")
     return BoxUser(name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir))
 
 
-def hand_over(path: Path, user: BoxUser) -> None:
+def hand_over(path: Path, user: BoxUser, notes: list[str]) -> None:
     """`path` and everything below it become the user's, once: a tree whose top is already theirs is left alone
     (symlinks are changed themselves, never followed)."""
     if path.lstat().st_uid == user.uid:
         return
-    log.info("giving %s to %s (once)", path, user.name)
+    notes.append(f"gave {path} to {user.name} (once)")
     os.lchown(path, user.uid, user.gid)
     for top, dirs, files in os.walk(path, followlinks=False):
         for name in (*dirs, *files):

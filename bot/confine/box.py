@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.confine.confinement import Confinement
@@ -20,6 +20,7 @@ class Box:
     confinement: Confinement
     layout: Layout
     why_not: str = ""  # for an unconfined box: the one sentence saying why, with the fix
+    notes: list[str] = field(default_factory=list)  # what opening it did (a user created, a workspace handed over)
 
     @property
     def user(self) -> BoxUser | None:

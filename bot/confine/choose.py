@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import shutil
 import subprocess
@@ -17,8 +16,6 @@ from bot.confine.account import NoBoxUser, ensure_user, hand_over
 from bot.confine.box import Box
 from bot.confine.confinement import Bubblewrap, Confinement, OwnUser, Stacked, Unconfined
 from bot.confine.layout import BoxUser, Layout
-
-log = logging.getLogger(__name__)
 
 CHOICES = ("auto", "bubblewrap", "user", "user+bubblewrap", "none")
 INSTALL_BWRAP = "install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)"
@@ -110,17 +107,17 @@ def _scratch(user: BoxUser | None) -> Path:
     return path
 
 
-def _prepare(layout: Layout, user: BoxUser | None) -> None:
+def _prepare(layout: Layout, user: BoxUser | None, notes: list[str]) -> None:
     for path in (layout.home, layout.state):
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     if user is None:
         return
     for path in (layout.home, layout.state, *layout.workspaces):
-        hand_over(path, user)
+        hand_over(path, user, notes)
     for path in layout.hidden:  # file modes are what keeps a user of its own out: no config file readable by others
         if path.is_file() and path.stat().st_mode & 0o077:
             path.chmod(path.stat().st_mode & 0o700)
-            log.info("made %s readable by its owner only: it holds the bot's settings", path)
+            notes.append(f"made {path} readable by its owner only: it holds the bot's settings")
 
 
 def _reuse_login(state: Path, environ: Mapping[str, str]) -> None:
@@ -148,9 +145,10 @@ def open_box(wanted: Wanted, environ: Mapping[str, str] | None = None, euid: int
         return _unconfined(wanted, environ, None, why)
     bwrap, setpriv = shutil.which("bwrap"), shutil.which("setpriv")
     user: BoxUser | None = None
+    notes: list[str] = []
     if euid == 0 and wanted.choice in ("auto", "user", "user+bubblewrap"):
         try:
-            user = ensure_user(wanted.user_name)
+            user = ensure_user(wanted.user_name, notes)
         except NoBoxUser as exc:
             raise BoxRefused(str(exc)) from None
     elif "user" in wanted.choice:
@@ -160,7 +158,7 @@ def open_box(wanted: Wanted, environ: Mapping[str, str] | None = None, euid: int
         workspaces=wanted.workspaces, home=claude_home(wanted, user), state=state,
         read_only=(wanted.cli.parent,) if wanted.cli else (), hidden=wanted.hidden, scratch=_scratch(user),
     )
-    _prepare(layout, user)
+    _prepare(layout, user, notes)
     if user is None:  # the operator's own login; a user of its own logs in for itself
         _reuse_login(state, environ)
     failures: list[str] = []
@@ -168,14 +166,13 @@ def open_box(wanted: Wanted, environ: Mapping[str, str] | None = None, euid: int
         if kind == "none":
             break
         try:
-            box = Box(_build(kind, layout, user, bwrap, setpriv), layout)
+            box = Box(_build(kind, layout, user, bwrap, setpriv), layout, notes=notes)
         except BoxRefused as exc:
             failures.append(str(exc))
             continue
         problem = probe(box)
         if problem is None:
-            for failure in failures:
-                log.warning("a stronger confinement does not work here: %s", failure)
+            notes += [f"a stronger confinement does not work here: {failure}" for failure in failures]
             return box
         failures.append(f"{kind} does not work here ({problem})")
     if wanted.choice != "auto":
@@ -186,10 +183,10 @@ def open_box(wanted: Wanted, environ: Mapping[str, str] | None = None, euid: int
         why = f"{failures[-1]}: give it to the user Claude Code runs as"
     else:
         why = f"{failures[-1]}: {NO_NAMESPACES}"
-    return _unconfined(wanted, environ, user, why)
+    return _unconfined(wanted, environ, user, why, notes)
 
 
-def _unconfined(wanted: Wanted, environ: Mapping[str, str], user: BoxUser | None, why: str) -> Box:
+def _unconfined(wanted: Wanted, environ: Mapping[str, str], user: BoxUser | None, why: str, notes: list[str] | None = None) -> Box:
     layout = Layout(wanted.workspaces, claude_home(wanted, user), claude_state(environ, user), hidden=wanted.hidden)
-    return Box(Unconfined(), layout, why_not=why)
+    return Box(Unconfined(), layout, why_not=why, notes=notes or [])
 

@@ -70,18 +70,18 @@ def _plan(choice: str, euid: int, bwrap: str | None) -> list[str]:
 
 
 def _build(kind: str, layout: Layout, user: BoxUser | None, bwrap: str | None, setpriv: str | None) -> Confinement:
-    if kind == "none":
-        return Unconfined()
-    if "user" in kind and (user is None or setpriv is None):
-        raise BoxRefused("a user of its own needs the bot to run as root and setpriv (util-linux)")
-    if "bubblewrap" in kind and bwrap is None:
+    own: Confinement | None = None
+    if "user" in kind:
+        if user is None or setpriv is None:
+            raise BoxRefused("a user of its own needs the bot to run as root and setpriv (util-linux)")
+        own = OwnUser(user, setpriv)
+    if "bubblewrap" not in kind:
+        assert own is not None, kind
+        return own
+    if bwrap is None:
         raise BoxRefused(f"bubblewrap is not installed: {INSTALL_BWRAP}")
-    assert kind in ("user", "bubblewrap", "user+bubblewrap")
-    own = OwnUser(user, setpriv) if user is not None and setpriv else None  # type: ignore[arg-type]
-    if kind == "user":
-        return own  # type: ignore[return-value]
-    box = Bubblewrap(layout, bwrap)  # type: ignore[arg-type]
-    return Stacked(box, own) if kind == "user+bubblewrap" else box  # type: ignore[arg-type]
+    box = Bubblewrap(layout, bwrap)
+    return Stacked(box, own) if own is not None else box
 
 
 def probe(box: Box) -> str | None:
@@ -96,7 +96,8 @@ def probe(box: Box) -> str | None:
         return str(exc)
     if done.returncode == 0:
         return None
-    return (done.stdout + done.stderr).strip().splitlines()[-1:][0] if (done.stdout + done.stderr).strip() else f"exit {done.returncode}"
+    said = (done.stdout + done.stderr).strip().splitlines()
+    return said[-1] if said else f"exit status {done.returncode}"
 
 
 def _scratch(user: BoxUser | None) -> Path:
@@ -165,7 +166,7 @@ def open_box(wanted: Wanted, environ: Mapping[str, str] | None = None, euid: int
     for kind in _plan(wanted.choice, euid, bwrap):
         if kind == "none":
             break
-        try:
+        try:  # built only when its tools are there
             box = Box(_build(kind, layout, user, bwrap, setpriv), layout, notes=notes)
         except BoxRefused as exc:
             failures.append(str(exc))
@@ -177,10 +178,10 @@ def open_box(wanted: Wanted, environ: Mapping[str, str] | None = None, euid: int
         failures.append(f"{kind} does not work here ({problem})")
     if wanted.choice != "auto":
         raise BoxRefused(f"CLAUDE_CONFINEMENT={wanted.choice}: {failures[-1]}")
-    if bwrap is None:
-        why = f"bubblewrap is not installed: {INSTALL_BWRAP}"
-    elif "cannot write" in failures[-1]:
+    if "cannot write" in failures[-1]:
         why = f"{failures[-1]}: give it to the user Claude Code runs as"
+    elif bwrap is None:
+        why = f"bubblewrap is not installed: {INSTALL_BWRAP}"
     else:
         why = f"{failures[-1]}: {NO_NAMESPACES}"
     return _unconfined(wanted, environ, user, why, notes)

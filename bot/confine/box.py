@@ -34,7 +34,10 @@ class Box:
         """`argv` as the box runs it: confined, with Claude Code's home instead of the bot's."""
         if not self.confined:
             return list(argv)
-        env = [f"{name}={value}" for name, value in self.layout.environment().items()]
+        names = self.layout.environment()
+        if self.user is not None:
+            names.update(USER=self.user.name, LOGNAME=self.user.name)
+        env = [f"{name}={value}" for name, value in names.items()]
         return self.confinement.wrap([shutil.which("env") or "/usr/bin/env", *env, *argv])
 
     def describe(self) -> str:

@@ -33,5 +33,11 @@ class Layout:
         return tuple(dict.fromkeys((*self.workspaces, self.home, self.state, *extra)))
 
     def environment(self) -> dict[str, str]:
-        """What a process in the box is told about its home (the rest of the bot's cleaned environment stays)."""
-        return {"HOME": str(self.home), "CLAUDE_CONFIG_DIR": str(self.state)}
+        """What a process in the box is told about its home (the rest of the bot's cleaned environment stays);
+        the bot's XDG and TMPDIR paths would point where the box has nothing."""
+        home = self.home
+        return {
+            "HOME": str(home), "CLAUDE_CONFIG_DIR": str(self.state), "TMPDIR": "/tmp",
+            "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"), "XDG_STATE_HOME": str(home / ".local" / "state"),
+        }

@@ -90,4 +90,5 @@ def test_a_confined_command_gets_claudes_home_not_the_bots(tmp_path: Path) -> No
     tail = argv[argv.index("--") + 1:]
     assert tail[0].endswith("env") and tail[-1] == "claude"
     assert f"HOME={layout.home}" in tail and f"CLAUDE_CONFIG_DIR={layout.state}" in tail
+    assert f"XDG_CONFIG_HOME={layout.home}/.config" in tail and "USER=tg-claude" in tail and "TMPDIR=/tmp" in tail
     assert "tg-claude (uid 990)" in box.describe() and str(tmp_path / "work") in box.describe()

@@ -340,7 +340,7 @@ async def test_a_document_lands_in_the_directory_and_file_sends_it_back(bot: Bot
     reply = await wait_answer(telegram, CHAT, "echo: keep this")
     assert "[The user sent a file, saved as ./notes v1.bin (10240 bytes)]" in reply.text
     assert (bot.work_dir / "notes v1.bin").read_bytes() == data
-    assert sorted(p.name for p in bot.tmp.iterdir()) == sorted(["bot.log", "home", "sessions", "work"])  # nothing outside
+    assert sorted(p.name for p in bot.tmp.iterdir()) == sorted(["bot.log", "claude-home", "home", "sessions", "work"])  # nothing outside
     telegram.user_document(CHAT, OWNER, "notes v1.bin", b"second")
     await wait_answer(telegram, CHAT, "saved as ./notes v1-2.bin (6 bytes)")
     telegram.user_message(CHAT, OWNER, "/file notes v1.bin")

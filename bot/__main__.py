@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
     from bot.app import Core
+    from bot.confine import Box
     from bot.config import Settings
     from bot.telegram.intake import GatedDispatcher
 
@@ -104,7 +105,7 @@ async def _drop_webhook(bot: Bot) -> None:
         log.warning("could not remove an earlier webhook: %s", exc)
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, box: Box) -> None:
     # Imported here so `python -m bot identity …` starts fast without loading the whole bot.
     from bot.app import build_core
     from bot.telegram.client import make_bot
@@ -119,7 +120,10 @@ async def run(settings: Settings) -> None:
             await bot.session.close()
     if not ready:
         return
-    core = build_core(settings, bot)
+    for note in box.notes:  # only now: a start refused before this point stays one line
+        log.info("%s", note)
+    (log.info if box.confined else log.warning)("%s", box.describe())
+    core = build_core(settings, bot, box)
     log.info("MAX_LIVE_CLIENTS %d (%s)", settings.max_live_clients, settings.live_clients_origin)
     indexed = core.manager.restore()
     log.info("%d stored sessions in %s", indexed, settings.session_dir)
@@ -155,6 +159,28 @@ async def run(settings: Settings) -> None:
         await core.store.flush()
         await bot.session.close()
         log.info("stopped")
+
+
+def _open_box(settings: Settings) -> Box:
+    """The box Claude Code and the bot's git run in (one line saying what holds), or exit 2 with the reason."""
+    from bot.claude.cli_limits import refused_in
+    from bot.confine import BoxRefused, open_box
+    from bot.confine.wanted import wanted_from
+    from bot.util import git
+
+    try:
+        box = open_box(wanted_from(settings))
+    except BoxRefused as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    reason = refused_in(box, settings.allow_unconfined_bypass).get(settings.claude_permission_mode)
+    if reason:
+        print(f"config error: CLAUDE_PERMISSION_MODE {settings.claude_permission_mode} cannot be used here: {reason}", file=sys.stderr)
+        raise SystemExit(2)
+    if box.confined:  # the SDK's transcript helpers (/export, /resume) read where the boxed CLI writes
+        os.environ["CLAUDE_CONFIG_DIR"] = str(box.layout.state)
+    git.confine(box.command)
+    return box
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -225,8 +251,9 @@ def main() -> None:
     except AlreadyRunning as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
+    box = _open_box(settings)
     try:
-        asyncio.run(run(settings))
+        asyncio.run(run(settings, box))
     except StartRefused as exc:  # one line, never a traceback (it would carry the token in a URL)
         print(f"error: {redactor.redact(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -9,7 +9,7 @@ from typing import Any
 from aiogram import Bot
 
 from bot.claude.approvals import Approvals
-from bot.claude.cli_limits import refused_modes
+from bot.claude.cli_limits import refused_in
 from bot.claude.failures import StderrTail
 from bot.claude.launcher import default_cli, write_launcher
 from bot.claude.permissions import allowed_tools
@@ -18,6 +18,7 @@ from bot.claude.tools.send_file import bot_server, send_file_tool
 from bot.claude.tools.session_context import session_context_tool
 from bot.claude.transcripts import ClaudeTranscripts
 from bot.config import Settings
+from bot.confine import Box
 from bot.features.conversation import ChatCommands
 from bot.features.diff import ChangeTracker
 from bot.features.files import FileTransfers
@@ -75,14 +76,15 @@ class Core:
         return chat_served(chat_id, chat_type, self.settings.allowed_chats)
 
 
-def build_core(settings: Settings, bot: Bot) -> Core:
+def build_core(settings: Settings, bot: Bot, box: Box) -> Core:
     store = SessionStore(settings.session_dir)
     inbox = Inbox(settings.session_dir)
     links = LinkStore(settings.session_dir, settings.session_chat_groups)
     routes = SessionRoutes(links, settings.session_chat_groups)
     manager = SessionManager(store, settings.claude_working_dir, routes, settings.allowed_paths)
 
-    cli_path = write_launcher(settings.session_dir, default_cli())  # CLIs end with the bot, even on kill -9
+    # Every CLI starts through the launcher: in the box (bot/confine/), and it ends with the bot, even on kill -9.
+    cli_path = write_launcher(settings.session_dir, default_cli(), box.command)
     cli_stderr = StderrTail()
 
     def base_options() -> dict[str, Any]:
@@ -117,7 +119,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
         inbox=inbox,
-        changes=ChangeTracker(),
+        changes=ChangeTracker(box),
         transcripts=ClaudeTranscripts(),
         max_queued=settings.max_queued_per_chat,
     )
@@ -134,7 +136,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         lambda session: session_context_tool(session, routes, scheduler.current_turn),
     ]
     pairing = Pairing(ttl=settings.link_code_ttl_seconds)
-    chat_settings = ChatSettings(manager, settings.claude_permission_mode, settings.claude_model, refused_modes())
+    chat_settings = ChatSettings(manager, settings.claude_permission_mode, settings.claude_model, refused_in(box, settings.allow_unconfined_bypass))
     sharing = SharingCommands(routes, links, pairing, manager, runner)
     usage = Usage(manager, settings.max_cost_per_day_usd, settings.max_chat_cost_per_day_usd)
     commands = ChatCommands(
@@ -142,7 +144,7 @@ def build_core(settings: Settings, bot: Bot) -> Core:
         settings.allowed_paths, settings.idle_cleanup_seconds, settings.live_clients_origin,
     )
 
-    files = FileTransfers(manager, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024)
+    files = FileTransfers(manager, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024, box.give)
     intake = Intake(
         manager=manager,
         scheduler=scheduler,

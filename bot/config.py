@@ -166,6 +166,12 @@ class Settings(_CredentialSettings):
     transcribe_api_key: SecretStr | None = None
     transcribe_model: str = "whisper-1"
     transcribe_max_seconds: int = Field(default=1200, ge=1)
+    # How Claude Code (and the bot's git in workspaces) is confined (bot/confine/): auto picks the strongest
+    # that works here; bypassPermissions is refused where none holds unless ALLOW_UNCONFINED_BYPASS is true.
+    claude_confinement: Literal["auto", "bubblewrap", "user", "user+bubblewrap", "none"] = "auto"
+    claude_user: str = Field(default="tg-claude", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")  # when the bot is root
+    claude_home: Path | None = None  # Claude Code's HOME in the box; default: CLAUDE_USER's home, or a data dir
+    allow_unconfined_bypass: bool = False
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -212,13 +218,14 @@ class Settings(_CredentialSettings):
                 raise ValueError(f"{item!r} is not a Telegram user id (a number such as 123456789)")
         return items
 
-    @field_validator("claude_permission_mode")
-    @classmethod
-    def _mode_allowed(cls, value: str) -> str:
-        reason = refused_modes().get(value)
+    @model_validator(mode="after")
+    def _mode_allowed(self) -> "Settings":
+        # What the CLI refuses as root; whether a confinement holds is known only once it is tried (bot/__main__.py).
+        own_user = self.claude_confinement in ("auto", "user", "user+bubblewrap")  # as root: Claude Code is not root
+        reason = refused_modes(own_user=own_user).get(self.claude_permission_mode)
         if reason:
-            raise ValueError(f"{value} cannot be used here: {reason}")
-        return value
+            raise ValueError(f"CLAUDE_PERMISSION_MODE {self.claude_permission_mode} cannot be used here: {reason}")
+        return self
 
     @field_validator("allowed_chats", mode="before")
     @classmethod

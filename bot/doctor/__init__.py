@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.config import APP_NAME, Settings, describe_error
+from bot.confine import Box
 from bot.doctor.checks import CHECKS, Facts, Status, Verdict
 from bot.util.botapi import ApiUnreachable, BotIdentity, TokenRefused
 
@@ -34,7 +35,19 @@ async def gather_facts(probe: Probe) -> Facts:
             api_error = exc
         except TimeoutError:
             api_error = ApiUnreachable("no answer within 30 s")
-    return Facts(settings, error, identity, api_error, dict(os.environ), os.geteuid(), Path.cwd())
+    box, box_error = _box(settings) if settings is not None else (None, None)
+    return Facts(settings, error, identity, api_error, dict(os.environ), os.geteuid(), Path.cwd(), box, box_error)
+
+
+def _box(settings: Settings) -> tuple[Box | None, str | None]:
+    """The box as the start opens it (so as root this creates CLAUDE_USER and gives it the workspaces, as the start would)."""
+    from bot.confine import BoxRefused, open_box
+    from bot.confine.wanted import wanted_from
+
+    try:
+        return open_box(wanted_from(settings)), None
+    except BoxRefused as exc:
+        return None, str(exc)
 
 
 def report(results: list[tuple[str, Verdict]], secret: str | None) -> str:

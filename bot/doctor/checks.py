@@ -12,12 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.claude.credentials import find_credentials
 from bot.claude.launcher import default_cli
 from bot.config import Settings
 from bot.util.botapi import ApiUnreachable, BotIdentity, TokenRefused
 from bot.util.paths import is_inside
+
+if TYPE_CHECKING:
+    from bot.confine import Box
 
 
 class Status(Enum):
@@ -44,6 +48,8 @@ class Facts:
     environ: Mapping[str, str]
     euid: int
     cwd: Path
+    box: Box | None = None  # the box Claude Code would run in (bot/confine/), as the start opens it
+    box_error: str | None = None  # why the confinement asked for cannot hold
 
 
 def _pass(detail: str) -> Verdict:
@@ -127,8 +133,11 @@ def claude_credentials(f: Facts) -> Verdict:
 
 def _directory_problem(path: Path, f: Facts, *, private: bool) -> Verdict | None:
     info = path.stat()
-    if info.st_uid != f.euid:
-        return _fail(f"{path} belongs to uid {info.st_uid}, not to the bot's user (uid {f.euid})", f"chown -R {f.euid} {path}")
+    owner, whose = f.euid, "the bot's user"
+    if not private and f.box is not None and f.box.user is not None:  # workspaces are the box user's
+        owner, whose = f.box.user.uid, f"{f.box.user.name}, the user Claude Code runs as"
+    if info.st_uid != owner:
+        return _fail(f"{path} belongs to uid {info.st_uid}, not to {whose} (uid {owner})", f"chown -R {owner} {path}")
     if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
         return _fail(f"{path} is not writable by the bot's user", f"chmod u+rwx {path}")
     mode = stat.S_IMODE(info.st_mode)
@@ -185,6 +194,19 @@ def out_of_claudes_reach(f: Facts) -> Verdict:
     return _pass("SESSION_DIR and the settings file are outside ALLOWED_PATHS")
 
 
+def confinement(f: Facts) -> Verdict:
+    if f.settings is None:
+        return SKIPPED
+    if f.box_error is not None:
+        return _fail(f"CLAUDE_CONFINEMENT={f.settings.claude_confinement} cannot hold here: {f.box_error}", "fix that, or set CLAUDE_CONFINEMENT=auto")
+    if f.box is None:
+        return Verdict(Status.SKIP, "not checked")
+    if not f.box.confined:
+        bypass = "allowed (ALLOW_UNCONFINED_BYPASS=true)" if f.settings.allow_unconfined_bypass else "refused"
+        return _fail(f"{f.box.describe()}; bypassPermissions is {bypass}", f.box.why_not)
+    return _pass(f.box.describe())
+
+
 Check = Callable[[Facts], Verdict]
 
 CHECKS: tuple[tuple[str, Check], ...] = (
@@ -198,4 +220,5 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("SESSION_DIR", session_dir),
     ("working directories", working_roots),
     ("out of Claude's reach", out_of_claudes_reach),
+    ("Claude Code's box", confinement),
 )

@@ -1,16 +1,21 @@
 """What a turn changed in a git work tree: a snapshot at its start and end, the diff between them.
 
 A snapshot is a tree object written from a temporary index (`git add -A` with GIT_INDEX_FILE),
-so untracked files count and the user's own index and stash are never touched.
+so untracked files count and the user's own index and stash are never touched. With the bot in a
+box (bot/confine/), the temporary index lives where the box's git can write it, and the real index is
+copied by the box, never by the bot (a link planted in .git would otherwise be read as the bot).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ContextManager, Protocol
 
 from bot.sessions.records import ChangeRef
 from bot.sessions.session import ClaudeSession
@@ -27,24 +32,46 @@ MAX_UNTRACKED_FILES = 2000
 MAX_UNTRACKED_BYTES = 50 * 1024 * 1024
 
 
+class Scratch(Protocol):
+    """Temporary files for the bot's git (bot/confine/box.py Box)."""
+
+    def scratch(self) -> ContextManager[Path]: ...
+
+    async def copy(self, source: Path, target: Path) -> bool: ...
+
+
+class _Plain:
+    """No box: a temporary directory of the bot's, copied by the bot."""
+
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="bot-diff-") as tmp:
+            yield Path(tmp)
+
+    async def copy(self, source: Path, target: Path) -> bool:
+        shutil.copyfile(source, target)
+        return True
+
+
 @dataclass(frozen=True)
 class Snapshot:
     top: Path  # the work tree's top directory
     tree: str
 
 
-async def snapshot(directory: Path) -> Snapshot | None:
+async def snapshot(directory: Path, box: Scratch | None = None) -> Snapshot | None:
     """The work tree as it is now, untracked files included; None outside git."""
+    box = box or _Plain()
     try:
         top = Path((await git(directory, "rev-parse", "--show-toplevel")).strip())
         untracked = (await git(top, "ls-files", "--others", "--exclude-standard", "-z", "--", ".", EXCLUDE)).split("\0")
         if not await asyncio.to_thread(_small, top, [name for name in untracked if name]):
             return None
         index = Path((await git(top, "rev-parse", "--path-format=absolute", "--git-path", "index")).strip())
-        with tempfile.TemporaryDirectory(prefix="bot-diff-") as tmp:
-            temp_index = Path(tmp) / "index"
+        with box.scratch() as tmp:
+            temp_index = tmp / "index"
             if index.exists():  # a copy of the real index: unchanged files are not hashed again
-                shutil.copyfile(index, temp_index)
+                await box.copy(index, temp_index)
             env = {"GIT_INDEX_FILE": str(temp_index)}
             await git(top, "add", "-A", "--", ".", EXCLUDE, env=env)
             tree = (await git(top, "write-tree", env=env)).strip()
@@ -65,9 +92,9 @@ def _small(top: Path, names: list[str]) -> bool:
     return total <= MAX_UNTRACKED_BYTES
 
 
-async def compare(before: Snapshot) -> ChangeRef | None:
+async def compare(before: Snapshot, box: Scratch | None = None) -> ChangeRef | None:
     """What changed since `before`; None when nothing did (or git failed)."""
-    after = await snapshot(before.top)
+    after = await snapshot(before.top, box)
     if after is None or after.tree == before.tree:
         return None
     try:
@@ -135,13 +162,16 @@ async def show(session: ClaudeSession, base: str = "", head: str = "") -> DiffRe
 class ChangeTracker:
     """The turn scheduler's hook: snapshot before a turn, the changed-files line after it."""
 
+    def __init__(self, box: Scratch | None = None) -> None:
+        self.box = box
+
     async def before(self, session: ClaudeSession) -> Snapshot | None:
-        return await snapshot(session.working_dir)
+        return await snapshot(session.working_dir, self.box)
 
     async def after(self, session: ClaudeSession, before: Snapshot | None) -> ChangeRef | None:
         if before is None:
             return None
-        change = await compare(before)
+        change = await compare(before, self.box)
         if change is not None:
             remember(session, change)
         return change

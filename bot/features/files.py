@@ -73,8 +73,9 @@ def under_claude_config(directory: Path) -> bool:
     return any(part.lower() == CLAUDE_CONFIG_DIR for part in directory.parts)
 
 
-def create_upload(directory: Path, name: str) -> tuple[Path, BinaryIO]:
-    """A new, empty 0600 file in `directory`; a taken name gets a numbered suffix (report-2.pdf)."""
+def create_upload(directory: Path, name: str, give: Callable[[int], None] | None = None) -> tuple[Path, BinaryIO]:
+    """A new, empty 0600 file in `directory`; a taken name gets a numbered suffix (report-2.pdf).
+    `give` hands the open file to the user Claude Code runs as (bot/confine/), so Claude can read it."""
     for n in range(1, 1000):
         path = directory / (name if n == 1 else _numbered(name, n))
         try:
@@ -82,6 +83,8 @@ def create_upload(directory: Path, name: str) -> tuple[Path, BinaryIO]:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except FileExistsError:
             continue
+        if give is not None:
+            give(fd)
         return path, os.fdopen(fd, "wb")
     raise FileExistsError(f"too many files named like {name}")
 
@@ -128,6 +131,7 @@ class FileTransfers:
     outboxes: ChatOutbox
     roots: list[Path]
     max_upload_bytes: int
+    give: Callable[[int], None] | None = None  # an upload becomes the box user's (bot/confine/box.py Box.give)
 
     async def receive(self, turn: Turn, upload: Upload) -> Turn | None:
         """Save the upload in the chat's directory: the turn with a note about it (caption = prompt), or
@@ -148,7 +152,7 @@ class FileTransfers:
         wanted = safe_filename(upload.name, fallback)
         name = f"uploaded-{wanted}" if claude_reads(wanted) else wanted
         try:
-            path, file = await asyncio.to_thread(create_upload, directory, name)
+            path, file = await asyncio.to_thread(create_upload, directory, name, self.give)
         except OSError as exc:
             await self._say(turn, f"I could not save that file in {directory} ({exc.strerror or exc}).")
             return None

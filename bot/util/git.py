@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 TIMEOUT = 30.0
@@ -64,6 +65,16 @@ FILTER_KEYS = (("clean", ""), ("smudge", ""), ("process", ""), ("required", "fal
 # (the test in tests/unit/util/test_git.py runs each of them in a trapped repository).
 NO_CONTENT = frozenset({"rev-parse", "check-ref-format", "show-ref", "branch"})  # not write-tree: it can refresh the index
 
+# How every git command is started: set once at start (bot/app.py) to the box Claude Code runs in, so the
+# bot's git never runs a repository's code as the bot, and files it writes in .git belong to the box user.
+Wrap = Callable[[Sequence[str]], list[str]]
+_wrap: Wrap = list
+
+
+def confine(wrap: Wrap) -> None:
+    global _wrap
+    _wrap = wrap
+
 
 class GitError(Exception):
     """git failed (or is missing, or took too long); the message is git's own last stderr line."""
@@ -83,8 +94,7 @@ def _environment(overrides: list[tuple[str, str]], extra: dict[str, str] | None)
 async def _exec(cwd: Path | str, args: tuple[str, ...], env: dict[str, str], timeout: float) -> tuple[int, str, str]:
     try:
         process = await asyncio.create_subprocess_exec(
-            "git",
-            *args,
+            *_wrap(["git", *args]),
             cwd=str(cwd),
             env=env,
             stdin=asyncio.subprocess.DEVNULL,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"]
+IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main",
+            "-c", "safe.directory=*"]  # as root, on a repository the bot gave to the user Claude Code runs as
 
 
 def git(repo: Path, *args: str) -> str:

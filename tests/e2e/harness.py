@@ -26,6 +26,7 @@ class BotProcess:
     tmp: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     start_dir: Path | None = None  # where `python -m bot` starts (this tree by default)
+    python: list[str] = field(default_factory=lambda: [sys.executable])  # a test may start the bot as another user
     process: asyncio.subprocess.Process | None = None
     starts: int = 0
 
@@ -40,6 +41,10 @@ class BotProcess:
     @property
     def home(self) -> Path:
         return self.tmp / "home"
+
+    @property
+    def claude_home(self) -> Path:
+        return self.tmp / "claude-home"
 
     @property
     def config_file(self) -> Path:
@@ -60,6 +65,7 @@ class BotProcess:
             ALLOWED_PATHS=str(self.tmp / "work"),
             SESSION_DIR=str(self.session_dir),
             TG_CLAUDE_CODE_CONFIG=str(self.config_file),  # never a `.env` of the repository the bot starts in
+            CLAUDE_HOME=str(self.claude_home),  # Claude Code's HOME in its box; its state is CLAUDE_CONFIG_DIR above
             CLAUDE_PERMISSION_MODE="bypassPermissions",
             LOG_LEVEL="DEBUG",
             PYTHONUNBUFFERED="1",
@@ -78,7 +84,7 @@ class BotProcess:
         log.flush()
         env = self.env() if self.start_dir is None else {**self.env(), "PYTHONPATH": str(ROOT)}
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=self.start_dir or ROOT, env=env, stdout=log, stderr=log
+            *self.python, "-m", "bot", cwd=self.start_dir or ROOT, env=env, stdout=log, stderr=log
         )
         log.close()
         self.starts += 1

@@ -194,7 +194,7 @@ async def test_hundreds_of_bad_inputs(bot: BotProcess, telegram: TelegramStandin
     (bot.work_dir / "link-out").symlink_to(outside / "secret.txt")
     (bot.work_dir / "dir-out").symlink_to(outside)
     await bot.start()
-    allowed_places = [bot.session_dir, bot.work_dir, bot.home]
+    allowed_places = [bot.session_dir, bot.work_dir, bot.home, bot.claude_home]  # claude_home: Claude Code's HOME in its box
     before = files_under(bot.tmp)
     # A first answer in every chat, so there are messages whose buttons can be pressed with forged data.
     places = [(chat, {}) for chat in PRIVATE] + [(GROUP, {"chat_type": "group"}), (-100951, dict(FORUM))]

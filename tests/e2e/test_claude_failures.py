@@ -29,7 +29,8 @@ async def test_an_unknown_model_is_named_in_the_chat_and_another_one_works(
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="Claude Code refuses bypassPermissions only as root")
 async def test_mode_does_not_offer_what_claude_code_would_refuse(bot: BotProcess, telegram: TelegramStandin) -> None:
-    bot.extra_env.update(IS_SANDBOX="", CLAUDE_PERMISSION_MODE="default")  # root, and not declared a sandbox
+    # Root, not declared a sandbox, and Claude Code root in its box too (no user of its own).
+    bot.extra_env.update(IS_SANDBOX="", CLAUDE_PERMISSION_MODE="default", CLAUDE_CONFINEMENT="bubblewrap")
     await bot.start()
     menu = await ask(telegram, OWNER, "/mode", "Permission mode: default")
     assert "bypassPermissions" not in menu

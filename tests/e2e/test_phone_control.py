@@ -340,7 +340,7 @@ async def test_a_document_lands_in_the_directory_and_file_sends_it_back(bot: Bot
     await wait_answer(telegram, CHAT, "echo: keep this")
     assert any('<uploaded_file path="./notes v1.bin" bytes="10240"' in t for r in claude_api.main_requests() for t in r.user_texts)
     assert (bot.work_dir / "notes v1.bin").read_bytes() == data
-    assert sorted(p.name for p in bot.tmp.iterdir()) == sorted(["bot.log", "home", "sessions", "work"])  # nothing outside
+    assert sorted(p.name for p in bot.tmp.iterdir()) == sorted(["bot.log", "claude-home", "home", "sessions", "work"])  # nothing outside
     telegram.user_document(CHAT, OWNER, "notes v1.bin", b"second")
     await claude_api.wait_for(
         lambda: any('<uploaded_file path="./notes v1-2.bin" bytes="6"' in t for r in claude_api.main_requests() for t in r.user_texts)

@@ -24,6 +24,7 @@ async def test_doctor_passes_on_a_good_setup_and_reports_the_bot(bot: BotProcess
     assert "bot token: accepted: the bot is @claude_test_bot" in output
     assert "privacy mode: on:" in output and "topics in private chats: enabled" in output
     assert "(Claude Code) at " in output and "Claude credentials: from ANTHROPIC_API_KEY" in output
+    assert "Claude Code's box: Claude Code runs confined (" in output  # bubblewrap here (and a user of its own as root)
     assert telegram.token.split(":")[1] not in output
     assert [call.method for call in telegram.calls] == ["getMe"]
 

@@ -65,7 +65,8 @@ def test_default_session_dir_is_named_after_the_distribution_but_keeps_an_existi
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="Claude Code refuses bypassPermissions only as root")
 def test_a_permission_mode_claude_code_refuses_stops_the_start_with_the_reason(tmp_path: Path) -> None:
-    env = {"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "CLAUDE_PERMISSION_MODE": "bypassPermissions", "IS_SANDBOX": ""}
+    env = {"TELEGRAM_BOT_TOKEN": "1:x", "ALLOWED_USERS": "1", "CLAUDE_PERMISSION_MODE": "bypassPermissions", "IS_SANDBOX": "",
+           "CLAUDE_CONFINEMENT": "bubblewrap"}  # no user of its own: Claude Code runs as root in the box
     result = _run_bot(env, tmp_path)
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()

@@ -70,3 +70,14 @@ def test_the_launcher_never_writes_through_a_planted_symlink(tmp_path: Path) -> 
     path = Path(launcher)
     assert not path.is_symlink() and path.stat().st_mode & 0o777 == 0o700
     assert target.read_text() == "original\n"
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux)")
+def test_the_launcher_runs_the_cli_in_the_box(tmp_path: Path) -> None:
+    def box(argv: object) -> list[str]:
+        return ["/usr/bin/bwrap", "--unshare-pid", "--", *argv]  # type: ignore[misc]
+
+    launcher = write_launcher(tmp_path, tmp_path / "my cli", box)
+    assert launcher is not None
+    script = Path(launcher).read_text()
+    assert script.endswith(f"--pdeathsig TERM -- /usr/bin/bwrap --unshare-pid -- '{tmp_path}/my cli' \"$@\"\n")

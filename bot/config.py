@@ -20,6 +20,7 @@ from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_valid
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.claude.cli_limits import refused_modes
+from bot.config_sources import PLACEHOLDERS, export_claude_settings, file_to_edit, is_placeholder, origin, sentence
 from bot.security.layout import layout_problem
 from bot.sessions.keys import ChatKey
 from bot.util.memory import available_memory, live_clients_for
@@ -121,6 +122,16 @@ class Settings(BaseSettings):
     transcribe_api_key: SecretStr | None = None
     transcribe_model: str = "whisper-1"
     transcribe_max_seconds: int = Field(default=1200, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _placeholders(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for name in PLACEHOLDERS:
+                value = data.get(name.lower())
+                if isinstance(value, str) and is_placeholder(name, value):
+                    raise ValueError(f"{name} is still the placeholder of .env.example; put your own value there")
+        return data
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -265,14 +276,14 @@ class Settings(BaseSettings):
         return self.idle_session_cleanup_ms / 1000
 
 
-def describe_error(exc: ValueError) -> str:
-    """One line naming the bad setting."""
+class ConfigProblem(ValueError):
+    """A setting that cannot be used: one sentence naming it and where it came from."""
+
+
+def describe_error(exc: ValueError, files: list[Path] | None = None) -> str:
+    """One sentence naming the bad setting and where it came from."""
     if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        message = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
-        if error["loc"]:  # cross-field checks name their setting in the message itself
-            message = f"{str(error['loc'][0]).upper()} {message}"
-        return message
+        return sentence(exc.errors()[0], config_files() if files is None else files)
     return str(exc)  # e.g. malformed JSON in a setting
 
 
@@ -280,22 +291,45 @@ def config_error(exc: ValueError) -> str:
     return f"config error: {describe_error(exc)}"
 
 
+def read_settings() -> Settings:
+    """The bot's settings from the environment and the configuration file, checked as `run` checks them.
+
+    Raises ConfigProblem with one sentence. Claude Code's settings found in the file (ANTHROPIC_API_KEY…)
+    are put into os.environ, which the CLI inherits.
+    """
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit and not Path(explicit).expanduser().is_file():
+        raise ConfigProblem(f"{CONFIG_ENV} names {explicit}, which is not a file")
+    files = config_files()
+    try:
+        settings = Settings(_env_file=files)  # type: ignore[call-arg]
+    except ValueError as exc:  # ValidationError included
+        raise ConfigProblem(describe_error(exc, files)) from None
+    problem = layout_problem(
+        working_dir=settings.claude_working_dir,
+        allowed_paths=settings.allowed_paths,
+        session_dir=settings.session_dir,
+        config_files=existing_config_files(),
+    )
+    if problem and origin("CLAUDE_WORKING_DIR", files) is None:  # the default (the start directory) is the fault
+        edit = file_to_edit(files)
+        if edit.is_relative_to(settings.claude_working_dir):
+            edit = user_config_file()
+        raise ConfigProblem(
+            f"CLAUDE_WORKING_DIR is not set, so Claude would work in {settings.claude_working_dir} (the directory the "
+            f"bot started in), where {problem.split('; ')[0]}; set CLAUDE_WORKING_DIR in {edit} to the directory Claude "
+            "Code should work in (`tg-claude-code init` asks for it)"
+        )
+    if problem:
+        raise ConfigProblem(problem)
+    export_claude_settings(files)
+    return settings
+
+
 def load_settings() -> Settings:
     """Load settings or exit with status 2 and one line naming the bad setting."""
-    explicit = os.environ.get(CONFIG_ENV)
     try:
-        if explicit and not Path(explicit).expanduser().is_file():
-            raise ValueError(f"{CONFIG_ENV} names {explicit}, which is not a file")
-        settings = Settings(_env_file=config_files())  # type: ignore[call-arg]
-        problem = layout_problem(
-            working_dir=settings.claude_working_dir,
-            allowed_paths=settings.allowed_paths,
-            session_dir=settings.session_dir,
-            config_files=existing_config_files(),
-        )
-        if problem is None:
-            return settings
-        print(f"config error: {problem}", file=sys.stderr)
-    except ValueError as exc:  # ValidationError included
-        print(config_error(exc), file=sys.stderr)
+        return read_settings()
+    except ConfigProblem as exc:
+        print(f"config error: {exc}", file=sys.stderr)
     raise SystemExit(2)

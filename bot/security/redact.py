@@ -1,4 +1,4 @@
-"""No log line holds the bot token: a filter on every handler rewrites it out of each record.
+"""No log line holds the bot token (nor a Claude key from the configuration file): a filter on every handler rewrites it out of each record.
 
 aiohttp and aiogram put the request URL (`…/bot<token>/getMe`, `…/file/bot<token>/…`) into their
 error messages, which then reach the log through `%s` arguments and tracebacks; the filter
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Iterable
 from types import TracebackType
 from urllib.parse import quote
 
@@ -18,10 +19,10 @@ REDACTED = "<redacted>"
 
 
 class RedactSecrets(logging.Filter):
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, others: Iterable[str] = ()) -> None:
         super().__init__()
         secret = token.partition(":")[2]
-        forms = {token, quote(token, safe=""), quote(token)}
+        forms = {token, quote(token, safe=""), quote(token), *others}
         if len(secret) >= 8:  # the part after the bot id is the secret itself
             forms.add(secret)
         self._forms = sorted((form for form in forms if form), key=len, reverse=True)
@@ -44,10 +45,10 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def install(token: str, logger: logging.Logger | None = None) -> RedactSecrets:
+def install(token: str, logger: logging.Logger | None = None, others: Iterable[str] = ()) -> RedactSecrets:
     """Attach the filter to every handler of `logger` (the root logger): records of all loggers pass
     there. With the root logger, an uncaught exception's traceback is redacted too."""
-    redact = RedactSecrets(token)
+    redact = RedactSecrets(token, others)
     for handler in (logger or logging.getLogger()).handlers:
         handler.addFilter(redact)
     if logger is None:

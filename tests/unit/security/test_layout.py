@@ -78,9 +78,13 @@ def test_a_dotenv_in_the_default_working_dir_is_refused(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:secret\nALLOWED_USERS=1\n")
     result = _run_bot({"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / ".config")}, tmp_path)
     assert result.returncode == 2
+    # CLAUDE_WORKING_DIR was never set: the sentence says so (not ALLOWED_PATHS, which the user never set).
+    config = tmp_path / "home" / ".config" / "tg-claude-code" / "config.env"
     assert result.stderr.strip().splitlines() == [
-        f"config error: the configuration file {tmp_path / '.env'} lies inside the workspace {tmp_path} "
-        "(ALLOWED_PATHS), where Claude can read and change it; move it outside every workspace"
+        f"config error: CLAUDE_WORKING_DIR is not set, so Claude would work in {tmp_path} (the directory the bot "
+        f"started in), where the configuration file {tmp_path / '.env'} lies inside the workspace {tmp_path} "
+        f"(ALLOWED_PATHS), where Claude can read and change it; set CLAUDE_WORKING_DIR in {config} to the directory "
+        "Claude Code should work in (`tg-claude-code init` asks for it)"
     ]
 
 
@@ -94,7 +98,7 @@ def test_settings_come_from_the_user_config_file(tmp_path: Path) -> None:
     config.write_text(f"TELEGRAM_BOT_TOKEN=1:x\nALLOWED_USERS=1\nCLAUDE_WORKING_DIR={work}\nMAX_LIVE_CLIENTS=0\n")
     result = _run_bot({"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / ".config")}, tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["config error: MAX_LIVE_CLIENTS Input should be greater than or equal to 1"]
+    assert result.stderr.strip().splitlines() == [f"config error: MAX_LIVE_CLIENTS must be at least 1, not 0 (from {config})"]
 
 
 def test_an_explicit_config_file_must_exist(tmp_path: Path) -> None:

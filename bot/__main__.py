@@ -164,21 +164,46 @@ def _parser() -> argparse.ArgumentParser:
     prog = "python -m bot" if sys.argv[0].endswith("__main__.py") else os.path.basename(sys.argv[0]) or APP_NAME
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Claude Code in every Telegram chat. Settings come from the environment and ./.env (see README).",
+        description="Claude Code in every Telegram chat. Settings come from the environment, then the configuration "
+        "file (TG_CLAUDE_CODE_CONFIG, else ~/.config/tg-claude-code/config.env; see README).",
         epilog="commands:\n"
+        "  init               set up: the token, your user id, the workspace, Claude's login (init --help)\n"
         "  run (default)      serve the chats\n"
         "  doctor             check the set-up and print a checklist with the fix for each failure\n"
+        "  login              log Claude Code in with your Claude subscription (login --help)\n"
         "  identity …         link chats to share a session (identity --help)\n"
         "  notify …           send a message to a chat and record it for Claude (notify --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "doctor"], metavar="command", help="run (default) or doctor")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "doctor", "init", "login"], metavar="command", help="run (default), doctor, init or login")
     return parser
+
+
+def _login(args: list[str], prog: str) -> int:
+    from bot.setup.init import config_path
+    from bot.setup.login import login
+    from bot.setup.terminal import Terminal
+
+    parser = argparse.ArgumentParser(prog=f"{prog} login", description="Log Claude Code in for the bot (Claude subscription).")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--token", action="store_true", help="`setup-token`: a long-lived token written to the configuration file (servers without a browser)")
+    how.add_argument("--browser", action="store_true", help="`auth login`: Claude Code's own login (the default where a browser can open)")
+    options = parser.parse_args(args)
+    return login(Terminal(), config_path(), token=True if options.token else False if options.browser else None)
 
 
 def main() -> None:
     args = sys.argv[1:]
+    if args and args[0] in ("init", "login"):
+        prog = _parser().prog
+        if args[0] == "login":
+            raise SystemExit(_login(args[1:], prog))
+        from bot.setup.init import Telegram, main as init_main
+        from bot.telegram.first_message import first_message
+        from bot.telegram.probe import probe
+
+        raise SystemExit(init_main(args[1:], prog, Telegram(probe, first_message)))
     if args and args[0] in ("identity", "notify"):
         from bot.cli import main as cli_main
 

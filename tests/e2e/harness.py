@@ -25,6 +25,7 @@ class BotProcess:
     claude: MessagesStandin
     tmp: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    drop_env: set[str] = field(default_factory=set)  # left out of the bot's environment (e.g. what a config file holds)
     process: asyncio.subprocess.Process | None = None
     starts: int = 0
 
@@ -64,7 +65,7 @@ class BotProcess:
             PYTHONUNBUFFERED="1",
         )
         base.update(self.extra_env)
-        return base
+        return {k: v for k, v in base.items() if k not in self.drop_env}
 
     async def start(self, *, wait: bool = True) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,76 @@
+"""From nothing to the first answer (issue 20): `init` in a real terminal, then the bot on the file it wrote."""
+
+from __future__ import annotations
+
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.chat import ask, wait_answer
+from tests.e2e.harness import FRIEND, OWNER, ROOT, BotProcess
+from tests.e2e.terminal import Tmux
+from tests.standins.telegram_api import TelegramStandin
+
+pytestmark = pytest.mark.e2e
+
+# What `init` writes, so the bot must find it in the file, not in the environment.
+WRITTEN = {"TELEGRAM_BOT_TOKEN", "ALLOWED_USERS", "CLAUDE_WORKING_DIR", "ALLOWED_PATHS", "SESSION_DIR", "ANTHROPIC_API_KEY"}
+
+
+@pytest.fixture()
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    terminal = Tmux(tmp_path)
+    yield terminal
+    terminal.close()
+
+
+def terminal_env(bot: BotProcess) -> dict[str, str]:
+    """A person's shell: the stand-ins' URLs and an Anthropic key exported, nothing of the bot's set."""
+    env = {k: v for k, v in bot.env().items() if k not in WRITTEN | {"TG_CLAUDE_CODE_CONFIG", "CLAUDE_PERMISSION_MODE"}}
+    env["ANTHROPIC_API_KEY"] = "sk-ant-from-the-shell"
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+async def test_init_in_a_terminal_writes_the_file_the_bot_then_serves_that_user_from(
+    bot: BotProcess, telegram: TelegramStandin, tmux: Tmux
+) -> None:
+    # A message someone sent before the set-up: init must neither take it for the operator's nor consume it.
+    telegram.user_message(FRIEND, FRIEND, "an earlier message")
+    tmux.start(f"{sys.executable} -m bot init", terminal_env(bot), cwd=ROOT)
+    at = await tmux.wait("Bot token from @BotFather")
+    tmux.send("123456:WRONG-never-accepted")
+    at = await tmux.wait("Telegram refuses the token", after=at)
+    at = await tmux.wait("Bot token from @BotFather", after=at)
+    tmux.send(telegram.token)
+    at = await tmux.wait("the bot is Claude Test Bot (@claude_test_bot)", after=at)
+    at = await tmux.wait("Now send any message to @claude_test_bot", after=at)
+    telegram.user_message(OWNER, OWNER, "hello from my phone")
+    at = await tmux.wait(f"user id {OWNER}", after=at)
+    at = await tmux.wait("use the bot? (Y/n)", after=at)
+    tmux.send("")
+    at = await tmux.wait("Directory Claude Code works in", after=at)
+    tmux.send(str(bot.work_dir))
+    at = await tmux.wait("ANTHROPIC_API_KEY is set in this shell only", after=at)
+    tmux.send("y")
+    at = await tmux.wait("Start the bot with:  make run", after=at)
+    assert tmux.exit_status() == 0 or await tmux.wait("[terminal: exit 0]", after=at)
+    assert "WRONG-never-accepted" not in tmux.screen() and telegram.token not in tmux.screen()
+
+    assert bot.config_file.is_file() and stat.S_IMODE(bot.config_file.stat().st_mode) == 0o600
+    written = bot.config_file.read_text()
+    assert f"TELEGRAM_BOT_TOKEN={telegram.token}\n" in written and f"ALLOWED_USERS={OWNER}\n" in written
+    assert bot.work_dir.is_dir() and f"CLAUDE_WORKING_DIR={bot.work_dir}\n" in written
+    # Only the pending look: init never confirmed an update, so the bot still gets both messages.
+    offsets = [call.params.get("offset") for call in telegram.calls_to("getUpdates")]
+    assert offsets and all(offset is None for offset in offsets), offsets
+
+    bot.drop_env |= WRITTEN | {"TG_CLAUDE_CODE_CONFIG"}  # the bot reads the file init wrote, in its default place
+    await bot.start()
+    await wait_answer(telegram, OWNER, "echo: hello from my phone", timeout=60)  # the operator's first message
+    await ask(telegram, OWNER, "and now?", "echo: and now?")
+    assert not any("echo" in m.visible_text for m in telegram.bot_messages(FRIEND)), "FRIEND was never allowed"
+    assert {request.headers.get("x-api-key") for request in bot.claude.main_requests()} == {"sk-ant-from-the-shell"}

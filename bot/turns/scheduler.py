@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.chat import LiveReply, TurnsView
-from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
+from bot.claude.events import Retrying, TextDelta, ToolStarted, TurnEvent, TurnOutcome
 from bot.claude.framing import Prompt
 from bot.sessions.inbox import Inbox
 from bot.sessions.keys import ChatKey
@@ -389,6 +389,8 @@ class TurnScheduler:
             elif isinstance(event, ToolStarted):
                 live.current_tool = event.description
                 reply.tool_started(event.description)
+            elif isinstance(event, Retrying):
+                reply.retrying(event.sentence)
 
         return report
 

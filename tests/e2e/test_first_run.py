@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import stat
 import sys
 from collections.abc import Iterator
@@ -74,3 +75,27 @@ async def test_init_in_a_terminal_writes_the_file_the_bot_then_serves_that_user_
     await ask(telegram, OWNER, "and now?", "echo: and now?")
     assert not any("echo" in m.visible_text for m in telegram.bot_messages(FRIEND)), "FRIEND was never allowed"
     assert {request.headers.get("x-api-key") for request in bot.claude.main_requests()} == {"sk-ant-from-the-shell"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def progress_texts(telegram: TelegramStandin, chat_id: int) -> list[str]:
+    """Every text the bot sent or edited into `chat_id`, in order (the progress message's states included)."""
+    methods = {"sendmessage", "editmessagetext"}
+    return [str(c.params.get("text")) for c in telegram.calls if c.method.lower() in methods and c.params.get("chat_id") == chat_id]
+
+
+async def test_an_unreachable_api_is_said_as_such_in_the_chat_within_a_minute(bot: BotProcess, telegram: TelegramStandin) -> None:
+    # Nothing listens where Claude's API should be; Claude Code retries three times (~4 s) before it gives up.
+    bot.extra_env.update(ANTHROPIC_BASE_URL=f"http://127.0.0.1:{free_port()}", CLAUDE_CODE_MAX_RETRIES="3")
+    await bot.start()
+    telegram.user_message(OWNER, OWNER, "hello?")
+    answer = await wait_answer(telegram, OWNER, "Claude's API could not be reached", timeout=60)
+    assert "the connection was refused" in answer.visible_text and "ANTHROPIC_BASE_URL" in answer.visible_text
+    shown = progress_texts(telegram, OWNER)
+    assert any("Claude's API cannot be reached; Claude Code retries" in text for text in shown), shown
+    assert not any("server error" in text for text in shown), shown

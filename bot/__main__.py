@@ -232,6 +232,9 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from bot.telegram import poll_log
+
+    poll_log.install()
     # asyncio's one debug line ("Using selector") would precede a start-up error that must stay one line.
     logging.getLogger("asyncio").setLevel(max(logging.INFO, logging.getLogger().level))
     from bot.security import redact

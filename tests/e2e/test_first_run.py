@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.e2e.chat import ask, wait_answer
@@ -99,3 +100,26 @@ async def test_an_unreachable_api_is_said_as_such_in_the_chat_within_a_minute(bo
     shown = progress_texts(telegram, OWNER)
     assert any("Claude's API cannot be reached; Claude Code retries" in text for text in shown), shown
     assert not any("server error" in text for text in shown), shown
+
+
+async def test_a_second_poller_on_the_token_is_named_once_in_the_log_and_the_chat_is_still_answered(
+    bot: BotProcess, telegram: TelegramStandin
+) -> None:
+    bot.extra_env["LOG_LEVEL"] = "INFO"
+    await bot.start()
+    conflicts = len(telegram.calls_to("getUpdates"))
+
+    async def other_process() -> None:
+        """Another bot on the same token: its getUpdates end the bot's polls in flight (409), and the bot's its."""
+        async with aiohttp.ClientSession() as client:
+            for _ in range(12):
+                async with client.get(f"{telegram.base_url}/bot{telegram.token}/getUpdates", params={"timeout": "1"}) as response:
+                    await response.read()
+
+    await other_process()
+    assert sum(1 for c in telegram.calls_to("getUpdates")[conflicts:] if c.error_code == 409) >= 2
+    await ask(telegram, OWNER, "still there?", "echo: still there?")
+    output = bot.start_output()
+    assert output.count("another process is polling Telegram with this bot's token") == 1, output
+    assert "TelegramConflictError" not in output and "Sleep for" not in output, output
+    assert "is handled" not in output, output  # aiogram's per-update lines are DEBUG

@@ -145,12 +145,15 @@ async def run(settings: Settings) -> None:
             await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False, allowed_updates=allowed_updates)
     finally:
         log.info("shutting down: saving sessions")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal: stop now, not after the grace
+            loop.add_signal_handler(sig, core.scheduler.hurry)
         restore.cancel()
         await core.store.flush()
         await core.intake.flush()  # a paste or album still gathering is queued (kept in the inbox)
         await core.scheduler.shutdown(settings.shutdown_grace_seconds)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(core.outboxes.close(), timeout=SHUTDOWN_FLUSH_SECONDS)
+            await asyncio.wait_for(core.outboxes.close(), timeout=1 if core.scheduler.hurried else SHUTDOWN_FLUSH_SECONDS)
         await core.runner.close_all()
         await core.store.flush()
         await bot.session.close()

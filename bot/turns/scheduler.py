@@ -102,6 +102,7 @@ class TurnScheduler:
         self._live: dict[str, LiveTurns] = {}
         self._notes: set[asyncio.Task[None]] = set()
         self._shutting_down = False
+        self._hurry = asyncio.Event()  # a second stop signal: running turns are cut short now, not after the grace
         self._starts = asyncio.Event()  # cleared while the messages of before a restart are queued again
         self._starts.set()
 
@@ -428,6 +429,16 @@ class TurnScheduler:
 
     # -- shutdown and recovery -------------------------------------------------------
 
+    def hurry(self) -> None:
+        """A second stop signal: running turns are cut short now (and carried on after the start)."""
+        if not self._hurry.is_set():
+            log.warning("stopping now: the running turns are cut short and go on after the next start")
+        self._hurry.set()
+
+    @property
+    def hurried(self) -> bool:
+        return self._hurry.is_set()
+
     async def shutdown(self, grace: float) -> None:
         """On SIGTERM/SIGINT: no new turn starts; running ones get `grace` seconds to finish, then
         they are interrupted. Whatever did not finish stays in the inbox and goes on after the start."""
@@ -442,13 +453,22 @@ class TurnScheduler:
                 workers.append(live.worker)
         if not workers:
             return
-        _, pending = await asyncio.wait(workers, timeout=grace)
+        turns = f"{len(workers)} turn{'s are' if len(workers) != 1 else ' is'}"
+        log.warning(
+            "stopping: %s still running; waiting up to %s s for %s to finish (Ctrl-C again stops now; "
+            "whatever is cut short goes on after the next start)", turns, f"{grace:g}", "them" if len(workers) != 1 else "it",
+        )
+        everything, hurry = asyncio.ensure_future(asyncio.wait(workers)), asyncio.ensure_future(self._hurry.wait())
+        await asyncio.wait([everything, hurry], timeout=grace, return_when=asyncio.FIRST_COMPLETED)
+        everything.cancel()
+        hurry.cancel()
+        pending = {worker for worker in workers if not worker.done()}
         for live in list(self._live.values()):
             if live.is_running:
                 live.cut_short = True
                 await self.runner.interrupt(live.session)
         if pending:
-            await asyncio.wait(pending, timeout=10)
+            await asyncio.wait(pending, timeout=2 if self._hurry.is_set() else 10)
         if self._notes:
             await asyncio.wait(self._notes, timeout=5)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import socket
 import stat
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +15,10 @@ import aiohttp
 import pytest
 
 from tests.e2e.chat import ask, wait_answer
+from tests.e2e.test_durability import slow_until_restarted
 from tests.e2e.harness import FRIEND, OWNER, ROOT, BotProcess
 from tests.e2e.terminal import Tmux
+from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
 
 pytestmark = pytest.mark.e2e
@@ -123,3 +128,23 @@ async def test_a_second_poller_on_the_token_is_named_once_in_the_log_and_the_cha
     assert output.count("another process is polling Telegram with this bot's token") == 1, output
     assert "TelegramConflictError" not in output and "Sleep for" not in output, output
     assert "is handled" not in output, output  # aiogram's per-update lines are DEBUG
+
+
+async def test_ctrl_c_says_what_it_waits_for_a_second_one_stops_at_once_and_the_turn_goes_on_after_the_start(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    bot.extra_env.update(SHUTDOWN_GRACE_SECONDS="120", LOG_LEVEL="INFO")
+    claude_api.script = slow_until_restarted
+    await bot.start()
+    telegram.user_message(OWNER, OWNER, "#hang the long job")
+    await claude_api.wait_for(lambda: any("the long job" in r.last_user_text for r in claude_api.main_requests()))
+    assert bot.process is not None
+    bot.process.send_signal(signal.SIGINT)
+    await bot.wait_output("stopping: 1 turn is still running; waiting up to 120 s for it to finish (Ctrl-C again stops now")
+    started = time.monotonic()
+    bot.process.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(bot.process.wait(), timeout=20) == 0
+    assert time.monotonic() - started < 15, "the second Ctrl-C did not stop at once"
+    assert "stopping now: the running turns are cut short" in bot.start_output()
+    await bot.start()
+    await wait_answer(telegram, OWNER, "resumed: the long job", timeout=60)

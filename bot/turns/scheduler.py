@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,12 +29,15 @@ from bot.sessions.keys import ChatKey
 from bot.sessions.records import ChangeRef, RecordedAnswer
 from bot.sessions.session import ClaudeSession, Turn
 from bot.turns.batch import take_batch
+from bot.util import oplog
 from bot.turns.live import Activity, LiveTurns
 
 if TYPE_CHECKING:
     from bot.claude.runner import Gate
 
 log = logging.getLogger(__name__)
+
+OUTCOMES = {"finish": "answered", "stopped": "stopped", "fail": "failed"}
 
 PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable[Prompt]]
 
@@ -261,6 +265,7 @@ class TurnScheduler:
         if live is None or not live.is_running or live.answered:  # answered: nothing left to stop
             return False
         live.stop_requested = True
+        oplog.stop_asked(session.name)
         await self.runner.interrupt(session)
         return True
 
@@ -346,6 +351,7 @@ class TurnScheduler:
         prompt = await self.build_prompt(session, turn)
         if starts > 1 and not turn.command:
             prompt = prompt.after(RESUMED_NOTE)
+        started, spent_before = time.monotonic(), session.record.totals.cost_usd
         if live.stop_requested:  # stopped before it reached Claude
             outcome = TurnOutcome()
         else:
@@ -355,13 +361,16 @@ class TurnScheduler:
         live.reply = None  # its last edits belong to the delivery now
         live.answered = True  # Claude is done: /status says idle, /stop has nothing to stop, a new message needs no queue notice
         self._record(session, outcome, epoch)
+        spent = session.record.totals.cost_usd - spent_before if outcome.cumulative_cost is not None else None
         if live.cut_short or (self._shutting_down and outcome.error):
             # Cut short by the shutdown (or its CLI killed with it): it stays in the inbox and
             # goes on after the start.
+            oplog.turn_done(turn.key, time.monotonic() - started, spent, "cut short by the stop, goes on after the start")
             await reply.interrupted()
             return
         changed = await self.changes.after(session, before) if self.changes else None
         answer = _answer(outcome, live.stop_requested, changed)
+        oplog.turn_done(turn.key, time.monotonic() - started, spent, OUTCOMES.get(answer.kind, answer.kind) + (f": {answer.sentence}" if answer.kind == "fail" else ""))
         await self._note(turn, "answer", answer)
         await self._deliver(reply, answer)
         await self._settle(turn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import socket
 import stat
@@ -128,6 +129,7 @@ async def test_a_second_poller_on_the_token_is_named_once_in_the_log_and_the_cha
     assert output.count("another process is polling Telegram with this bot's token") == 1, output
     assert "TelegramConflictError" not in output and "Sleep for" not in output, output
     assert "is handled" not in output, output  # aiogram's per-update lines are DEBUG
+    assert re.search(rf"turn in chat {OWNER}: answered after \d+(\.\d)? s, \$\d+\.\d{{4}}", output), output
 
 
 async def test_ctrl_c_says_what_it_waits_for_a_second_one_stops_at_once_and_the_turn_goes_on_after_the_start(

@@ -196,8 +196,24 @@ def _login(args: list[str], prog: str) -> int:
     return login(Terminal(), config_path(), token=True if options.token else False if options.browser else None)
 
 
+def _dependencies_missing() -> str | None:
+    """Run by a Python without the bot's dependencies (not the .venv): one sentence, not a traceback."""
+    import importlib.util
+
+    for name in ("platformdirs", "pydantic_settings", "aiogram", "claude_agent_sdk"):
+        if importlib.util.find_spec(name) is None:
+            return (
+                f"error: {sys.executable} has no {name} (the bot's dependencies are in its virtual environment); "
+                "use `make run`, `make doctor` or `make init`, or .venv/bin/python -m bot"
+            )
+    return None
+
+
 def main() -> None:
     args = sys.argv[1:]
+    if missing := _dependencies_missing():
+        print(missing, file=sys.stderr)
+        raise SystemExit(2)
     if args and args[0] in ("init", "login"):
         prog = _parser().prog
         if args[0] == "login":

@@ -150,3 +150,66 @@ async def test_ctrl_c_says_what_it_waits_for_a_second_one_stops_at_once_and_the_
     assert "stopping now: the running turns are cut short" in bot.start_output()
     await bot.start()
     await wait_answer(telegram, OWNER, "resumed: the long job", timeout=60)
+
+
+def readme_block(marker: str) -> str:
+    """The fenced block between `<!-- marker -->` and `<!-- /marker -->` in README.md."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split(f"<!-- {marker} -->", 1)[1].split(f"<!-- /{marker} -->", 1)[0]
+    return block.strip().removeprefix("```sh").removesuffix("```").strip()
+
+
+async def test_doctor_passes_on_the_readmes_configuration_file(bot: BotProcess, telegram: TelegramStandin) -> None:
+    example = readme_block("config-example")
+    filled = (
+        example.replace("123456789:AAE-the-token-from-BotFather", telegram.token)
+        .replace("111222333", str(OWNER))
+        .replace("/home/you/claude-work", str(bot.work_dir))
+    )
+    assert filled != example and "sk-ant-your-key" in filled
+    bot.home.mkdir(parents=True, exist_ok=True)
+    bot.work_dir.mkdir(parents=True, exist_ok=True)
+    bot.config_file.parent.mkdir(parents=True, exist_ok=True)
+    bot.config_file.write_text(filled + "\n")
+    bot.drop_env |= WRITTEN
+    status, output = await bot.run_command("doctor")
+    assert status == 0, output
+    assert f"configuration: {bot.config_file}" in output and "all 10 checks passed" in output
+    assert "Claude credentials: from ANTHROPIC_API_KEY" in output
+
+
+async def test_a_fresh_clone_following_the_readme_quick_start_word_for_word_gets_its_first_answer(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin, tmux: Tmux, tmp_path: Path
+) -> None:
+    lines = readme_block("quick-start").splitlines()
+    assert len(lines) <= 10 and lines[0].startswith("git clone REPOSITORY_URL "), lines
+    desk = tmp_path / "desk"
+    desk.mkdir()
+    env = terminal_env(bot)
+    del env["PYTHONPATH"]  # a newcomer's shell: the clone's own code runs
+    tmux.start("exec /bin/sh -i", env, cwd=desk)
+    at = 0
+    clone, enter = lines[0].replace("REPOSITORY_URL", str(ROOT)), lines[0].split("&& ", 1)[1]
+    tmux.send(clone)
+    checkout = desk / enter.removeprefix("cd ").strip()
+    await telegram.wait_for(lambda: (checkout / "Makefile").is_file(), timeout=120)
+    # Instead of a new `pip install` into the clone's .venv: this tree's (its marker newer than the clone's pyproject).
+    (checkout / ".venv").symlink_to(ROOT / ".venv")
+    (ROOT / ".venv" / ".installed-runtime").touch()
+    for line in lines[1:]:
+        tmux.send(line)
+        if line.startswith("make init"):
+            at = await tmux.wait("Bot token from @BotFather", after=at, timeout=60)
+            tmux.send(telegram.token)
+            at = await tmux.wait("Now send any message to @claude_test_bot", after=at)
+            telegram.user_message(OWNER, OWNER, "hi bot")
+            at = await tmux.wait("use the bot? (Y/n)", after=at)
+            tmux.send("")
+            at = await tmux.wait("Directory Claude Code works in (created if missing) [~/claude-work]", after=at)
+            tmux.send("")  # the default
+            at = await tmux.wait("ANTHROPIC_API_KEY is set in this shell only", after=at)
+            tmux.send("")
+            at = await tmux.wait("Start the bot with:  make run", after=at)
+    await wait_answer(telegram, OWNER, "echo: hi bot", timeout=120)
+    assert (bot.home / "claude-work").is_dir()
+    tmux.interrupt()

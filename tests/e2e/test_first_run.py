@@ -213,3 +213,19 @@ async def test_a_fresh_clone_following_the_readme_quick_start_word_for_word_gets
     await wait_answer(telegram, OWNER, "echo: hi bot", timeout=120)
     assert (bot.home / "claude-work").is_dir()
     tmux.interrupt()
+
+
+async def test_a_key_in_the_configuration_file_reaches_claude_code_and_never_the_log(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    key = "sk-ant-api03-only-in-the-file-0123456789"
+    bot.drop_env.add("ANTHROPIC_API_KEY")  # the environment has none: only the file does
+    bot.config_file.parent.mkdir(parents=True, exist_ok=True)
+    bot.config_file.write_text(f"ANTHROPIC_API_KEY={key}\n")
+    await bot.start()
+    await ask(telegram, OWNER, "who pays?", "echo: who pays?")
+    assert {request.headers.get("x-api-key") for request in claude_api.main_requests()} == {key}
+    status, output = await bot.run_command("doctor")
+    assert "Claude credentials: from ANTHROPIC_API_KEY" in output, output
+    await bot.stop()
+    assert key not in bot.log_path.read_text() and key not in output

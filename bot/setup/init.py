@@ -80,7 +80,7 @@ class Init:
         return "" if is_placeholder(name, value) else value
 
     def token(self) -> tuple[str, BotIdentity]:
-        given = self.options.token
+        given = self.options.token or (self._current("TELEGRAM_BOT_TOKEN") if self.options.yes else None)
         while True:
             token = given or self.term.secret(
                 "Bot token from @BotFather (/newbot gives one)" + (", Enter keeps the current one" if self._current("TELEGRAM_BOT_TOKEN") else "")

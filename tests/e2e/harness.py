@@ -116,6 +116,8 @@ class BotProcess:
         exit status and stdout + stderr."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
+        self.config_file.parent.mkdir(parents=True, exist_ok=True)
+        self.config_file.touch()  # TG_CLAUDE_CODE_CONFIG names it: doctor, like run, wants it to exist
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", *args, cwd=self.tmp, env={**self.env(), "PYTHONPATH": str(ROOT)},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

@@ -42,7 +42,8 @@ def start_failure_sentence(stderr: str) -> str:
     return "Claude Code could not be started; the operator should check the bot's log."
 
 
-# How the CLI words a connection that never reached the API ("API Error: Connection refused … (ECONNREFUSED)").
+# How the CLI words a connection that never reached the API ("API Error: Connection refused … (ECONNREFUSED)");
+# a connection dropped mid-answer (ECONNRESET) did reach it, and stays the server's fault.
 NO_CONNECTION = (
     ("ECONNREFUSED", "the connection was refused"),
     ("Connection refused", "the connection was refused"),
@@ -50,7 +51,6 @@ NO_CONNECTION = (
     ("EAI_AGAIN", "its host name was not found"),
     ("ETIMEDOUT", "the connection timed out"),
     ("timed out", "the connection timed out"),
-    ("ECONNRESET", "the connection was dropped"),
     ("Unable to connect", "no connection could be made"),
     ("Connection error", "no connection could be made"),
 )
@@ -75,7 +75,7 @@ def retry_reason(status: int | None, error: str | None) -> str:
     if status is not None and status >= 500:
         return f"Claude's API answered with a server error ({status})"
     if status is None:
-        return "Claude's API cannot be reached"
+        return "Claude's API cannot be reached or dropped the connection"
     return f"Claude's API answered {status}"
 
 

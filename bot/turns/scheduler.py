@@ -370,7 +370,7 @@ class TurnScheduler:
             return
         changed = await self.changes.after(session, before) if self.changes else None
         answer = _answer(outcome, live.stop_requested, changed)
-        oplog.turn_done(turn.key, time.monotonic() - started, spent, OUTCOMES.get(answer.kind, answer.kind) + (f": {answer.sentence}" if answer.kind == "fail" else ""))
+        oplog.turn_done(turn.key, time.monotonic() - started, spent, OUTCOMES.get(answer.kind, answer.kind), answer.sentence if answer.kind == "fail" else "")
         await self._note(turn, "answer", answer)
         await self._deliver(reply, answer)
         await self._settle(turn)

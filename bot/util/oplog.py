@@ -15,9 +15,9 @@ def cost(value: float | None) -> str:
     return "cost unknown" if value is None else f"${value:.4f}"
 
 
-def turn_done(key: object, elapsed: float, spent: float | None, outcome: str) -> None:
-    """`outcome`: "answered", "stopped", "failed: <sentence>", "cut short by the stop"."""
-    log.info("turn in chat %s: %s after %s, %s", key, outcome, seconds(elapsed), cost(spent))
+def turn_done(key: object, elapsed: float, spent: float | None, outcome: str, why: str = "") -> None:
+    """`outcome`: "answered", "stopped", "failed" (`why`: the chat's sentence), "cut short by the stop"."""
+    log.info("turn in chat %s: %s after %s, %s%s", key, outcome, seconds(elapsed), cost(spent), f": {why}" if why else "")
 
 
 def approval(key: object, tool: str, how: str, reason: str = "") -> None:

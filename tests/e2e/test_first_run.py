@@ -229,3 +229,13 @@ async def test_a_key_in_the_configuration_file_reaches_claude_code_and_never_the
     assert "Claude credentials: from ANTHROPIC_API_KEY" in output, output
     await bot.stop()
     assert key not in bot.log_path.read_text() and key not in output
+
+
+async def test_an_overloaded_api_shows_the_retries_in_the_progress_and_names_the_cause(bot: BotProcess, telegram: TelegramStandin) -> None:
+    bot.extra_env["CLAUDE_CODE_MAX_RETRIES"] = "3"
+    await bot.start()
+    telegram.user_message(OWNER, OWNER, "#error 529 busy?")
+    answer = await wait_answer(telegram, OWNER, "overloaded", timeout=60)
+    assert "Claude's API is overloaded" in answer.visible_text
+    shown = progress_texts(telegram, OWNER)
+    assert any("Claude's API is overloaded; Claude Code retries" in text and "of 3)" in text for text in shown), shown

@@ -258,12 +258,7 @@ def main() -> None:
     logging.getLogger("asyncio").setLevel(max(logging.INFO, logging.getLogger().level))
     from bot.security import redact
 
-    from bot.config import config_files
-    from bot.config_sources import file_values, secret_values
-
-    # Claude's keys from the file are in os.environ by now (the CLI needs them); the log never shows them.
-    file_secrets = secret_values({name: value for name, (value, _) in file_values(config_files()).items()})
-    redactor = redact.install(settings.telegram_bot_token, others=file_secrets)
+    redactor = redact.install(*settings.secrets())
     from bot.security.ownership import foreign_owner
 
     problem = foreign_owner(settings.session_dir)

@@ -26,7 +26,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode
 
-from bot.config import OperatorSettings, Settings, config_error, config_files
+from bot.config import OperatorSettings, Settings, config_error, operator_config_files
 from bot.security.ownership import foreign_owner
 from bot.sessions.keys import ChatKey
 from bot.turns.delimit import SOURCE
@@ -76,7 +76,7 @@ def _chat_key(text: str) -> ChatKey:
 
 def _load(settings_class: type[S]) -> S:
     try:
-        return settings_class(_env_file=config_files())  # type: ignore[call-arg]
+        return settings_class(_env_file=operator_config_files())  # type: ignore[call-arg]
     except ValidationError as exc:
         raise CliError(config_error(exc), BAD_INPUT) from None
 

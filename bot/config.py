@@ -1,23 +1,29 @@
-"""Settings from the environment and a configuration file.
+"""Settings from credential files, the environment and a configuration file.
 
 The file is the one named by TG_CLAUDE_CODE_CONFIG, else `config.env` in the per-user
 configuration directory (~/.config/tg-claude-code/), plus a `.env` in the directory the bot
-starts in (the older set-up); the start-up layout check refuses any of them inside a workspace.
+starts in (the older set-up). A `.env` inside a workspace is Claude's to write, so it is never
+read as the bot's configuration (one line says it was ignored); the start-up layout check
+refuses any other configuration file inside a workspace. Under systemd, `LoadCredential=`
+files in $CREDENTIALS_DIRECTORY (one per setting, named after it: TELEGRAM_BOT_TOKEN…) win over
+everything else, so secrets need not be in the environment at all.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SecretsSettingsSource, SettingsConfigDict
 
 from bot.claude.cli_limits import refused_modes
 from bot.config_sources import PLACEHOLDERS, export_claude_settings, file_to_edit, is_placeholder, origin, sentence
@@ -31,6 +37,10 @@ DEFAULT_API_URL = "https://api.telegram.org"
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 CONFIG_ENV = "TG_CLAUDE_CODE_CONFIG"  # names the configuration file, instead of the per-user one
 GROUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # group names become file names
+CREDENTIALS_DIR = "CREDENTIALS_DIRECTORY"  # where systemd puts the files LoadCredential= names
+DOTENV = Path(".env")
+# Claude Code's own credentials in the bot's environment: redacted from the log like the bot's.
+CLAUDE_SECRET = re.compile(r"^(ANTHROPIC|CLAUDE_CODE)_\w*(KEY|TOKEN|SECRET)\w*$")
 
 
 APP_NAME = "tg-claude-code"  # the distribution, the console script and the per-user data directory
@@ -55,7 +65,7 @@ def config_files() -> list[Path]:
     explicit = os.environ.get(CONFIG_ENV)
     if explicit:
         return [Path(explicit).expanduser()]
-    return [Path(".env"), user_config_file()]
+    return [DOTENV, user_config_file()]
 
 
 def existing_config_files() -> list[Path]:
@@ -68,7 +78,42 @@ def _split_csv(value: object) -> object:
     return value
 
 
-class OperatorSettings(BaseSettings):
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def secret_url_problem(value: str, carries: str) -> str | None:
+    """Why a URL that carries a secret may not be used: plain http leaves this machine only over https."""
+    parts = urlsplit(value)
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        return f"must be an https:// URL (it carries {carries}); plain http:// is only for a loopback address such as 127.0.0.1"
+    return None
+
+
+class _CredentialSettings(BaseSettings):
+    """Settings whose secrets may come from systemd credentials ($CREDENTIALS_DIRECTORY), above all else."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        credentials = os.environ.get(CREDENTIALS_DIR)
+        if not credentials or not Path(credentials).is_dir():
+            return init_settings, env_settings, dotenv_settings
+        return init_settings, SecretsSettingsSource(settings_cls, secrets_dir=credentials), env_settings, dotenv_settings
+
+
+class OperatorSettings(_CredentialSettings):
     """What every operator command reads: SESSION_DIR (environment or `.env`); nothing else is required."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -80,7 +125,7 @@ class OperatorSettings(BaseSettings):
         return value.expanduser().resolve()
 
 
-class Settings(BaseSettings):
+class Settings(_CredentialSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     telegram_bot_token: str = Field(min_length=1)
@@ -153,7 +198,21 @@ class Settings(BaseSettings):
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise ValueError("expected an http(s) URL such as https://api.telegram.org")
+        if problem := secret_url_problem(value, "the bot token"):
+            raise ValueError(problem)
         return value
+
+    @field_validator("transcribe_base_url")
+    @classmethod
+    def _transcribe_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http(s) URL such as https://api.openai.com/v1")
+        if problem := secret_url_problem(value.strip(), "TRANSCRIBE_API_KEY"):
+            raise ValueError(problem)
+        return value.strip()
 
     @field_validator("allowed_users", mode="before")
     @classmethod
@@ -275,6 +334,14 @@ class Settings(BaseSettings):
     def idle_cleanup_seconds(self) -> float:
         return self.idle_session_cleanup_ms / 1000
 
+    def secrets(self) -> list[str]:
+        """Every secret the bot knows, for the log's redaction: its own and Claude Code's credentials."""
+        found = [self.telegram_bot_token, self.webhook_secret or ""]
+        if self.transcribe_api_key is not None:
+            found.append(self.transcribe_api_key.get_secret_value())
+        found += [value for name, value in os.environ.items() if CLAUDE_SECRET.match(name.upper())]
+        return [value for value in found if value]
+
 
 class ConfigProblem(ValueError):
     """A setting that cannot be used: one sentence naming it and where it came from."""
@@ -291,28 +358,83 @@ def config_error(exc: ValueError) -> str:
     return f"config error: {describe_error(exc)}"
 
 
-def read_settings() -> Settings:
-    """The bot's settings from the environment and the configuration file, checked as `run` checks them.
+@dataclass(frozen=True)
+class Loaded:
+    settings: Settings
+    files: list[Path]  # the configuration files read (resolved)
+    note: str | None = None  # a `.env` ignored, and why
 
-    Raises ConfigProblem with one sentence. Claude Code's settings found in the file (ANTHROPIC_API_KEY…)
-    are put into os.environ, which the CLI inherits.
-    """
+
+def _attempt(files: list[Path]) -> Settings | ValueError:
+    try:
+        return Settings(_env_file=files)  # type: ignore[call-arg]
+    except ValueError as exc:  # ValidationError included
+        return exc
+
+
+def _workspaces(settings: Settings) -> list[Path]:
+    return [*settings.allowed_paths, settings.claude_working_dir]
+
+
+def read_settings() -> Loaded:
+    """The settings, without a `.env` that lies in a workspace (judged by the roots both with and without
+    it: the `.env` itself could move ALLOWED_PATHS away). ValueError: no usable configuration."""
     explicit = os.environ.get(CONFIG_ENV)
     if explicit and not Path(explicit).expanduser().is_file():
-        raise ConfigProblem(f"{CONFIG_ENV} names {explicit}, which is not a file")
+        raise ValueError(f"{CONFIG_ENV} names {explicit}, which is not a file")
     files = config_files()
+    with_env = _attempt(files)
+    if DOTENV not in files or not DOTENV.is_file():
+        if isinstance(with_env, ValueError):
+            raise with_env
+        return Loaded(with_env, existing_config_files())
+    others = [path for path in files if path != DOTENV]
+    without = _attempt(others)
+    places = {Path.cwd().resolve(), DOTENV.resolve()}
+    roots = [root for view in (with_env, without) if isinstance(view, Settings) for root in _workspaces(view)]
+    if not any(place == root or place.is_relative_to(root) for place in places for root in roots):
+        if isinstance(with_env, ValueError):
+            raise with_env
+        return Loaded(with_env, existing_config_files())
+    if isinstance(without, ValueError):
+        raise ValueError(
+            f"the only configuration is {DOTENV.resolve()}, inside a workspace where Claude can write it, so it is not "
+            f"read; put the settings in {user_config_file()}: {describe_error(without, others)}"
+        )
+    note = f"note: {DOTENV.resolve()} lies inside a workspace, so it is not read as the bot's configuration"
+    return Loaded(without, [path.resolve() for path in others if path.is_file()], note)
+
+
+def operator_config_files() -> list[Path]:
+    """The files operator commands read: config_files() without a `.env` the bot itself ignores."""
+    files = config_files()
+    if DOTENV not in files or not DOTENV.is_file():
+        return files
     try:
-        settings = Settings(_env_file=files)  # type: ignore[call-arg]
-    except ValueError as exc:  # ValidationError included
-        raise ConfigProblem(describe_error(exc, files)) from None
+        return read_settings().files
+    except ValueError:  # no configuration the bot could start with: the files as they are
+        return files
+
+
+def checked_settings() -> Loaded:
+    """What `run` and `doctor` both start from: read_settings, its layout checked, every failure one
+    ConfigProblem sentence naming the setting and where it came from. Claude Code's settings found in
+    the files read (ANTHROPIC_API_KEY…) are put into os.environ, which the CLI inherits."""
+    try:
+        loaded = read_settings()
+    except ValidationError as exc:
+        raise ConfigProblem(describe_error(exc, config_files())) from None
+    except ValueError as exc:
+        raise ConfigProblem(str(exc)) from None
+    settings, files = loaded.settings, loaded.files
     problem = layout_problem(
         working_dir=settings.claude_working_dir,
         allowed_paths=settings.allowed_paths,
         session_dir=settings.session_dir,
-        config_files=existing_config_files(),
+        config_files=files,
     )
     if problem and origin("CLAUDE_WORKING_DIR", files) is None:  # the default (the start directory) is the fault
-        edit = file_to_edit(files)
+        edit = file_to_edit(files or config_files())
         if edit.is_relative_to(settings.claude_working_dir):
             edit = user_config_file()
         raise ConfigProblem(
@@ -323,13 +445,16 @@ def read_settings() -> Settings:
     if problem:
         raise ConfigProblem(problem)
     export_claude_settings(files)
-    return settings
+    return loaded
 
 
 def load_settings() -> Settings:
     """Load settings or exit with status 2 and one line naming the bad setting."""
     try:
-        return read_settings()
+        loaded = checked_settings()
     except ConfigProblem as exc:
         print(f"config error: {exc}", file=sys.stderr)
-    raise SystemExit(2)
+        raise SystemExit(2) from None
+    if loaded.note:
+        print(loaded.note, file=sys.stderr)
+    return loaded.settings

@@ -31,6 +31,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Claude Code's own settings, chosen rather than left to the CLI's default (the same three today):
+# "user" is the operator's set-up in Claude Code's home (an apiKeyHelper login among it, see
+# bot/claude/credentials.py); "project" and "local" are what makes Claude Code a coding agent in a
+# repository (CLAUDE.md, .claude/commands, skills, agents, permission rules) and what the bot's
+# Claude Code commands expand. A workspace's settings can also hold hooks, which run commands with
+# no approval: they run inside the CLI's confinement (bot/claude/launcher.py), never as the bot.
+SETTING_SOURCES = ["user", "project", "local"]
+
 EventSink = Callable[[TurnEvent], None]  # told each event of a running turn, as it happens
 Gate = Callable[[], AbstractAsyncContextManager[None]]  # entered once the turn's CLI is up, held while Claude works
 
@@ -119,6 +127,7 @@ class ClaudeRunner:
             cwd=record.working_dir,
             resume=record.session_id,
             include_partial_messages=True,
+            setting_sources=list(SETTING_SOURCES),
         )
         if record.permission_mode:
             options["permission_mode"] = record.permission_mode

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.config import APP_NAME, ConfigProblem, Settings, config_files, read_settings
+from bot.config import APP_NAME, ConfigProblem, Settings, checked_settings, config_files
 from bot.config_sources import export_claude_settings, file_to_edit
 from bot.doctor.checks import CHECKS, Facts, Status, Verdict
 from bot.util.botapi import ApiUnreachable, BotIdentity, TokenRefused
@@ -23,7 +23,7 @@ async def gather_facts(probe: Probe) -> Facts:
     settings: Settings | None = None
     error: str | None = None
     try:  # the very sources, order and checks `run` uses
-        settings = read_settings()
+        settings = checked_settings().settings
     except ConfigProblem as exc:
         error = str(exc)
     environ = dict(os.environ)

@@ -71,7 +71,7 @@ async def compare(before: Snapshot) -> ChangeRef | None:
     if after is None or after.tree == before.tree:
         return None
     try:
-        numstat = await git(before.top, "diff", "--numstat", "--no-renames", before.tree, after.tree)
+        numstat = await git(before.top, "diff", "--no-ext-diff", "--no-textconv", "--numstat", "--no-renames", before.tree, after.tree)
     except GitError:
         return None
     change = ChangeRef(repo=str(before.top), base=before.tree, head=after.tree)
@@ -106,7 +106,7 @@ def find(session: ClaudeSession, base: str = "", head: str = "") -> ChangeRef | 
 async def patch(change: ChangeRef) -> str | None:
     """The change as a unified diff; None when git no longer has it (repository gone)."""
     try:
-        return await git(change.repo, "diff", "--no-color", "--binary", change.base, change.head, timeout=60)
+        return await git(change.repo, "diff", "--no-ext-diff", "--no-textconv", "--no-color", "--binary", change.base, change.head, timeout=60)
     except GitError:
         return None
 

@@ -1,4 +1,8 @@
-"""/export: this chat's conversation as one Markdown document, read from Claude Code's own transcript."""
+"""/export: this chat's conversation as one Markdown document, read from Claude Code's own transcript.
+
+A conversation can outgrow any document worth sending (Telegram takes 50 MB, a phone opens much
+less): past MAX_EXPORT_BYTES the earliest messages are left out, and a note at the top says how many.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ if TYPE_CHECKING:
     from claude_agent_sdk import SessionMessage
 
 _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
+MAX_EXPORT_BYTES = 10 * 2**20
 
 
 @dataclass(frozen=True)
@@ -47,23 +52,59 @@ def _section(entry: SessionMessage) -> list[str]:
     return [heading, "", *lines]
 
 
-def to_markdown(session: ClaudeSession, messages: list[SessionMessage], now: float) -> str:
+@dataclass
+class _Part:
+    """One section of the document: consecutive transcript messages of one speaker, under one heading."""
+
+    lines: list[str]
+
+    def size(self) -> int:
+        return sum(len(line.encode()) + 1 for line in self.lines)
+
+
+def _parts(messages: list[SessionMessage]) -> list[_Part]:
+    parts: list[_Part] = []
+    for entry in messages:
+        section = _section(entry)
+        if not section:
+            continue
+        if parts and parts[-1].lines[0] == section[0]:
+            parts[-1].lines += section[2:]
+        else:
+            parts.append(_Part(section))
+    return parts
+
+
+def to_markdown(session: ClaudeSession, messages: list[SessionMessage], now: float, limit: int = MAX_EXPORT_BYTES) -> str:
     record = session.record
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now))
-    lines = [
+    head = [
         f"# {record.title or record.name}",
         "",
         f"Claude Code conversation `{record.session_id}` in `{record.working_dir}`, exported {when}.",
         "",
     ]
-    previous = ""
-    for entry in messages:
-        section = _section(entry)
-        if section and section[0] == previous:  # consecutive messages of one speaker: one section
-            section = section[2:]
-        elif section:
-            previous = section[0]
-        lines += section
+    parts = _parts(messages)
+    budget = limit - sum(len(line.encode()) + 1 for line in head) - 200  # room for the note
+    kept: list[_Part] = []
+    cut = False
+    for part in reversed(parts):  # the newest messages are kept
+        if part.size() > budget:
+            if not kept:  # the newest message alone is larger: its end
+                tail = "\n".join(part.lines[2:]).encode()[-max(budget, 0):].decode(errors="ignore")
+                kept.append(_Part([*part.lines[:2], "…" + tail]))
+                cut = True
+            break
+        kept.append(part)
+        budget -= part.size()
+    kept.reverse()
+    left_out = len(parts) - len(kept)
+    size = f"{limit / 2**20:g} MB"
+    if left_out:
+        head += [f"*This conversation is longer than {size}: its {left_out} earliest messages are left out.*", ""]
+    if cut:
+        head += [f"*Its newest message alone is longer than {size}: only its end is below.*", ""]
+    lines = head + [line for part in kept for line in part.lines]
     return "\n".join(lines).rstrip() + "\n"
 
 

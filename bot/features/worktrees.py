@@ -21,6 +21,7 @@ NOT_A_REPO = "This chat's directory is not inside a git repository; /cd into one
 class Worktree:
     path: Path
     branch: str | None  # None: detached HEAD
+    allowed: bool = True  # its resolved path lies inside ALLOWED_PATHS (Worktrees._trees)
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,27 @@ def note_for_claude(path: Path, branch: str | None) -> str:
 
 @dataclass(frozen=True)
 class Worktrees:
+    """Every worktree path is resolved (symlinks too) and used only inside ALLOWED_PATHS: Claude can add a
+    worktree anywhere (`git worktree add /elsewhere`) or make `.claude/worktrees` a symlink out of the roots."""
+
     manager: SessionManager
     allowed_paths: list[Path]
+
+    def _allowed(self, path: Path) -> Path | None:
+        """`path` resolved, when it lies inside ALLOWED_PATHS; None otherwise (or when it cannot be resolved)."""
+        try:
+            resolved = path.resolve(strict=False)
+        except (OSError, RuntimeError):  # a symlink loop, a name too long
+            return None
+        return resolved if is_inside(resolved, self.allowed_paths) else None
+
+    async def _trees(self, directory: Path) -> list[Worktree]:
+        """The repository's worktrees, main one first, each resolved and marked whether it lies inside the roots."""
+        trees = []
+        for tree in await worktrees_of(directory):
+            resolved = self._allowed(tree.path)
+            trees.append(Worktree(resolved, tree.branch) if resolved else Worktree(tree.path, tree.branch, allowed=False))
+        return trees
 
     def _move(self, session: ClaudeSession, tree: Worktree) -> None:
         session.set_working_dir(tree.path)
@@ -77,17 +97,26 @@ class Worktrees:
         status, _, _ = await run_git(directory, "check-ref-format", "--branch", name)
         return None if status == 0 else f"Git does not accept {esc(name)} as a branch name."
 
-    async def create_or_reuse(self, session: ClaudeSession, name: str) -> Answer:
-        directory = session.working_dir
-        trees = await worktrees_of(directory)
+    async def _target(self, directory: Path, name: str) -> tuple[list[Worktree], Path] | Answer:
+        """The worktrees and where worktree `name` lives (resolved, inside the roots), or why not."""
+        trees = await self._trees(directory)
         if not trees:
             return Answer(NOT_A_REPO, [])
         if refusal := await self._name_refusal(directory, name):
             return Answer(refusal, [])
-        target = trees[0].path / WORKTREES / name
-        if not is_inside(target, self.allowed_paths):
-            return Answer(f"<code>{esc(target)}</code> would be outside the allowed directories.", [])
-        here = next((t for t in trees if t.path == target), None)
+        unresolved = trees[0].path / WORKTREES / name
+        target = self._allowed(unresolved)
+        if target is None:
+            return Answer(f"<code>{esc(unresolved)}</code> would be outside the allowed directories.", [])
+        return trees, target
+
+    async def create_or_reuse(self, session: ClaudeSession, name: str) -> Answer:
+        directory = session.working_dir
+        found = await self._target(directory, name)
+        if isinstance(found, Answer):
+            return found
+        trees, target = found
+        here = next((t for t in trees if t.path == target and t.allowed), None)
         if here is None:
             elsewhere = next((t for t in trees if t.branch == name), None)
             if elsewhere is not None:
@@ -98,6 +127,8 @@ class Worktrees:
                 await git(directory, "worktree", "add", "--quiet", *args, timeout=120)
             except GitError as exc:
                 return Answer(f"Git could not create the worktree: {esc(exc)}", [])
+            if self._allowed(target) != target:  # a symlink swapped in while git worked: not followed
+                return Answer(f"<code>{esc(target)}</code> no longer lies inside the allowed directories.", [])
             here = Worktree(target, name)
             verb = "Created"
         else:
@@ -112,36 +143,41 @@ class Worktrees:
         )
 
     async def listing(self, session: ClaudeSession) -> Answer:
-        trees = await worktrees_of(session.working_dir)
+        trees = await self._trees(session.working_dir)
         if not trees:
             return Answer(NOT_A_REPO, [])
         lines = [f"<b>Worktrees of</b> <code>{esc(trees[0].path)}</code>"]
-        mine = max((t for t in trees if session.working_dir.is_relative_to(t.path)), key=lambda t: len(t.path.parts), default=None)
+        inside = [t for t in trees if t.allowed]
+        mine = max((t for t in inside if session.working_dir.is_relative_to(t.path)), key=lambda t: len(t.path.parts), default=None)
         for tree in trees:
-            here = " ← this chat" if tree is mine else ""
+            here = " ← this chat" if tree is mine else "" if tree.allowed else " (outside the allowed directories)"
             lines.append(f"• {esc(tree.branch or '(detached)')} — <code>{esc(tree.path)}</code>{here}")
         lines.append("\n/worktree NAME creates one; /worktree remove NAME removes one.")
-        choices = [t.branch for t in trees if t.branch and len(t.branch.encode()) <= MAX_NAME]
+        choices = [t.branch for t in inside if t.branch and len(t.branch.encode()) <= MAX_NAME]
         return Answer("\n".join(lines), choices)
 
     async def go(self, session: ClaudeSession, branch: str) -> str:
-        tree = next((t for t in await worktrees_of(session.working_dir) if t.branch == branch), None)
+        tree = next((t for t in await self._trees(session.working_dir) if t.branch == branch), None)
         if tree is None:
             return "That worktree is gone."
+        if not tree.allowed:
+            return f"The worktree of branch {esc(branch)} lies outside the allowed directories; this chat stays where it is."
         if session.working_dir != tree.path:
             self._move(session, tree)
         return f"🌿 This chat works in <code>{esc(tree.path)}</code> on branch <b>{esc(branch)}</b> now."
 
     async def remove(self, session: ClaudeSession, name: str, *, confirmed: bool = False) -> Answer:
-        trees = await worktrees_of(session.working_dir)
-        if not trees:
-            return Answer(NOT_A_REPO, [])
-        if refusal := await self._name_refusal(session.working_dir, name):
-            return Answer(refusal, [])
-        target = trees[0].path / WORKTREES / name
-        tree = next((t for t in trees if t.path == target), None)
+        found = await self._target(session.working_dir, name)
+        if isinstance(found, Answer):
+            return found
+        trees, target = found
+        tree = next((t for t in trees[1:] if t.path == target and t.allowed), None)
         if tree is None:
             return Answer(f"There is no worktree {esc(name)} in <code>{esc(target.parent)}</code>.", [])
+        main = trees[0]
+        leaving = session.working_dir.is_relative_to(tree.path)
+        if leaving and not main.allowed:
+            return Answer("This chat works in that worktree, and its repository lies outside the allowed directories.", [])
         for other in await self.manager.load_all():
             if other is not session and other.working_dir.is_relative_to(tree.path):
                 return Answer(f"Chat {esc(other.record.title or other.name)} works in that worktree; move it first.", [])
@@ -151,23 +187,24 @@ class Worktrees:
             if len(losses) > 20:
                 lines.append(f"… and {len(losses) - 20} more")
             return Answer("\n".join(lines), [], confirm_remove=name)
+        where = main.path if main.allowed else session.working_dir  # git runs only inside the roots
         try:
-            await git(trees[0].path, "worktree", "remove", "--force", str(tree.path), timeout=120)
+            await git(where, "worktree", "remove", "--force", str(tree.path), timeout=120)
             if tree.branch:
-                await git(trees[0].path, "branch", "-D", tree.branch)
+                await git(where, "branch", "-D", tree.branch)
         except GitError as exc:
             return Answer(f"Git could not remove the worktree: {esc(exc)}", [])
         text = f"🗑 Removed worktree {esc(name)}."
-        if session.working_dir.is_relative_to(tree.path):
-            self._move(session, trees[0])
-            text += f" This chat works in <code>{esc(trees[0].path)}</code> now."
+        if leaving:
+            self._move(session, main)
+            text += f" This chat works in <code>{esc(main.path)}</code> now."
         return Answer(text, [])
 
     @staticmethod
     async def _losses(tree: Worktree) -> list[str]:
         """Uncommitted files and commits no other branch or remote has."""
         try:
-            status = await git(tree.path, "status", "--porcelain", "--untracked-files=all")
+            status = await git(tree.path, "status", "--porcelain", "--untracked-files=all", "--ignore-submodules=all")
             commits = ""
             if tree.branch:
                 commits = await git(

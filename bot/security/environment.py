@@ -14,7 +14,7 @@ from collections.abc import Iterable, MutableMapping
 
 # Families of the bot's settings, present and future (a transcription key, a webhook secret…).
 BOT_PREFIXES = ("TELEGRAM_", "ALLOWED_", "SESSION_", "TRANSCRIBE_", "WEBHOOK_", "TG_CLAUDE_CODE_")
-EXTRA_NAMES = ("LOG_LEVEL",)
+EXTRA_NAMES = ("LOG_LEVEL", "CREDENTIALS_DIRECTORY")  # systemd's LoadCredential= files: the bot's secrets
 
 
 def is_bot_setting(name: str, settings_names: Iterable[str]) -> bool:

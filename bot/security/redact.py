@@ -1,8 +1,10 @@
-"""No log line holds the bot token (nor a Claude key from the configuration file): a filter on every handler rewrites it out of each record.
+"""No log line holds a secret: a filter on every handler rewrites each one out of each record.
 
 aiohttp and aiogram put the request URL (`…/bot<token>/getMe`, `…/file/bot<token>/…`) into their
 error messages, which then reach the log through `%s` arguments and tracebacks; the filter
-redacts the token, its URL-encoded form and its secret half in the message, the exception text
+redacts every secret the bot knows (the token, the transcription key, the webhook secret,
+Claude Code's API key or OAuth token: bot.config.Settings.secrets), its URL-encoded forms and,
+for `id:secret` shapes such as the token, its secret half, in the message, the exception text
 and the stack.
 """
 
@@ -11,20 +13,23 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from collections.abc import Iterable
 from types import TracebackType
 from urllib.parse import quote
 
 REDACTED = "<redacted>"
 
 
+MIN_SECRET = 8  # shorter values (a test's "1:x") would blank out ordinary words
+
+
 class RedactSecrets(logging.Filter):
-    def __init__(self, token: str, others: Iterable[str] = ()) -> None:
+    def __init__(self, *secrets: str) -> None:
         super().__init__()
-        secret = token.partition(":")[2]
-        forms = {token, quote(token, safe=""), quote(token), *others}
-        if len(secret) >= 8:  # the part after the bot id is the secret itself
-            forms.add(secret)
+        forms: set[str] = set()
+        for value in secrets:
+            half = value.partition(":")[2]
+            for secret in (value, half if len(half) >= MIN_SECRET else ""):  # after the bot id: the secret itself
+                forms.update({secret, quote(secret, safe=""), quote(secret)})
         self._forms = sorted((form for form in forms if form), key=len, reverse=True)
         self._formatter = logging.Formatter()
 
@@ -45,10 +50,10 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def install(token: str, logger: logging.Logger | None = None, others: Iterable[str] = ()) -> RedactSecrets:
+def install(*secrets: str, logger: logging.Logger | None = None) -> RedactSecrets:
     """Attach the filter to every handler of `logger` (the root logger): records of all loggers pass
     there. With the root logger, an uncaught exception's traceback is redacted too."""
-    redact = RedactSecrets(token, others)
+    redact = RedactSecrets(*secrets)
     for handler in (logger or logging.getLogger()).handlers:
         handler.addFilter(redact)
     if logger is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
-from bot.config import config_files
+from bot.config import operator_config_files
 from bot.sessions.keys import ChatKey
 from bot.telegram import client as telegram_client
 from bot.turns.mirror import DeliveryFailed, MirrorSettings, deliver_and_record, parts_to_send
@@ -28,7 +28,7 @@ async def mirror_to_session(
     TelegramAPIError); a failure to record is only logged, since the chat already has the text.
     """
     parts = parts_to_send(text)
-    settings = settings or MirrorSettings(_env_file=config_files())  # type: ignore[call-arg]
+    settings = settings or MirrorSettings(_env_file=operator_config_files())  # type: ignore[call-arg]
     client = bot or _make_bot(settings)
 
     async def send(key: ChatKey, part: str) -> int:

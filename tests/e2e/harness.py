@@ -26,6 +26,7 @@ class BotProcess:
     tmp: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     drop_env: set[str] = field(default_factory=set)  # left out of the bot's environment (e.g. what a config file holds)
+    start_dir: Path | None = None  # where `python -m bot` starts (this tree by default)
     process: asyncio.subprocess.Process | None = None
     starts: int = 0
 
@@ -76,8 +77,9 @@ class BotProcess:
         log = open(self.log_path, "a")
         log.write(f"\n===== start #{self.starts + 1} =====\n")
         log.flush()
+        env = self.env() if self.start_dir is None else {**self.env(), "PYTHONPATH": str(ROOT)}
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=ROOT, env=self.env(), stdout=log, stderr=log
+            sys.executable, "-m", "bot", cwd=self.start_dir or ROOT, env=env, stdout=log, stderr=log
         )
         log.close()
         self.starts += 1

@@ -220,10 +220,18 @@ async def test_many_chats_killed_under_flood_control_answer_every_message_once_a
         await bot.start()
     telegram.flood(every=0)
 
-    def all_answered() -> bool:
-        return all(answers_to(telegram, chat, message_id) for chat in chats for message_id in chat.sent)
+    def unanswered() -> list[str]:
+        return [
+            f"chat {chat.chat_id} message {m.message_id} {m.json.get('text', '')!r}"
+            for chat in chats for m in telegram.user_messages(chat.chat_id)
+            if m.message_id in chat.sent and not answers_to(telegram, chat, m.message_id)
+        ]
 
-    await telegram.wait_for(all_answered, timeout=240)
+    try:
+        await telegram.wait_for(lambda: not unanswered(), timeout=240)
+    except TimeoutError:
+        exchange = {c.chat_id: [(m.message_id, m.reply_to_message_id, m.text[:60]) for m in telegram.bot_messages(c.chat_id, c.thread, include_deleted=True)] for c in chats}
+        raise AssertionError(f"never answered: {unanswered()}\nthe bot's messages: {exchange}") from None
     for chat in chats:
         twice = {m: answers_to(telegram, chat, m) for m in chat.sent if len(answers_to(telegram, chat, m)) != 1}
         assert not twice, f"chat {chat.chat_id}: answered more than once: {twice}"

@@ -4,7 +4,9 @@ whatever happens to the process, and a conversation is only ever driven by one p
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 
 import pytest
 
@@ -195,3 +197,37 @@ async def test_an_edited_queued_message_survives_a_kill_and_is_answered_once_wit
     assert len(answers(telegram, OWNER, "echo: final wording")) == 1
     assert not answers(telegram, OWNER, "echo: first draft")
     assert asked(claude_api, "final wording") == 1 and asked(claude_api, "first draft") == 0
+
+
+async def test_a_turn_claude_code_finished_as_the_bot_died_is_completed_from_its_transcript(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    await bot.start()
+    await ask(telegram, OWNER, "warm up", "echo: warm up")
+    record = bot.session_dir / f"{OWNER}.json"
+    await telegram.wait_for(lambda: record.exists() and '"session_id":"' in record.read_text().replace(" ", ""), timeout=10)
+    telegram.user_message(OWNER, OWNER, "#slow 2 the last words")
+    await claude_api.wait_for(lambda: any("the last words" in r.last_user_text for r in claude_api.main_requests()))
+    assert bot.process is not None
+    os.kill(bot.process.pid, signal.SIGSTOP)  # frozen: Claude Code finishes the turn, the bot records nothing of it
+
+    def finished_in_transcript() -> bool:
+        return any(
+            "echo: #slow 2 the last words" in line and '"end_turn"' in line
+            for path in bot.tmp.rglob("*.jsonl") if "projects" in path.parts
+            for line in path.read_text(errors="replace").splitlines()
+        )
+
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while not finished_in_transcript():  # a file written by the CLI alone: polled (neither stand-in sees it)
+            assert asyncio.get_running_loop().time() < deadline, "Claude Code never finished the turn"
+            await asyncio.sleep(0.1)
+    finally:
+        await bot.kill()
+    await bot.start()
+    await wait_answer(telegram, OWNER, "echo: #slow 2 the last words", timeout=60)
+    await ask(telegram, OWNER, "and then", "echo: and then")
+    assert len(answers(telegram, OWNER, "echo: #slow 2 the last words")) == 1
+    # Claude was asked once: the turn was completed from the transcript, not run again.
+    assert len([r for r in claude_api.main_requests() if "the last words" in r.last_user_text]) == 1

@@ -90,3 +90,34 @@ async def test_outside_a_repository_nothing_is_created(bot: BotProcess, telegram
     refused = await ask(telegram, CHAT_A, "/worktree feat-x", "not inside a git repository")
     assert refused.count(".") == 1
     assert not (bot.work_dir / ".claude").exists()
+
+
+async def test_a_worktree_claude_points_outside_the_roots_is_refused_and_no_longer_offered(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    repo = make_repo(bot.work_dir)
+    await bot.start()
+    await ask(telegram, CHAT_A, "/worktree away", "Created worktree")
+    listing = await ask(telegram, CHAT_A, "/worktree", "Worktrees of")
+    old = next(m for m in telegram.bot_messages(CHAT_A) if m.text == listing)
+    assert [b["text"] for b in old.buttons()] == ["🌿 main", "🌿 away"]
+    telegram.press_button(CHAT_A, OWNER, old.message_id, old.buttons()[0]["callback_data"])
+    await wait_answer(telegram, CHAT_A, "on branch main now")
+
+    # Claude tells git the worktree lives in SESSION_DIR (writing only inside its repository).
+    command = (
+        f"printf '%s\\n' '{bot.session_dir}/.git' > .git/worktrees/away/gitdir"
+        f" && git worktree list --porcelain | grep -c '^worktree {bot.session_dir}$'"
+    )
+    ran = await ask(telegram, CHAT_A, "#tool Bash " + json.dumps({"command": command}), "tool result")
+    assert "tool result: 1" in ran  # git itself now lists the worktree outside the roots
+
+    telegram.press_button(CHAT_A, OWNER, old.message_id, old.buttons()[1]["callback_data"])
+    refused = (await wait_answer(telegram, CHAT_A, "outside the allowed directories")).text
+    assert refused == "The worktree of branch away lies outside the allowed directories; this chat stays where it is."
+    assert (await ask(telegram, CHAT_A, "#pwd", "pwd:")).strip().endswith(str(repo))
+    listing = await ask(telegram, CHAT_A, "/worktree", "Worktrees of")
+    now = next(m for m in telegram.bot_messages(CHAT_A) if m.text == listing)
+    assert [b["text"] for b in now.buttons()] == ["🌿 main"]
+    assert f"{bot.session_dir} (outside the allowed directories)" in listing
+    assert telegram.errors() == []

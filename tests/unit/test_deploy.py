@@ -39,7 +39,6 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
 def test_the_unit_stops_the_bot_gracefully_and_keeps_claude_working() -> None:
     service = unit()["Service"]
     assert service["KillMode"] == "mixed" and service["Restart"] == "on-failure"
-    assert service["RestartPreventExitStatus"] == "2"  # a configuration error does not loop
     assert int(service["TimeoutStopSec"]) > SHUTDOWN_FLUSH_SECONDS
     assert service["ProtectSystem"] == "strict" and service["NoNewPrivileges"] == "yes"
     writable = service["ReadWritePaths"].split()
@@ -50,6 +49,37 @@ def test_the_unit_stops_the_bot_gracefully_and_keeps_claude_working() -> None:
     assert "MemoryDenyWriteExecute" not in service  # the CLI's JavaScript JIT needs it off
 
 
+def test_the_unit_starts_outside_the_workspace_and_nothing_claude_can_cause_keeps_it_down() -> None:
+    service = unit()["Service"]
+    writable = [Path(path) for path in service["ReadWritePaths"].split()]
+    start = Path(service["WorkingDirectory"])
+    assert not any(start.is_relative_to(path) for path in writable)  # no .env Claude writes is read
+    assert start == Path(service["ExecStart"]).parents[1]  # the installation, read-only under ProtectSystem=strict
+    assert "RestartPreventExitStatus" not in service  # exit 2 is no switch that keeps the bot down
+    assert unit()["Unit"]["StartLimitIntervalSec"] == "0"
+
+
+def test_secrets_come_from_credentials_named_after_their_setting_not_the_environment() -> None:
+    from bot.config import Settings
+
+    text = UNIT.read_text()
+    credentials = dict(re.findall(r"(?m)^#?LoadCredential=(\w+):(\S+)$", text))
+    assert set(credentials) == {"TELEGRAM_BOT_TOKEN", "TRANSCRIBE_API_KEY", "WEBHOOK_SECRET"}
+    assert re.search(r"(?m)^LoadCredential=TELEGRAM_BOT_TOKEN:", text)
+    assert all(name.lower() in Settings.model_fields for name in credentials)  # what bot.config reads from the directory
+    writable = unit()["Service"]["ReadWritePaths"].split()
+    assert not any(path.startswith(tuple(writable)) for path in credentials.values())
+    assert not re.search(r"(?m)^Environment=.*(TOKEN|SECRET|KEY)", text)
+
+
+def test_the_hardening_leaves_bubblewrap_its_namespaces_and_a_fresh_proc() -> None:
+    service = unit()["Service"]
+    allowed = set(service["RestrictNamespaces"].split())
+    assert {"user", "mnt", "pid", "ipc", "uts"} <= allowed and "net" not in allowed
+    for key in ("PrivateUsers", "ProtectKernelTunables", "ProtectKernelLogs", "ProtectProc", "ProcSubset"):
+        assert key not in service, key  # each would keep bubblewrap from its user namespace or its /proc
+
+
 def test_the_image_runs_as_a_user_with_volumes_for_everything_kept() -> None:
     text = DOCKERFILE.read_text()
     users = re.findall(r"(?m)^USER (\S+)", text)
@@ -58,6 +88,10 @@ def test_the_image_runs_as_a_user_with_volumes_for_everything_kept() -> None:
     for path in ("/config", "/data/sessions", "/home/claude/.claude", "/work"):
         assert f'"{path}"' in volumes
     assert "ENTRYPOINT [\"tg-claude-code\"]" in text
+    assert re.search(r"(?m)^\s*CREDENTIALS_DIRECTORY=/run/secrets", text)  # secrets as files, not --env-file
+    [workdir] = re.findall(r"(?m)^WORKDIR (\S+)", text)
+    [workspace] = re.findall(r"CLAUDE_WORKING_DIR=(\S+)", text)
+    assert not Path(workdir).is_relative_to(workspace)
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

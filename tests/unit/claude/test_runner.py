@@ -204,3 +204,9 @@ async def test_the_gate_is_entered_once_the_cli_is_up_and_a_stop_there_asks_noth
     assert outcome.finished and outcome.text == "" and FakeCLI.instances[-1].prompt == ""
     assert (await turn(cap, a, "next")).text == "echo: next"  # the client stays good for the next turn
     await cap.close_all()
+
+
+async def test_claude_codes_setting_sources_are_chosen_explicitly(store: SessionStore) -> None:
+    session = make_session(store, "s")
+    assert (await turn(runner(1), session, "hi")).error is None
+    assert FakeCLI.instances[-1].options.setting_sources == ["user", "project", "local"]

@@ -73,18 +73,16 @@ def _run_bot(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_a_dotenv_in_the_default_working_dir_is_refused(tmp_path: Path) -> None:
+def test_a_dotenv_in_the_default_working_dir_is_not_read(tmp_path: Path) -> None:
     # The old set-up: `.env` in the directory the bot starts in, which is also every chat's directory.
     (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:secret\nALLOWED_USERS=1\n")
     result = _run_bot({"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / ".config")}, tmp_path)
     assert result.returncode == 2
-    # CLAUDE_WORKING_DIR was never set: the sentence says so (not ALLOWED_PATHS, which the user never set).
     config = tmp_path / "home" / ".config" / "tg-claude-code" / "config.env"
     assert result.stderr.strip().splitlines() == [
-        f"config error: CLAUDE_WORKING_DIR is not set, so Claude would work in {tmp_path} (the directory the bot "
-        f"started in), where the configuration file {tmp_path / '.env'} lies inside the workspace {tmp_path} "
-        f"(ALLOWED_PATHS), where Claude can read and change it; set CLAUDE_WORKING_DIR in {config} to the directory "
-        "Claude Code should work in (`tg-claude-code init` asks for it)"
+        f"config error: the only configuration is {tmp_path / '.env'}, inside a workspace where Claude can write it, "
+        f"so it is not read; put the settings in {config}: TELEGRAM_BOT_TOKEN is not set (set it in {config}, or run "
+        "`tg-claude-code init`)"
     ]
 
 

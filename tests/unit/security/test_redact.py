@@ -1,4 +1,4 @@
-"""The bot token never reaches a log line, an exception text or a stack."""
+"""No secret the bot knows reaches a log line, an exception text or a stack."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def test_the_token_is_redacted_in_messages_arguments_and_tracebacks() -> None:
     handler = logging.StreamHandler(stream)
     logger.addHandler(handler)
     logger.propagate = False
-    install(TOKEN, logger)
+    install(TOKEN, logger=logger)
     try:
         logger.warning("download failed: %s", f"404, url='http://h/file/bot{TOKEN}/documents/x'")
         logger.warning("encoded http://h/bot123456%3AAAH-secret_part-XYZ/getMe")
@@ -42,3 +42,22 @@ def test_an_uncaught_traceback_is_redacted(tmp_path) -> None:  # type: ignore[no
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert "RuntimeError: http://h/bot<redacted>/getMe" in result.stderr and "secret_part" not in result.stderr
+
+
+def test_every_secret_setting_is_redacted_not_only_the_token() -> None:
+    secrets = {"token": TOKEN, "transcribe": "sk-transcribe-0123456789", "webhook": "hook_secret-42", "anthropic": "sk-ant-api03-xyz"}
+    logger = logging.getLogger("test.redact.all")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    logger.propagate = False
+    install(*secrets.values(), logger=logger)
+    try:
+        for name, value in secrets.items():
+            logger.warning("%s: Authorization: Bearer %s", name, value)
+        logger.warning("url-encoded: %s", "sk-transcribe-0123456789".replace("-", "%2D"))
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert not any(value in text for value in secrets.values())
+    assert text.count("<redacted>") == 4 and "transcribe: Authorization: Bearer <redacted>" in text

@@ -1,11 +1,11 @@
-# Two commands on a fresh machine: `make run` and `make test`.
+# On a fresh machine: `make init` (set-up), `make run`; `make doctor` checks a set-up, `make test` the code.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 RUNTIME := $(VENV)/.installed-runtime
 TESTING := $(VENV)/.installed-test
 
-.PHONY: run test bench install clean
+.PHONY: init run doctor login test bench install clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,17 @@ $(TESTING): pyproject.toml | $(VENV)/bin/python
 
 install: $(RUNTIME)
 
+init: $(RUNTIME)
+	$(PY) -m bot init
+
 run: $(RUNTIME)
 	$(PY) -m bot
+
+doctor: $(RUNTIME)
+	$(PY) -m bot doctor
+
+login: $(RUNTIME)
+	$(PY) -m bot login
 
 test: $(TESTING)
 	$(PY) -m pytest $(PYTEST_ARGS)

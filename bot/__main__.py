@@ -149,12 +149,15 @@ async def run(settings: Settings, box: Box) -> None:
             await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False, allowed_updates=allowed_updates)
     finally:
         log.info("shutting down: saving sessions")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal: stop now, not after the grace
+            loop.add_signal_handler(sig, core.scheduler.hurry)
         restore.cancel()
         await core.store.flush()
         await core.intake.flush()  # a paste or album still gathering is queued (kept in the inbox)
         await core.scheduler.shutdown(settings.shutdown_grace_seconds)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(core.outboxes.close(), timeout=SHUTDOWN_FLUSH_SECONDS)
+            await asyncio.wait_for(core.outboxes.close(), timeout=1 if core.scheduler.hurried else SHUTDOWN_FLUSH_SECONDS)
         await core.runner.close_all()
         await core.store.flush()
         await bot.session.close()
@@ -190,21 +193,62 @@ def _parser() -> argparse.ArgumentParser:
     prog = "python -m bot" if sys.argv[0].endswith("__main__.py") else os.path.basename(sys.argv[0]) or APP_NAME
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Claude Code in every Telegram chat. Settings come from the environment and ./.env (see README).",
+        description="Claude Code in every Telegram chat. Settings come from the environment, then the configuration "
+        "file (TG_CLAUDE_CODE_CONFIG, else ~/.config/tg-claude-code/config.env; see README).",
         epilog="commands:\n"
+        "  init               set up: the token, your user id, the workspace, Claude's login (init --help)\n"
         "  run (default)      serve the chats\n"
         "  doctor             check the set-up and print a checklist with the fix for each failure\n"
+        "  login              log Claude Code in with your Claude subscription (login --help)\n"
         "  identity …         link chats to share a session (identity --help)\n"
         "  notify …           send a message to a chat and record it for Claude (notify --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "doctor"], metavar="command", help="run (default) or doctor")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "doctor", "init", "login"], metavar="command", help="run (default), doctor, init or login")
     return parser
+
+
+def _login(args: list[str], prog: str) -> int:
+    from bot.setup.init import config_path
+    from bot.setup.login import login
+    from bot.setup.terminal import Terminal
+
+    parser = argparse.ArgumentParser(prog=f"{prog} login", description="Log Claude Code in for the bot (Claude subscription).")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--token", action="store_true", help="`setup-token`: a long-lived token written to the configuration file (servers without a browser)")
+    how.add_argument("--browser", action="store_true", help="`auth login`: Claude Code's own login (the default where a browser can open)")
+    options = parser.parse_args(args)
+    return login(Terminal(), config_path(), token=True if options.token else False if options.browser else None)
+
+
+def _dependencies_missing() -> str | None:
+    """Run by a Python without the bot's dependencies (not the .venv): one sentence, not a traceback."""
+    import importlib.util
+
+    for name in ("platformdirs", "pydantic_settings", "aiogram", "claude_agent_sdk"):
+        if importlib.util.find_spec(name) is None:
+            return (
+                f"error: {sys.executable} has no {name} (the bot's dependencies are in its virtual environment); "
+                "use `make run`, `make doctor` or `make init`, or .venv/bin/python -m bot"
+            )
+    return None
 
 
 def main() -> None:
     args = sys.argv[1:]
+    if missing := _dependencies_missing():
+        print(missing, file=sys.stderr)
+        raise SystemExit(2)
+    if args and args[0] in ("init", "login"):
+        prog = _parser().prog
+        if args[0] == "login":
+            raise SystemExit(_login(args[1:], prog))
+        from bot.setup.init import Telegram, main as init_main
+        from bot.telegram.first_message import first_message
+        from bot.telegram.probe import probe
+
+        raise SystemExit(init_main(args[1:], prog, Telegram(probe, first_message)))
     if args and args[0] in ("identity", "notify"):
         from bot.cli import main as cli_main
 
@@ -233,6 +277,9 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from bot.telegram import poll_log
+
+    poll_log.install()
     # asyncio's one debug line ("Using selector") would precede a start-up error that must stay one line.
     logging.getLogger("asyncio").setLevel(max(logging.INFO, logging.getLogger().level))
     from bot.security import redact

@@ -44,6 +44,10 @@ class LiveReply(Protocol):
         """Claude calls a tool (`Bash: ls`)."""
         ...
 
+    def retrying(self, sentence: str) -> None:
+        """Claude Code retries a failed API request; `sentence` says why (shown until the next step)."""
+        ...
+
     def waiting_for_answer(self, waiting: bool) -> None:
         """A request of this turn waits for the user (or no longer does): nothing runs meanwhile."""
         ...

@@ -26,6 +26,7 @@ from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_valid
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SecretsSettingsSource, SettingsConfigDict
 
 from bot.claude.cli_limits import refused_modes
+from bot.config_sources import PLACEHOLDERS, export_claude_settings, file_to_edit, is_placeholder, origin, sentence
 from bot.security.layout import layout_problem
 from bot.sessions.keys import ChatKey
 from bot.util.memory import available_memory, live_clients_for
@@ -172,6 +173,16 @@ class Settings(_CredentialSettings):
     claude_user: str = Field(default="tg-claude", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")  # when the bot is root
     claude_home: Path | None = None  # Claude Code's HOME in the box; default: CLAUDE_USER's home, or a data dir
     allow_unconfined_bypass: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _placeholders(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for name in PLACEHOLDERS:
+                value = data.get(name.lower())
+                if isinstance(value, str) and is_placeholder(name, value):
+                    raise ValueError(f"{name} is still the placeholder of .env.example; put your own value there")
+        return data
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -339,14 +350,14 @@ class Settings(_CredentialSettings):
         return [value for value in found if value]
 
 
-def describe_error(exc: ValueError) -> str:
-    """One line naming the bad setting."""
+class ConfigProblem(ValueError):
+    """A setting that cannot be used: one sentence naming it and where it came from."""
+
+
+def describe_error(exc: ValueError, files: list[Path] | None = None) -> str:
+    """One sentence naming the bad setting and where it came from."""
     if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        message = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
-        if error["loc"]:  # cross-field checks name their setting in the message itself
-            message = f"{str(error['loc'][0]).upper()} {message}"
-        return message
+        return sentence(exc.errors()[0], config_files() if files is None else files)
     return str(exc)  # e.g. malformed JSON in a setting
 
 
@@ -395,7 +406,7 @@ def read_settings() -> Loaded:
     if isinstance(without, ValueError):
         raise ValueError(
             f"the only configuration is {DOTENV.resolve()}, inside a workspace where Claude can write it, so it is not "
-            f"read; put the settings in {user_config_file()} ({describe_error(without)})"
+            f"read; put the settings in {user_config_file()}: {describe_error(without, others)}"
         )
     note = f"note: {DOTENV.resolve()} lies inside a workspace, so it is not read as the bot's configuration"
     return Loaded(without, [path.resolve() for path in others if path.is_file()], note)
@@ -412,22 +423,45 @@ def operator_config_files() -> list[Path]:
         return files
 
 
+def checked_settings() -> Loaded:
+    """What `run` and `doctor` both start from: read_settings, its layout checked, every failure one
+    ConfigProblem sentence naming the setting and where it came from. Claude Code's settings found in
+    the files read (ANTHROPIC_API_KEY…) are put into os.environ, which the CLI inherits."""
+    try:
+        loaded = read_settings()
+    except ValidationError as exc:
+        raise ConfigProblem(describe_error(exc, config_files())) from None
+    except ValueError as exc:
+        raise ConfigProblem(str(exc)) from None
+    settings, files = loaded.settings, loaded.files
+    problem = layout_problem(
+        working_dir=settings.claude_working_dir,
+        allowed_paths=settings.allowed_paths,
+        session_dir=settings.session_dir,
+        config_files=files,
+    )
+    if problem and origin("CLAUDE_WORKING_DIR", files) is None:  # the default (the start directory) is the fault
+        edit = file_to_edit(files or config_files())
+        if edit.is_relative_to(settings.claude_working_dir):
+            edit = user_config_file()
+        raise ConfigProblem(
+            f"CLAUDE_WORKING_DIR is not set, so Claude would work in {settings.claude_working_dir} (the directory the "
+            f"bot started in), where {problem.split('; ')[0]}; set CLAUDE_WORKING_DIR in {edit} to the directory Claude "
+            "Code should work in (`tg-claude-code init` asks for it)"
+        )
+    if problem:
+        raise ConfigProblem(problem)
+    export_claude_settings(files)
+    return loaded
+
+
 def load_settings() -> Settings:
     """Load settings or exit with status 2 and one line naming the bad setting."""
     try:
-        loaded = read_settings()
-        if loaded.note:
-            print(loaded.note, file=sys.stderr)
-        settings = loaded.settings
-        problem = layout_problem(
-            working_dir=settings.claude_working_dir,
-            allowed_paths=settings.allowed_paths,
-            session_dir=settings.session_dir,
-            config_files=loaded.files,
-        )
-        if problem is None:
-            return settings
-        print(f"config error: {problem}", file=sys.stderr)
-    except ValueError as exc:  # ValidationError included
-        print(config_error(exc), file=sys.stderr)
-    raise SystemExit(2)
+        loaded = checked_settings()
+    except ConfigProblem as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if loaded.note:
+        print(loaded.note, file=sys.stderr)
+    return loaded.settings

@@ -117,6 +117,9 @@ class FakeReply:
     def tool_started(self, description: str) -> None:
         self.tools.append(description)
 
+    def retrying(self, sentence: str) -> None:
+        self.tools.append(sentence)
+
     def waiting_for_answer(self, waiting: bool) -> None:
         self.waiting.append(waiting)
 

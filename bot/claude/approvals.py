@@ -22,6 +22,7 @@ from bot.claude.requests import ApprovalRequest, Resolution
 from bot.claude.request_input import full_input, input_fits
 from bot.claude.tool_summary import describe_tool
 from bot.errors import Refused
+from bot.util import oplog
 from bot.util.text import esc
 from bot.sessions.keys import ChatKey
 from bot.sessions.session import ClaudeSession, Turn
@@ -246,5 +247,6 @@ class Approvals:
 
     def _finish(self, request: ApprovalRequest, how: Resolution, reason: str = "") -> None:
         """Show what happened to the request; its choices go away."""
+        oplog.approval(request.key, request.tool_name, how.value, reason)
         if request.message_id is not None:
             self.view.resolve_request(request, how, reason)

@@ -41,6 +41,6 @@ def find_credentials(environ: Mapping[str, str] | None = None) -> str | None:
 
 
 MISSING = (
-    "no Claude credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) in the bot's environment, "
-    "or run `claude login` once as the user the bot runs as"
+    "no Claude credentials: run `tg-claude-code login` (a Claude subscription) as the user the bot runs as, "
+    "or put ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the configuration file"
 )

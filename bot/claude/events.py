@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.claude.failures import api_error_sentence
+from bot.claude.failures import api_error_sentence, connection_sentence, retry_sentence
 from bot.claude.tool_summary import describe_tool
 
 if TYPE_CHECKING:
@@ -39,7 +39,14 @@ class ToolStarted:
         return describe_tool(self.name, self.input)
 
 
-TurnEvent = TextDelta | ToolStarted
+@dataclass(frozen=True)
+class Retrying:
+    """Claude Code retries a failed API request (its api_retry message); `sentence` says why, for the progress."""
+
+    sentence: str
+
+
+TurnEvent = TextDelta | ToolStarted | Retrying
 
 
 @dataclass
@@ -73,9 +80,12 @@ API_ERRORS = {
 }
 
 
-def error_sentence(result: ResultMessage | None, api_error: str | None, model: str | None = None) -> str:
+def error_sentence(result: ResultMessage | None, api_error: str | None, model: str | None = None, said: str = "") -> str:
     if (named := api_error_sentence(api_error, model)) is not None:
         return named
+    # A connection that never reached the API: the CLI calls it "server_error", the chat hears what it was.
+    if (unreached := connection_sentence(said)) is not None:
+        return unreached
     # The HTTP status first: the CLI labels a 529 "server_error", and the user should hear "overloaded".
     status = result.api_error_status if result else None
     if status == 529:
@@ -99,6 +109,7 @@ class Conversation:
         self._streamed = False  # the current assistant message's text already arrived as deltas
         self._shown = False  # any text shown yet: later text blocks start on a new paragraph
         self._api_error: str | None = None
+        self._api_error_said = ""  # the CLI's own words for it ("API Error: Connection refused …")
         self._model: str | None = None  # the model the CLI runs (init message), named if the API does not know it
         self._result: ResultMessage | None = None
         self._outcome = TurnOutcome()
@@ -113,6 +124,8 @@ class Conversation:
             yield from self._assistant(message)
         elif isinstance(message, SystemMessage) and message.subtype == "init":
             self._init(message.data)
+        elif isinstance(message, SystemMessage) and message.subtype == "api_retry":
+            yield self._retrying(message.data)
         elif isinstance(message, ResultMessage):
             self._finish(message)
 
@@ -123,10 +136,19 @@ class Conversation:
         outcome.slash_commands = _names(data.get("slash_commands"))
         outcome.skills = _names(data.get("skills"))
 
+    def _retrying(self, data: dict[str, Any]) -> Retrying:
+        status = data.get("error_status")
+        sentence = retry_sentence(
+            status if isinstance(status, int) else None, str(data.get("error") or "") or None,
+            int(data.get("attempt") or 0), int(data.get("max_retries") or 0), float(data.get("retry_delay_ms") or 0),
+        )
+        log.warning("Claude Code retries: %s", sentence)
+        return Retrying(sentence)
+
     def outcome(self) -> TurnOutcome:
         outcome = self._outcome
         if self._api_error and not outcome.error and not self._texts:
-            outcome.error = error_sentence(self._result, self._api_error, self._model)
+            outcome.error = error_sentence(self._result, self._api_error, self._model, self._api_error_said)
         outcome.text = "\n\n".join(self._texts)
         return outcome
 
@@ -146,6 +168,7 @@ class Conversation:
             # words: the user gets one sentence for it instead.
             self._api_error = message.error
             said = " ".join(b.text for b in message.content if isinstance(b, TextBlock))
+            self._api_error_said = said
             log.warning("Claude Code reports %s: %s", message.error, said)
             return
         if message.parent_tool_use_id is not None:
@@ -168,7 +191,7 @@ class Conversation:
         # "aborted_*": stopped through interrupt(); the scheduler knows it asked, so this is no error.
         aborted = (result.terminal_reason or "").startswith("aborted")
         if result.is_error and not aborted:
-            outcome.error = error_sentence(result, self._api_error, self._model)
+            outcome.error = error_sentence(result, self._api_error, self._model, self._api_error_said)
         usage = result.usage or {}
         outcome.input_tokens = sum(
             int(usage.get(k) or 0) for k in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.claude.credentials import find_credentials
 from bot.claude.launcher import default_cli
-from bot.config import Settings
+from bot.config import Settings, user_config_file
 from bot.util.botapi import ApiUnreachable, BotIdentity, TokenRefused
 from bot.util.paths import is_inside
 
@@ -48,6 +48,7 @@ class Facts:
     environ: Mapping[str, str]
     euid: int
     cwd: Path
+    config_file: Path  # the configuration file read (or to create): every fix names it
     box: Box | None = None  # the box Claude Code would run in (bot/confine/), as the start opens it
     box_error: str | None = None  # why the confinement asked for cannot hold
 
@@ -65,7 +66,7 @@ SKIPPED = Verdict(Status.SKIP, "not checked: the settings did not load")
 
 def settings_loaded(f: Facts) -> Verdict:
     if f.settings is None:
-        return _fail(f"config error: {f.settings_error}", "set it in the environment or in ./.env (README, Configuration)")
+        return _fail(f"config error: {f.settings_error}", f"edit {f.config_file} (README, Configuration), or run `make init`")
     return _pass(f"{len(f.settings.allowed_users)} allowed user(s), permission mode {f.settings.claude_permission_mode}")
 
 
@@ -74,7 +75,7 @@ def bot_api_reachable(f: Facts) -> Verdict:
         return SKIPPED
     url = f.settings.telegram_api_url
     if isinstance(f.api_error, ApiUnreachable):
-        return _fail(f"{url} is not reachable: {f.api_error}", "check the network, a proxy or firewall, and TELEGRAM_API_URL")
+        return _fail(f"{url} is not reachable: {f.api_error}", f"check the network, a proxy or firewall, and TELEGRAM_API_URL in {f.config_file}")
     return _pass(f"{url} answers")
 
 
@@ -84,7 +85,7 @@ def token_accepted(f: Facts) -> Verdict:
     if isinstance(f.api_error, TokenRefused):
         return _fail(
             f"TELEGRAM_BOT_TOKEN: {f.api_error}",
-            "copy the token again from @BotFather (/mybots → your bot → API Token) into TELEGRAM_BOT_TOKEN",
+            f"copy the token again from @BotFather (/mybots → your bot → API Token) into TELEGRAM_BOT_TOKEN in {f.config_file}",
         )
     if f.identity is None:
         return Verdict(Status.SKIP, "not checked: the Bot API is not reachable")
@@ -112,7 +113,7 @@ def topics_in_private_chats(f: Facts) -> Verdict:
 
 def claude_cli(f: Facts) -> Verdict:
     cli = default_cli()
-    fix = "reinstall claude-agent-sdk (its wheel bundles the Claude Code CLI), or put `claude` on PATH"
+    fix = "reinstall the bot (`make install`: claude-agent-sdk's wheel bundles the Claude Code CLI)"
     if cli is None:
         return _fail("no Claude Code CLI: not bundled in claude-agent-sdk and no `claude` on PATH", fix)
     try:
@@ -127,24 +128,28 @@ def claude_cli(f: Facts) -> Verdict:
 def claude_credentials(f: Facts) -> Verdict:
     found = find_credentials(f.environ)
     if found is None:
-        return _fail("none found in the environment or in Claude Code's login", "export ANTHROPIC_API_KEY=… where the bot starts (EnvironmentFile= in the systemd unit), or `claude login`")
+        return _fail(
+            "none found in the environment, in the configuration file or in Claude Code's login",
+            f"run `tg-claude-code login` (a Claude subscription), or put ANTHROPIC_API_KEY=… in {f.config_file}",
+        )
     return _pass(f"from {found}")
 
 
 def _directory_problem(path: Path, f: Facts, *, private: bool) -> Verdict | None:
+    other = f"or point {'SESSION_DIR' if private else 'CLAUDE_WORKING_DIR / ALLOWED_PATHS'} in {f.config_file} elsewhere"
     info = path.stat()
     owner, whose = f.euid, "the bot's user"
     if not private and f.box is not None and f.box.user is not None:  # workspaces are the box user's
         owner, whose = f.box.user.uid, f"{f.box.user.name}, the user Claude Code runs as"
     if info.st_uid != owner:
-        return _fail(f"{path} belongs to uid {info.st_uid}, not to {whose} (uid {owner})", f"chown -R {owner} {path}")
+        return _fail(f"{path} belongs to uid {info.st_uid}, not to {whose} (uid {owner})", f"chown -R {owner} {path}, {other}")
     if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
-        return _fail(f"{path} is not writable by the bot's user", f"chmod u+rwx {path}")
+        return _fail(f"{path} is not writable by the bot's user", f"chmod u+rwx {path}, {other}")
     mode = stat.S_IMODE(info.st_mode)
     if private and mode & 0o077:
-        return _fail(f"{path} has mode {mode:o}: other users can read the session files", f"chmod 700 {path}")
+        return _fail(f"{path} has mode {mode:o}: other users can read the session files", f"chmod 700 {path}, {other}")
     if not private and mode & 0o002 and not mode & stat.S_ISVTX:
-        return _fail(f"{path} has mode {mode:o}: any user can change what Claude works on", f"chmod o-w {path}")
+        return _fail(f"{path} has mode {mode:o}: any user can change what Claude works on", f"chmod o-w {path}, {other}")
     return None
 
 
@@ -156,9 +161,9 @@ def session_dir(f: Facts) -> Verdict:
         parent = next((p for p in path.parents if p.exists()), Path("/"))
         if os.access(parent, os.W_OK | os.X_OK):
             return _pass(f"{path} does not exist yet; the bot creates it (mode 700)")
-        return _fail(f"{path} does not exist and {parent} is not writable", f"mkdir -m 700 -p {path}, or set SESSION_DIR")
+        return _fail(f"{path} does not exist and {parent} is not writable", f"mkdir -m 700 -p {path}, or set SESSION_DIR in {f.config_file}")
     if not path.is_dir():
-        return _fail(f"{path} is not a directory", "set SESSION_DIR to a directory")
+        return _fail(f"{path} is not a directory", f"set SESSION_DIR in {f.config_file} to a directory")
     return _directory_problem(path, f, private=True) or _pass(f"{path} (mode 700, yours)")
 
 
@@ -168,7 +173,7 @@ def working_roots(f: Facts) -> Verdict:
     roots = list(dict.fromkeys([f.settings.claude_working_dir, *f.settings.allowed_paths]))
     for root in roots:
         if not root.is_dir():
-            return _fail(f"{root} is not a directory", "create it, or change CLAUDE_WORKING_DIR / ALLOWED_PATHS")
+            return _fail(f"{root} is not a directory", f"create it, or change CLAUDE_WORKING_DIR / ALLOWED_PATHS in {f.config_file}")
         if problem := _directory_problem(root, f, private=False):
             return problem
     return _pass(", ".join(str(root) for root in roots))
@@ -183,13 +188,13 @@ def out_of_claudes_reach(f: Facts) -> Verdict:
     if is_inside(sessions, roots) or any(root.is_relative_to(sessions) for root in roots):
         return _fail(
             f"SESSION_DIR {sessions} overlaps ALLOWED_PATHS: Claude could read or change the session files",
-            "move SESSION_DIR out of every ALLOWED_PATHS root",
+            f"move SESSION_DIR (in {f.config_file}) out of every ALLOWED_PATHS root",
         )
     env_file = (f.cwd / ".env").resolve()
     if env_file.is_file() and is_inside(env_file, roots):
         return _fail(
             f"{env_file} holds the bot's settings (the token) inside ALLOWED_PATHS, where Claude can read it",
-            "keep the settings outside the workspace (e.g. /etc/tg-claude-code/env as the unit's EnvironmentFile=)",
+            f"move the settings to {user_config_file()} (outside the workspace) and delete {env_file}",
         )
     return _pass("SESSION_DIR and the settings file are outside ALLOWED_PATHS")
 

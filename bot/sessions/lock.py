@@ -26,8 +26,8 @@ class DirectoryLock:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             raise AlreadyRunning(
-                f"another bot process (pid {holder}) is already using {self.path.parent}; "
-                "stop it first, or give this one its own SESSION_DIR"
+                f"another bot process (pid {holder}) is already using {self.path.parent}; stop it first "
+                "(two processes on one bot token would take each other's messages)"
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())

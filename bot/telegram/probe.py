@@ -40,6 +40,7 @@ async def identify(bot: Bot) -> BotIdentity:
         username=me.username or "",
         can_read_all_group_messages=bool(me.can_read_all_group_messages),
         has_topics_enabled=bool(me.has_topics_enabled),
+        name=me.first_name or "",
     )
 
 

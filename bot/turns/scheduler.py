@@ -17,23 +17,27 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.chat import LiveReply, TurnsView
-from bot.claude.events import TextDelta, ToolStarted, TurnEvent, TurnOutcome
+from bot.claude.events import Retrying, TextDelta, ToolStarted, TurnEvent, TurnOutcome
 from bot.claude.framing import Prompt
 from bot.sessions.inbox import Inbox
 from bot.sessions.keys import ChatKey
 from bot.sessions.records import ChangeRef, RecordedAnswer
 from bot.sessions.session import ClaudeSession, Turn
 from bot.turns.batch import take_batch
+from bot.util import oplog
 from bot.turns.live import Activity, LiveTurns
 
 if TYPE_CHECKING:
     from bot.claude.runner import Gate
 
 log = logging.getLogger(__name__)
+
+OUTCOMES = {"finish": "answered", "stopped": "stopped", "fail": "failed"}
 
 PromptBuilder = Callable[[ClaudeSession, Turn], Awaitable[Prompt]]
 
@@ -102,6 +106,7 @@ class TurnScheduler:
         self._live: dict[str, LiveTurns] = {}
         self._notes: set[asyncio.Task[None]] = set()
         self._shutting_down = False
+        self._hurry = asyncio.Event()  # a second stop signal: running turns are cut short now, not after the grace
         self._starts = asyncio.Event()  # cleared while the messages of before a restart are queued again
         self._starts.set()
 
@@ -260,6 +265,7 @@ class TurnScheduler:
         if live is None or not live.is_running or live.answered:  # answered: nothing left to stop
             return False
         live.stop_requested = True
+        oplog.stop_asked(session.name)
         await self.runner.interrupt(session)
         return True
 
@@ -345,6 +351,7 @@ class TurnScheduler:
         prompt = await self.build_prompt(session, turn)
         if starts > 1 and not turn.command:
             prompt = prompt.after(RESUMED_NOTE)
+        started, spent_before = time.monotonic(), session.record.totals.cost_usd
         if live.stop_requested:  # stopped before it reached Claude
             outcome = TurnOutcome()
         else:
@@ -354,13 +361,16 @@ class TurnScheduler:
         live.reply = None  # its last edits belong to the delivery now
         live.answered = True  # Claude is done: /status says idle, /stop has nothing to stop, a new message needs no queue notice
         self._record(session, outcome, epoch)
+        spent = session.record.totals.cost_usd - spent_before if outcome.cumulative_cost is not None else None
         if live.cut_short or (self._shutting_down and outcome.error):
             # Cut short by the shutdown (or its CLI killed with it): it stays in the inbox and
             # goes on after the start.
+            oplog.turn_done(turn.key, time.monotonic() - started, spent, "cut short by the stop, goes on after the start")
             await reply.interrupted()
             return
         changed = await self.changes.after(session, before) if self.changes else None
         answer = _answer(outcome, live.stop_requested, changed)
+        oplog.turn_done(turn.key, time.monotonic() - started, spent, OUTCOMES.get(answer.kind, answer.kind), answer.sentence if answer.kind == "fail" else "")
         await self._note(turn, "answer", answer)
         await self._deliver(reply, answer)
         await self._settle(turn)
@@ -389,6 +399,8 @@ class TurnScheduler:
             elif isinstance(event, ToolStarted):
                 live.current_tool = event.description
                 reply.tool_started(event.description)
+            elif isinstance(event, Retrying):
+                reply.retrying(event.sentence)
 
         return report
 
@@ -426,6 +438,16 @@ class TurnScheduler:
 
     # -- shutdown and recovery -------------------------------------------------------
 
+    def hurry(self) -> None:
+        """A second stop signal: running turns are cut short now (and carried on after the start)."""
+        if not self._hurry.is_set():
+            log.warning("stopping now: the running turns are cut short and go on after the next start")
+        self._hurry.set()
+
+    @property
+    def hurried(self) -> bool:
+        return self._hurry.is_set()
+
     async def shutdown(self, grace: float) -> None:
         """On SIGTERM/SIGINT: no new turn starts; running ones get `grace` seconds to finish, then
         they are interrupted. Whatever did not finish stays in the inbox and goes on after the start."""
@@ -440,13 +462,22 @@ class TurnScheduler:
                 workers.append(live.worker)
         if not workers:
             return
-        _, pending = await asyncio.wait(workers, timeout=grace)
+        turns = f"{len(workers)} turn{'s are' if len(workers) != 1 else ' is'}"
+        log.warning(
+            "stopping: %s still running; waiting up to %s s for %s to finish (Ctrl-C again stops now; "
+            "whatever is cut short goes on after the next start)", turns, f"{grace:g}", "them" if len(workers) != 1 else "it",
+        )
+        everything, hurry = asyncio.ensure_future(asyncio.wait(workers)), asyncio.ensure_future(self._hurry.wait())
+        await asyncio.wait([everything, hurry], timeout=grace, return_when=asyncio.FIRST_COMPLETED)
+        everything.cancel()
+        hurry.cancel()
+        pending = {worker for worker in workers if not worker.done()}
         for live in list(self._live.values()):
             if live.is_running:
                 live.cut_short = True
                 await self.runner.interrupt(live.session)
         if pending:
-            await asyncio.wait(pending, timeout=10)
+            await asyncio.wait(pending, timeout=2 if self._hurry.is_set() else 10)
         if self._notes:
             await asyncio.wait(self._notes, timeout=5)
 

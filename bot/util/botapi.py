@@ -1,4 +1,4 @@
-"""What a Bot API probe (getMe) reports, as plain types the core can read without aiogram."""
+"""What a Bot API probe (getMe, a first message) reports, as plain types the core can read without aiogram."""
 
 from __future__ import annotations
 
@@ -12,6 +12,20 @@ class BotIdentity:
     can_read_all_group_messages: bool
     # True: the bot's private chats have forum topics (each topic is its own project).
     has_topics_enabled: bool
+    name: str = ""  # the bot's display name (first_name)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent a message to the bot (`init` takes the operator's user id from it)."""
+
+    user_id: int
+    name: str
+    username: str
+
+
+class PollConflict(Exception):
+    """getUpdates refused with 409: another process polls with this token, or a webhook is set."""
 
 
 class TokenRefused(Exception):

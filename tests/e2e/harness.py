@@ -25,6 +25,7 @@ class BotProcess:
     claude: MessagesStandin
     tmp: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    drop_env: set[str] = field(default_factory=set)  # left out of the bot's environment (e.g. what a config file holds)
     start_dir: Path | None = None  # where `python -m bot` starts (this tree by default)
     python: list[str] = field(default_factory=lambda: [sys.executable])  # a test may start the bot as another user
     process: asyncio.subprocess.Process | None = None
@@ -71,7 +72,7 @@ class BotProcess:
             PYTHONUNBUFFERED="1",
         )
         base.update(self.extra_env)
-        return base
+        return {k: v for k, v in base.items() if k not in self.drop_env}
 
     async def start(self, *, wait: bool = True) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -123,6 +124,8 @@ class BotProcess:
         exit status and stdout + stderr."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
+        self.config_file.parent.mkdir(parents=True, exist_ok=True)
+        self.config_file.touch()  # TG_CLAUDE_CODE_CONFIG names it: doctor, like run, wants it to exist
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", *args, cwd=self.tmp, env={**self.env(), "PYTHONPATH": str(ROOT)},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

@@ -189,7 +189,7 @@ def test_a_dotenv_in_the_workspace_that_is_the_only_configuration_is_one_sentenc
     monkeypatch.chdir(clean_env)
     with pytest.raises(ValueError, match="^the only configuration is .*, inside a workspace where Claude can write it") as caught:
         read_settings()
-    assert str(dotenv) in str(caught.value) and "TELEGRAM_BOT_TOKEN is required" in str(caught.value)
+    assert str(dotenv) in str(caught.value) and "TELEGRAM_BOT_TOKEN is not set" in str(caught.value)
 
 
 def test_operator_commands_ignore_the_same_dotenv_the_bot_ignores(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

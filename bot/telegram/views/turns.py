@@ -19,6 +19,7 @@ FAILED = "Something went wrong while answering this message; please send it agai
 CANCELLED = "✖️ Cancelled: this message will not be sent to Claude."
 STOPPED = "⏹ Stopped."
 TOOL = "🔧 "
+RETRY = "🔁 "
 MERGED = "➕ Sent to Claude together with the waiting message before it; one answer for both."
 JOINED = "➕ Sent to Claude together with the message before it; one answer for both."
 EDITED_WHILE_QUEUED = (
@@ -48,6 +49,9 @@ class TelegramReply:
 
     def tool_started(self, description: str) -> None:
         self._reply.set_status(TOOL + description)
+
+    def retrying(self, sentence: str) -> None:
+        self._reply.set_status(RETRY + sentence)
 
     def waiting_for_answer(self, waiting: bool) -> None:
         self._reply.set_waiting(waiting)

@@ -258,3 +258,12 @@ async def test_always_allow_names_its_rules_and_covers_the_command_it_was_made_f
     callback = approvals.callback_for(session)
     assert isinstance(await callback("Bash", {"command": command}, ToolPermissionContext()), PermissionResultAllow)
     assert len(outboxes.sent) == 1  # not asked again
+
+
+async def test_each_decided_request_is_one_line_in_the_operators_log(outboxes, session, caplog) -> None:
+    approvals = approvals_for(outboxes)
+    task, token, message_id = await shown(approvals, outboxes, session, "Bash", {"command": "ls"})
+    with caplog.at_level("INFO", logger="bot.activity"):
+        assert press(approvals, token, "deny", message_id) == "Done."
+        await task
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.activity"] == [f"approval in chat {CHAT}: Bash denied"]

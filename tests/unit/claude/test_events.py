@@ -6,7 +6,7 @@ from typing import Any
 
 from claude_agent_sdk import AssistantMessage, ResultMessage, StreamEvent, SystemMessage, TextBlock, ToolUseBlock
 
-from bot.claude.events import API_ERRORS, Conversation, TextDelta, ToolStarted
+from bot.claude.events import API_ERRORS, Conversation, Retrying, TextDelta, ToolStarted
 
 
 def delta(text: str) -> StreamEvent:
@@ -80,3 +80,22 @@ def test_the_init_message_lists_claude_codes_commands_for_the_outcome() -> None:
     assert (outcome.slash_commands, outcome.skills) == (["compact", "greet"], ["tidy"])
     _, without_init = feed(result())
     assert without_init.outcome().slash_commands is None
+
+
+def test_retries_are_events_saying_why_and_a_refused_connection_is_never_a_server_error() -> None:
+    def retry(status: int | None, error: str) -> SystemMessage:
+        return SystemMessage(subtype="api_retry", data={"attempt": 2, "max_retries": 10, "retry_delay_ms": 2300, "error_status": status, "error": error})
+
+    refused = "API Error: Connection refused — a firewall or proxy may be blocking it (ECONNREFUSED)"
+    events, conversation = feed(retry(None, "unknown"), retry(429, "rate_limit"), retry(401, "authentication_failed"),
+                                AssistantMessage(content=[TextBlock(refused)], model="<synthetic>", error="server_error"),
+                                result(is_error=False))
+    assert [event.sentence for event in events if isinstance(event, Retrying)] == [
+        "Claude's API cannot be reached or dropped the connection; Claude Code retries in 2 s (attempt 2 of 10)",
+        "Claude's API is rate limiting this bot; Claude Code retries in 2 s (attempt 2 of 10)",
+        "Claude's API refuses the key; Claude Code retries in 2 s (attempt 2 of 10)",
+    ]
+    error = conversation.outcome().error
+    assert error is not None and error.startswith("Claude's API could not be reached (the connection was refused)")
+    _, dropped = feed(AssistantMessage(content=[TextBlock("API Error: Connection dropped (ECONNRESET).")], model="m", error="server_error"))
+    assert dropped.outcome().error == API_ERRORS["server_error"]

@@ -81,7 +81,8 @@ def test_a_dotenv_in_the_default_working_dir_is_not_read(tmp_path: Path) -> None
     config = tmp_path / "home" / ".config" / "tg-claude-code" / "config.env"
     assert result.stderr.strip().splitlines() == [
         f"config error: the only configuration is {tmp_path / '.env'}, inside a workspace where Claude can write it, "
-        f"so it is not read; put the settings in {config} (TELEGRAM_BOT_TOKEN is required)"
+        f"so it is not read; put the settings in {config}: TELEGRAM_BOT_TOKEN is not set (set it in {config}, or run "
+        "`tg-claude-code init`)"
     ]
 
 
@@ -95,7 +96,7 @@ def test_settings_come_from_the_user_config_file(tmp_path: Path) -> None:
     config.write_text(f"TELEGRAM_BOT_TOKEN=1:x\nALLOWED_USERS=1\nCLAUDE_WORKING_DIR={work}\nMAX_LIVE_CLIENTS=0\n")
     result = _run_bot({"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / ".config")}, tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["config error: MAX_LIVE_CLIENTS Input should be greater than or equal to 1"]
+    assert result.stderr.strip().splitlines() == [f"config error: MAX_LIVE_CLIENTS must be at least 1, not 0 (from {config})"]
 
 
 def test_an_explicit_config_file_must_exist(tmp_path: Path) -> None:

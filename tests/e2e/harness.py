@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import sys
@@ -17,6 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 OWNER = 1001  # an allowed user
 FRIEND = 1002  # another allowed user
 STRANGER = 6666
+START_TIMEOUT = 90.0  # a bot start under parallel load (pytest-xdist on 2 cores) may take a while
+_PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child only calls it
+
+
+def _die_with_the_test() -> None:
+    """In the child before exec: SIGKILL when the test process dies (a killed xdist worker, Ctrl-C),
+    so no bot outlives its test and keeps polling a stand-in that is gone."""
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -76,7 +86,8 @@ class BotProcess:
         log.write(f"\n===== start #{self.starts + 1} =====\n")
         log.flush()
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=ROOT, env=self.env(), stdout=log, stderr=log
+            sys.executable, "-m", "bot", cwd=ROOT, env=self.env(), stdout=log, stderr=log,
+            preexec_fn=_die_with_the_test,
         )
         log.close()
         self.starts += 1
@@ -86,7 +97,7 @@ class BotProcess:
     def _polls(self) -> int:
         return self.telegram.polls_started
 
-    async def wait_polling(self, polls_before: int, timeout: float = 30.0) -> None:
+    async def wait_polling(self, polls_before: int, timeout: float = START_TIMEOUT) -> None:
         async def ready() -> None:
             await self.telegram.wait_for(lambda: self._polls() > polls_before or self.exited(), timeout=timeout)
 

@@ -35,8 +35,13 @@ doctor: $(RUNTIME)
 login: $(RUNTIME)
 	$(PY) -m bot login
 
+# The tests run in parallel (pytest-xdist): the end-to-end ones mostly wait on the CLI and the
+# stand-ins, so more workers than cores pay. Each test has its own bot, stand-ins (free ports on
+# 127.0.0.1), HOME and SESSION_DIR; tests start in file order (the end-to-end ones first), one at a time
+# per free worker (loadgroup: a module marked xdist_group stays on one worker). PYTEST_WORKERS=0: serial.
+PYTEST_WORKERS ?= 3
 test: $(TESTING)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(TESTING)
 	$(PY) -m tests.bench

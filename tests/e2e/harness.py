@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import sys
@@ -17,6 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 OWNER = 1001  # an allowed user
 FRIEND = 1002  # another allowed user
 STRANGER = 6666
+START_TIMEOUT = 90.0  # a bot start under parallel load (pytest-xdist on 2 cores) may take a while
+_PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child only calls it
+
+
+def _die_with_the_test() -> None:
+    """In the child before exec: SIGKILL when the test process dies (a killed xdist worker, Ctrl-C),
+    so no bot outlives its test and keeps polling a stand-in that is gone."""
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -85,7 +95,8 @@ class BotProcess:
         log.flush()
         env = self.env() if self.start_dir is None else {**self.env(), "PYTHONPATH": str(ROOT)}
         self.process = await asyncio.create_subprocess_exec(
-            *self.python, "-m", "bot", cwd=self.start_dir or ROOT, env=env, stdout=log, stderr=log
+            *self.python, "-m", "bot", cwd=self.start_dir or ROOT, env=env, stdout=log, stderr=log,
+            preexec_fn=_die_with_the_test,
         )
         log.close()
         self.starts += 1
@@ -95,7 +106,7 @@ class BotProcess:
     def _polls(self) -> int:
         return self.telegram.polls_started
 
-    async def wait_polling(self, polls_before: int, timeout: float = 30.0) -> None:
+    async def wait_polling(self, polls_before: int, timeout: float = START_TIMEOUT) -> None:
         async def ready() -> None:
             await self.telegram.wait_for(lambda: self._polls() > polls_before or self.exited(), timeout=timeout)
 

@@ -13,6 +13,7 @@ from bot import __version__
 from bot.config import APP_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.xdist_group("pip-install")  # one worker: the module's `pip install .` runs once
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,9 @@ def test_the_cli_dies_with_a_killed_parent(tmp_path: Path) -> None:
     )
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
-    time.sleep(0.3)  # the launcher has exec'd the CLI
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0] != b"sleep" and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the launcher has exec'd the CLI (the fake one execs sleep)
     assert not gone(child)
     parent.send_signal(signal.SIGKILL)
     parent.wait()

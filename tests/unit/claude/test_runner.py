@@ -126,7 +126,9 @@ async def test_idle_clients_are_closed_and_resume_transparently(store: SessionSt
     a = make_session(store, "a")
     await turn(cap, a, "1")
     assert FakeCLI.alive == 1
-    await asyncio.sleep(0.8)
+    deadline = asyncio.get_running_loop().time() + 5
+    while FakeCLI.alive and asyncio.get_running_loop().time() < deadline:  # until the idle close
+        await asyncio.sleep(0.01)
     assert FakeCLI.alive == 0 and cap.live_count == 0
     outcome = await turn(cap, a, "2")
     assert outcome.text == "echo: 2" and FakeCLI.connects == [None, a.session_id]

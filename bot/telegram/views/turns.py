@@ -35,7 +35,7 @@ def queued_notice(position: int) -> str:
 
 
 class TelegramReply:
-    """A LiveReply: the turn's StreamingReply (progress message with a Stop button, then the answer)."""
+    """A LiveReply: the turn's StreamingReply (a draft or a progress message with a Stop button, then the answer)."""
 
     def __init__(self, reply: StreamingReply) -> None:
         self._reply = reply
@@ -49,8 +49,8 @@ class TelegramReply:
     def tool_started(self, description: str) -> None:
         self._reply.set_status(TOOL + description)
 
-    def waiting_for_answer(self, waiting: bool) -> None:
-        self._reply.set_waiting(waiting)
+    def waiting_for_answer(self, what: str | None) -> None:
+        self._reply.set_waiting(what)
 
     def waiting_for_slot(self, running: int | None, limit: int) -> None:
         self._reply.set_waiting_for_slot(
@@ -82,8 +82,10 @@ def _changes(changed: ChangeRef | None) -> dict[str, Any]:
 class TelegramTurns:
     """The scheduler's TurnsView."""
 
-    def __init__(self, outboxes: Outboxes) -> None:
+    def __init__(self, outboxes: Outboxes, *, drafts: bool = True) -> None:
+        """``drafts``: private chats see a turn as a draft (TELEGRAM_DRAFTS); off, as a progress message."""
         self.outboxes = outboxes
+        self.drafts = drafts
 
     def live_reply(
         self, turn: Turn, session_name: str, on_shown: Callable[[int], None], *, resumed_in: int | None = None
@@ -98,6 +100,8 @@ class TelegramTurns:
                 show_after=PROGRESS_AFTER,
                 on_shown=on_shown,
                 resume_in=resumed_in,
+                # Telegram shows drafts only in private chats (groups refuse them: TEXTDRAFT_PEER_INVALID).
+                draft_of=session_name if self.drafts and turn.key.chat_id > 0 else None,
             )
         )
 

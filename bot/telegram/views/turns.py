@@ -29,9 +29,12 @@ PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingRe
 
 
 def queued_notice(position: int) -> str:
-    ahead = "" if position <= 1 else f" and {position - 1} earlier message{'s' if position > 2 else ''}"
-    # Whatever waits when the current turn ends goes to Claude together, in order (bot/turns/batch.py).
-    return f"⏳ Queued (position {position}): I'll answer this after the current turn{ahead}. What waits then goes to Claude together."
+    # Whatever waits when the current turn ends goes to Claude together, in order (bot/turns/batch.py):
+    # one answer for them all, not one after the other.
+    if position <= 1:
+        return f"⏳ Queued (position {position}): I'll answer this after the current turn."
+    before = "the message" if position == 2 else f"the {position - 1} messages"
+    return f"⏳ Queued (position {position}): after the current turn, Claude gets this together with {before} before it."
 
 
 class TelegramReply:

@@ -31,7 +31,7 @@ from aiogram.types import BufferedInputFile, MessageEntity, ReactionTypeEmoji, R
 
 from bot.sessions.keys import ChatKey
 from bot.telegram.drafts import LiveDrafts
-from bot.telegram.render import MAX_TEXT, Rendered, split_rendered, text_len
+from bot.telegram.render import MAX_TEXT, Rendered, split_rendered, text_len, valid_text
 from bot.util.text import split_text
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ class _Content:
     @classmethod
     def of(cls, text: str, formatting: Formatting) -> _Content:
         entities, parse_mode, markup = formatting.get("entities"), formatting.get("parse_mode"), formatting.get("reply_markup")
-        return cls(text, entities or None, parse_mode, markup)
+        # A lone surrogate (a stream cut inside an emoji) can't even be encoded: it becomes U+FFFD.
+        return cls(valid_text(text), entities or None, parse_mode, markup)
 
     @property
     def formatted(self) -> bool:
@@ -224,7 +225,7 @@ class Outbox:
         sent only while a token is left over for what follows, and it is dropped when another call
         waits behind it; ``on_refused`` is told Telegram's reason if it refuses drafts here.
         """
-        content = _Content(text, None, None, None)
+        content = _Content.of(text, {})
         latest = next((op for op in reversed(self._queue) if op.draft_id == draft_id), None)
         if latest is not None and not latest.superseded:
             latest.content = content

@@ -54,3 +54,33 @@ async def test_the_stop_button_is_an_update_without_a_sender(bot: Bot, tg: Teleg
     stopped = update.stopped_message_generation
     assert stopped is not None and (stopped.chat.id, stopped.draft_id, stopped.message_thread_id) == (CHAT, 5, 9)
     assert update.event_type == "stopped_message_generation"
+
+
+# -- what Telegram refuses in a message's text (issue 19's exact-text defects) --------------
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\u2800", " \u2800\n\u200b ", "\ufeff", "\u00a0\u3000"])
+async def test_a_text_of_only_invisible_characters_is_empty(bot: Bot, tg: TelegramStandin, text: str) -> None:
+    with pytest.raises(TelegramBadRequest, match="message text is empty"):
+        await bot.send_message(CHAT, text)
+    assert (await bot.send_message(CHAT, f"a{text}")).text  # with something visible it is a message
+
+
+async def test_a_lone_surrogate_is_no_utf8(bot: Bot, tg: TelegramStandin) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:  # aiogram can't even encode it; raw JSON can carry it
+        url = f"{tg.base_url}/bot{tg.token}/sendMessage"
+        async with http.post(url, data='{"chat_id": %d, "text": "cut \\ud83d"}' % CHAT, headers={"Content-Type": "application/json"}) as response:
+            body = await response.json()
+    assert (response.status, body["description"]) == (400, "Bad Request: strings must be encoded in UTF-8")
+
+
+async def test_the_same_entity_twice_over_the_same_text_is_refused(bot: Bot, tg: TelegramStandin) -> None:
+    from aiogram.types import MessageEntity
+
+    twice = [MessageEntity(type="bold", offset=0, length=4), MessageEntity(type="bold", offset=2, length=2)]
+    with pytest.raises(TelegramBadRequest, match="two bold entities overlap"):
+        await bot.send_message(CHAT, "text", entities=twice)
+    nested = [MessageEntity(type="bold", offset=0, length=4), MessageEntity(type="italic", offset=0, length=4)]
+    assert (await bot.send_message(CHAT, "text", entities=nested)).entities

@@ -39,24 +39,25 @@ def short_id(session_id: str | None) -> str:
     return session_id[:8] if session_id else "none yet"
 
 
-# /help: each command as it is typed, with its arguments ([optional], <required>).
+# /help: each command as it is typed, with its arguments ([optional], <required>); one short line each,
+# so the whole help fits one phone screen.
 USAGE: list[tuple[str, str]] = [
-    ("/new", "fresh conversation in this chat (the old one stays in /resume)"),
-    ("/status", "this chat's session, what runs now, directory, costs"),
-    ("/cd <path>", 'change the directory (quotes for spaces: /cd "my project"); /cd alone shows it'),
-    ("/resume", "buttons for earlier conversations in this directory"),
-    ("/stop", "interrupt the running turn (queued messages stay)"),
-    ("/mode [mode]", "when Claude asks before tools: buttons, or /mode plan"),
-    ("/model [name]", "this chat's model: buttons, /model opus, /model default"),
-    ("/file <path>", "send a file from this chat's directory"),
-    ("/sessions [cleanup]", "every session the bot holds; cleanup removes idle ones"),
-    ("/worktree [NAME | remove NAME]", "a git worktree and branch for this chat; alone: list them"),
-    ("/diff", "what Claude's last turn changed in the files"),
-    ("/export", "this chat's conversation as a Markdown file"),
-    ("/usage", "tokens and cost: this chat and the whole bot"),
-    ("/link [CODE]", "/link gives a code; /link CODE in another chat joins this conversation"),
+    ("/new", "fresh conversation (the old one: /resume)"),
+    ("/stop", "interrupt the running turn"),
+    ("/status", "session, what runs, directory, costs"),
+    ("/cd <path>", "change the directory; alone: show it"),
+    ("/resume", "back to an earlier conversation"),
+    ("/mode [mode]", "when Claude asks before tools"),
+    ("/model [name]", "this chat's model"),
+    ("/file <path>", "send a file from the directory"),
+    ("/diff", "what the last turn changed"),
+    ("/worktree [NAME | remove NAME]", "a git worktree for this chat"),
+    ("/export", "the conversation as Markdown"),
+    ("/usage", "tokens and cost"),
+    ("/sessions [cleanup]", "every session the bot holds"),
+    ("/link [CODE]", "share this conversation with a chat"),
     ("/unlink", "leave the shared conversation"),
-    ("/links", "this chat's link and its members"),
+    ("/links", "this chat's link and members"),
 ]
 
 
@@ -74,9 +75,10 @@ def start_text(session: ClaudeSession) -> str:
 
 
 def help_text(session: ClaudeSession) -> str:
-    lines = [f"<b>Commands</b> (directory: <code>{esc(session.working_dir)}</code>)", ""]
-    lines += [f"<code>{esc(usage)}</code> — {esc(meaning)}" for usage, meaning in USAGE]
-    lines += ["", "Any other message goes to Claude. Reply to a permission request or a question to answer it in words."]
+    # The command itself plain, so Telegram makes it tappable; its arguments after it.
+    lines = [f"<b>Commands</b> · <code>{esc(session.working_dir)}</code>"]
+    lines += [f"{esc(usage)} — {esc(meaning)}" for usage, meaning in USAGE]
+    lines.append("Anything else goes to Claude; reply to a request or a question to answer it in words.")
     return "\n".join(lines)
 
 

@@ -112,7 +112,7 @@ class StreamingReply:
         drafts = self._outbox.drafts
         self._draft_id = drafts.new_id()
         self._drafted = True
-        drafts.add(self._key, self._draft_id, LiveDraft(session_name, self._stop_drafting))
+        drafts.add(self._key, self._draft_id, LiveDraft(session_name, self._end_draft))
         # At once, empty: Telegram shows "Thinking…" until there is something to say.
         self._send_draft("")
 
@@ -120,20 +120,20 @@ class StreamingReply:
         if self._draft_id is not None:
             self._outbox.draft(self._key, self._draft_id, text, on_refused=self._draft_refused)
 
-    def _stop_drafting(self) -> None:
-        """Telegram's stop button: no more drafts (the turn itself is stopped by the caller)."""
+    def _end_draft(self) -> None:
+        """No draft of this turn is sent from now on (the turn ended, Telegram's stop button was pressed,
+        or drafts were refused), and that stop button no longer names a live draft."""
         if self._draft_id is not None:
+            self._outbox.drafts.remove(self._key, self._draft_id)
             self._outbox.drop_drafts(self._key, self._draft_id)
             self._draft_id = None
-            self._draft_of = None
 
     def _draft_refused(self, reason: str) -> None:
         """Telegram refused the draft: a progress message shows the rest of the turn (nothing streamed is lost)."""
         if self._draft_id is None or self._done:
             return
         log.info("Drafts refused in %s (%s); showing a progress message instead", self._key, reason)
-        self._outbox.drafts.remove(self._key, self._draft_id)
-        self._stop_drafting()
+        self._end_draft()
         self._drafted = False
         self._show_after = 0.0
         self._touch()
@@ -287,9 +287,7 @@ class StreamingReply:
         if self._done:
             return False
         self._done = True
-        if self._draft_id is not None:  # nothing of this turn is drafted again: the old text would reappear
-            self._outbox.drafts.remove(self._key, self._draft_id)
-            self._stop_drafting()
+        self._end_draft()  # nothing of this turn is drafted again: the old text would reappear
         if self._task is not None:
             self._task.cancel()
             try:

@@ -198,6 +198,11 @@ DOC_NOTES = """
 - **Times** run from the moment the user's update enters the Bot API stand-in to the moment the
   final text of the reply arrives there (a `sendMessage` or the `editMessageText` that turns the
   progress message into the answer), by the stand-in's clock.
+- **The first thing a private chat shows**: from the same moment to the first `sendMessageDraft`
+  or `sendMessage` the stand-in accepts in that chat, over the first replies and follow-ups. A
+  private chat's turn sends an empty draft the moment it starts (Telegram shows "Thinking…"), so
+  this is the bot's own reaction time, not Claude's; before drafts the first thing shown was the
+  answer itself (or the progress message, after a second).
 - **Raw CLI round trip**: `claude -p TEXT --resume ID --output-format json` with the bundled
   binary, one process per turn, exactly what `query(resume=…)` costs per turn. It is the anchor
   the follow-up is compared with.
@@ -211,8 +216,11 @@ DOC_NOTES = """
   and gives it back before its answer is paced out to Telegram, so the chats whose CLI is up go
   on while the others start. Later messages find their CLI warm (the default cap holds all 50)
   and wait mostly for Telegram's pace of about one message a second per chat.
-  Telegram calls are every request but `getUpdates`: answers, progress messages (a turn longer
-  than a second) and their edits, "typing" and queue notices.
+  Telegram calls are every request but `getUpdates`: answers, drafts (every private chat's turn:
+  the empty one at its start, then at most one a second while it runs, renewed every 5 s while it
+  is quiet or waits for a slot), progress messages and their edits (groups), "typing" and queue
+  notices. Before drafts the same load cost 2.6 calls a reply (sendMessage 1.0, editMessageText
+  0.9, sendChatAction 0.7).
   Lost means no final reply within 300 s.
 - **Memory and live CLIs**: `/proc/PID/statm` of the bot and of all its descendants, sampled every
   50 ms during the load; CLI processes are those whose executable is the bundled `claude`.

@@ -32,6 +32,9 @@ NO_TEXT = "(no text reply)"
 TYPING_EVERY = 4.5  # Telegram shows "typing" for about 5 s
 TYPING_AFTER = 0.5  # with a deferred progress message: a reply sooner than this needs no "typing…"
 TICK_EVERY = 5.0  # the elapsed time moves on even while Claude is quiet (e.g. waiting for an approval)
+# A draft shows about 30 s unless renewed; while nothing else changes it is renewed (and its seconds
+# move on) this often, so a quiet turn costs a call every 20 s, not every 5.
+DRAFT_RENEW = 20.0
 LINE_LIMIT = 200
 LONG_TURN = 30.0  # seconds: the user may have looked away, so the answer comes as a message that notifies
 NOTES_SHOWN = 3
@@ -91,7 +94,7 @@ class StreamingReply:
     async def start(self) -> None:
         self._started = self._clock()
         self._next_edit = self._started + self._edit_interval
-        self._next_tick = self._started + TICK_EVERY
+        self._next_tick = self._started + (DRAFT_RENEW if self._draft_of is not None else TICK_EVERY)
         if self._draft_of is not None:
             self._start_draft(self._draft_of)
         if self._resume_in is not None:
@@ -254,14 +257,16 @@ class StreamingReply:
             log.exception("Progress view of %s stopped", self._key)
 
     async def _draft_step(self, now: float) -> None:
-        """One round of the draft's loop: send the newest text when due, then wait for news or the next tick."""
-        if now >= self._next_tick:  # the elapsed time moves on, and a draft fades unless renewed
+        """One round of the draft's loop: send the newest text when due, then wait for news or the renewal."""
+        if now >= self._next_tick:  # a draft fades unless renewed; its seconds move on then too
             self._dirty = True
         if self._dirty and now >= self._next_edit:
             self._dirty = False
             self._next_edit = now + self._edit_interval
-            self._next_tick = now + TICK_EVERY
-            self._send_draft(self._progress_text(now))
+            self._next_tick = now + DRAFT_RENEW
+            # Nothing to say yet but the seconds: Telegram's own "Thinking…" says it, and costs no new text.
+            quiet = not ("".join(self._parts).strip() or self._status or self._waiting or self._slot_wait or self._notes)
+            self._send_draft("" if quiet else self._progress_text(now))
         timeout = (self._next_edit if self._dirty else self._next_tick) - now
         self._changed.clear()
         try:

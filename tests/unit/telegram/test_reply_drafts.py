@@ -113,15 +113,35 @@ async def test_the_draft_names_the_request_that_waits(outboxes, session, clock):
     await reply.finish("done")
 
 
-async def test_a_quiet_draft_is_renewed_before_it_fades(outboxes, session, clock):
+async def test_a_quiet_draft_is_renewed_before_it_fades_and_not_more_often(outboxes, session, clock):
     reply = drafted(outboxes, clock)
     await reply.start()
     await stream(reply, outboxes, clock, "x")
     before = len(session.sent("sendMessageDraft"))
-    clock.now += 6  # past a tick: the elapsed time moves on (a draft lasts about 30 s unless renewed)
-    reply.refresh()
+
+    async def wake(seconds: float) -> None:  # time passes with nothing new (the loop is woken to look)
+        clock.now += seconds
+        reply._changed.set()
+        await settle(outboxes)
+
+    await wake(6)
+    assert len(session.sent("sendMessageDraft")) == before  # the seconds alone are not worth a call
+    await wake(15)  # 20 s after the last: renewed (a draft lasts about 30 s), its seconds moved on
+    assert len(session.sent("sendMessageDraft")) == before + 1 and "Working… 22s" in draft_texts(session)[-1]
+    await reply.finish("x")
+
+
+async def test_nothing_to_say_but_the_seconds_keeps_telegrams_thinking(outboxes, session, clock):
+    reply = drafted(outboxes, clock)
+    await reply.start()
+    clock.now += 1.1
+    reply.refresh()  # /status asked: the draft would show the seconds, but there is nothing else yet
     await settle(outboxes)
-    assert len(session.sent("sendMessageDraft")) == before + 1
+    assert set(draft_texts(session)) == {""}
+    reply.set_waiting_for_slot("2 chats are using Claude right now (limit 2).")
+    clock.now += 1.1
+    await settle(outboxes)
+    assert "Waiting for a free slot" in draft_texts(session)[-1]
     await reply.finish("x")
 
 

@@ -211,15 +211,10 @@ class Outbox:
         return await self._submit(_Op(lambda op: self._react(message_id, emoji), failed=False))
 
     def draft(
-        self,
-        key: ChatKey,
-        draft_id: int,
-        text: str,
-        *,
-        can_stop: bool = True,
-        on_refused: Callable[[str], None] = lambda reason: None,
+        self, key: ChatKey, draft_id: int, text: str, *, on_refused: Callable[[str], None] = lambda reason: None
     ) -> None:
-        """Stream ``text`` as the chat's draft ``draft_id`` (private chats; "" shows "Thinking…").
+        """Stream ``text`` as the chat's draft ``draft_id`` (private chats; "" shows "Thinking…"), with
+        Telegram's stop button on it.
 
         A draft is worth less than any other call: a pending one just takes the newer text, it is
         sent only while a token is left over for what follows, and it is dropped when another call
@@ -230,9 +225,7 @@ class Outbox:
         if latest is not None and not latest.superseded:
             latest.content = content
             return
-        self._push(
-            _Op(lambda op: self._draft(key, op, can_stop, on_refused), draft_id=draft_id, content=content)
-        )
+        self._push(_Op(lambda op: self._draft(key, draft_id, op, on_refused), draft_id=draft_id, content=content))
 
     def drop_drafts(self, draft_id: int) -> None:
         """The draft's turn has ended: no draft of it is sent from now on (so old text never reappears)."""
@@ -346,7 +339,7 @@ class Outbox:
                 await self._sleep(delay)
                 delay = min(delay * 2, _BACKOFF_CAP)
 
-    async def _draft(self, key: ChatKey, op: _Op, can_stop: bool, on_refused: Callable[[str], None]) -> None:
+    async def _draft(self, key: ChatKey, draft_id: int, op: _Op, on_refused: Callable[[str], None]) -> None:
         # A draft goes only with a token to spare (the answer after it never waits for the pace),
         # and never ahead of a call queued behind it.
         while (wait := self._bucket.wait(reserve=1)) > 0:
@@ -359,12 +352,12 @@ class Outbox:
             await self._request(
                 lambda: self._bot.send_message_draft(
                     chat_id=self.chat_id,
-                    draft_id=op.draft_id or 0,
+                    draft_id=draft_id,
                     message_thread_id=key.thread_id,
                     text=text,
                     parse_mode=None,
-                    can_stop=can_stop or None,
-                    keep_on_stop=can_stop or None,  # the answer so far stays until the "⏹ Stopped." message replaces it
+                    can_stop=True,
+                    keep_on_stop=True,  # the answer so far stays until the "⏹ Stopped." message replaces it
                 ),
                 gives_way=True,
             )
@@ -579,11 +572,11 @@ class Outboxes:
     delete = _per_chat(Outbox.delete)
     send_document = _per_chat(Outbox.send_document)
     chat_action = _per_chat(Outbox.chat_action)
+    react = _per_chat(Outbox.react)
     draft = _per_chat(Outbox.draft)
 
     def drop_drafts(self, key: ChatKey, draft_id: int) -> None:
         self.for_chat(key.chat_id).drop_drafts(draft_id)
-    react = _per_chat(Outbox.react)
 
     async def close(self) -> None:
         """Deliver everything queued (used at shutdown), then stop the workers."""

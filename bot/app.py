@@ -115,7 +115,7 @@ def build_core(settings: Settings, bot: Bot, box: Box) -> Core:
     )
     scheduler = TurnScheduler(
         runner,
-        TelegramTurns(outboxes),
+        TelegramTurns(outboxes, drafts=settings.telegram_drafts),
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
         inbox=inbox,

@@ -48,8 +48,9 @@ class LiveReply(Protocol):
         """Claude Code retries a failed API request; `sentence` says why (shown until the next step)."""
         ...
 
-    def waiting_for_answer(self, waiting: bool) -> None:
-        """A request of this turn waits for the user (or no longer does): nothing runs meanwhile."""
+    def waiting_for_answer(self, what: str | None) -> None:
+        """A request of this turn waits for the user (``what``: what it is about, e.g. `Bash: ls`), or
+        (None) none does any more: nothing runs meanwhile."""
         ...
 
     def waiting_for_slot(self, running: int | None, limit: int) -> None:

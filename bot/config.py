@@ -151,6 +151,9 @@ class Settings(_CredentialSettings):
     # On SIGTERM, running turns get this long to finish before they are cut short (and carried on after the start).
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     max_upload_mb: int = Field(default=20, ge=1, le=2000)
+    # Private chats see a turn as it is written, as a draft (Bot API 9.5) with Telegram's own stop
+    # button; off: a progress message, as in groups.
+    telegram_drafts: bool = True
     # Shared sessions declared by the operator: group name -> chat keys.
     session_chat_groups: Annotated[dict[str, list[ChatKey]], NoDecode] = Field(default_factory=dict)
     link_code_ttl_seconds: float = Field(default=600, gt=0)

@@ -60,6 +60,8 @@ class AccessMiddleware(_Gate):
     def lets_through(self, update: Update, data: dict[str, Any]) -> bool:
         if update.my_chat_member is not None:  # the bot itself was added or removed: handlers/membership.py decides
             return True
+        if update.stopped_message_generation is not None:  # no sender: only a draft streaming here counts (handlers/drafts.py)
+            return True
         user = data.get("event_from_user")
         return self._chat_served(data) and self.core.is_allowed(user.id if user else None)
 

@@ -102,7 +102,7 @@ class FakeReply:
         self.turn = turn
         self.texts: list[str] = []
         self.tools: list[str] = []
-        self.waiting: list[bool] = []  # each waiting_for_answer call, in order
+        self.waiting: list[str | None] = []  # each waiting_for_answer call, in order
         self.refreshed = 0
         self.ending: tuple[Any, ...] | None = None
         self.resumed_in: int | None = None
@@ -120,8 +120,8 @@ class FakeReply:
     def retrying(self, sentence: str) -> None:
         self.tools.append(sentence)
 
-    def waiting_for_answer(self, waiting: bool) -> None:
-        self.waiting.append(waiting)
+    def waiting_for_answer(self, what: str | None) -> None:
+        self.waiting.append(what)
 
     def waiting_for_slot(self, running: int | None, limit: int) -> None:
         self.view.shown.append(("waiting", self.turn.prompt, running, limit))

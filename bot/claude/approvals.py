@@ -66,7 +66,7 @@ class Approvals:
         timeout: float,
         allowed_users: Iterable[int],
         default_mode: str,
-        waiting: Callable[[ClaudeSession, bool], None] = lambda session, waiting: None,
+        waiting: Callable[[ClaudeSession, str | None], None] = lambda session, what: None,
     ) -> None:
         self.view = view
         self.waiting = waiting  # the scheduler's: the running turn's progress says it waits for an answer
@@ -126,7 +126,7 @@ class Approvals:
                 return _deny("The request could not be shown in the chat, so it was not allowed.")
             if not request.fits:  # the whole input, so nobody allows what they could not read
                 await self.view.attach_input(request, full_input(tool_name, tool_input))
-            self.waiting(session, True)
+            self.waiting(session, request.about)
             return await asyncio.wait_for(request.future, self.timeout)
         except TimeoutError:
             return self._expire(request)
@@ -135,7 +135,8 @@ class Approvals:
             raise
         finally:
             self._pending.pop(request.token, None)
-            self.waiting(session, bool(self.pending_for(session)))
+            pending = self.pending_for(session)
+            self.waiting(session, pending[0].about if pending else None)
 
     def _expire(self, request: ApprovalRequest) -> PermissionResult:
         self._finish(request, Resolution.EXPIRED)

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from bot.claude.permissions import Remembered
+from bot.claude.tool_summary import describe_tool
 from bot.sessions.keys import ChatKey
 from bot.sessions.session import ClaudeSession
 
@@ -64,6 +65,15 @@ class ApprovalRequest:
     def question(self) -> dict[str, Any]:
         """The question being asked now (questions are answered in order)."""
         return self.questions[len(self.answers)]
+
+    @property
+    def about(self) -> str:
+        """What the request is about, in a few words (a progress message or draft names it: it may be above or below)."""
+        if self.kind == "question":
+            return f"Claude's question ({self.questions[0].get('question')})"
+        if self.kind == "plan":
+            return "Claude's plan"
+        return describe_tool(self.tool_name, self.tool_input)
 
     @property
     def labels(self) -> list[str]:

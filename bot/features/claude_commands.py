@@ -32,6 +32,7 @@ BUILTINS: dict[str, str] = {
 }
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.-]{0,63}$")
 MENU_NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # what Telegram accepts in the command menu
+HELP_SHOWN = 12  # Claude Code's commands named in /help's one line
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,10 @@ def help_lines(session: ClaudeSession, own: set[str]) -> list[str]:
     commands = [c for c in available(session) if c.name not in own]
     if not commands:
         return []
-    lines = ["", "<b>Claude Code's commands here</b> (sent to Claude as typed, with their arguments):"]
-    lines += [f"/{esc(c.name)}" + (f" — {esc(c.description[:100])}" if c.description else "") for c in commands]
-    return lines
+    # Folded into one line (the chat's command menu shows each with what it does), so /help fits a phone screen.
+    names = " ".join(f"/{esc(c.name)}" for c in commands[:HELP_SHOWN])
+    more = f" and {len(commands) - HELP_SHOWN} more in the menu" if len(commands) > HELP_SHOWN else ""
+    return [f"<b>Claude Code's commands here</b>: {names}{more}"]
 
 
 def menu(session: ClaudeSession, own: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -37,9 +37,10 @@ def start_text(session: ClaudeSession) -> str:
 
 
 def help_text(session: ClaudeSession) -> str:
-    lines = [f"<b>Commands</b> (directory: <code>{esc(session.working_dir)}</code>)", ""]
-    lines += [f"<code>{esc(usage)}</code> — {esc(meaning)}" for usage, meaning in USAGE]
-    lines += ["", "Any other message goes to Claude. Reply to a permission request or a question to answer it in words."]
+    # The command itself plain, so Telegram makes it tappable; its arguments after it.
+    lines = [f"<b>Commands</b> · <code>{esc(session.working_dir)}</code>"]
+    lines += [f"{esc(usage)} — {esc(meaning)}" for usage, meaning in USAGE]
+    lines.append("Anything else goes to Claude; reply to a request or a question to answer it in words.")
     return "\n".join(lines)
 
 

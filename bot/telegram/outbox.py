@@ -30,7 +30,8 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, MessageEntity, ReactionTypeEmoji, ReplyParameters
 
 from bot.sessions.keys import ChatKey
-from bot.telegram.render import MAX_TEXT, Rendered, split_rendered, text_len
+from bot.telegram.drafts import LiveDrafts
+from bot.telegram.render import MAX_TEXT, Rendered, split_rendered, text_len, valid_text
 from bot.util.text import split_text
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ _BACKOFF_FIRST = 1.0
 _BACKOFF_CAP = 15.0
 _SHOWN_MEMORY = 64  # recent messages per chat whose current content we remember
 DELETED_KEPT = 256  # recent deletions per chat, so a message is never deleted twice
+_DRAFT_POLL = 0.05  # seconds: how often a draft waiting for a spare token looks whether a call queued behind it
 # An edit that fails this way can only be delivered as a new message.
 _EDIT_GONE = (
     "message to edit not found",
@@ -73,7 +75,8 @@ class _Content:
     @classmethod
     def of(cls, text: str, formatting: Formatting) -> _Content:
         entities, parse_mode, markup = formatting.get("entities"), formatting.get("parse_mode"), formatting.get("reply_markup")
-        return cls(text, entities or None, parse_mode, markup)
+        # A lone surrogate (a stream cut inside an emoji) can't even be encoded: it becomes U+FFFD.
+        return cls(valid_text(text), entities or None, parse_mode, markup)
 
     @property
     def formatted(self) -> bool:
@@ -102,6 +105,7 @@ class _Op:
     message_id: int | None = None  # the message an edit or delete is about
     content: _Content | None = None  # an edit's content; a merged edit replaces it
     superseded: bool = False  # a newer edit or a delete made it pointless
+    draft_id: int | None = None  # a draft's: it gives way to any other call (see Outbox.draft)
 
 
 class _Bucket:
@@ -111,10 +115,11 @@ class _Bucket:
         self._rate, self._burst, self._clock = rate, float(burst), clock
         self._tokens, self._stamp = float(burst), clock()
 
-    def wait(self) -> float:
-        """Seconds until a token is available."""
+    def wait(self, reserve: int = 0) -> float:
+        """Seconds until a token is available with ``reserve`` more left over."""
         self._refill()
-        return 0.0 if self._tokens >= 1 - 1e-9 else (1 - self._tokens) / self._rate
+        need = 1 + reserve
+        return 0.0 if self._tokens >= need - 1e-9 else (need - self._tokens) / self._rate
 
     def take(self) -> None:
         self._tokens -= 1
@@ -205,6 +210,29 @@ class Outbox:
         """Put the bot's reaction on a message; False if it was not shown (reactions are off in that chat)."""
         return await self._submit(_Op(lambda op: self._react(message_id, emoji), failed=False))
 
+    def draft(
+        self, key: ChatKey, draft_id: int, text: str, *, on_refused: Callable[[str], None] = lambda reason: None
+    ) -> None:
+        """Stream ``text`` as the chat's draft ``draft_id`` (private chats; "" shows "Thinking…"), with
+        Telegram's stop button on it.
+
+        A draft is worth less than any other call: a pending one just takes the newer text, it is
+        sent only while a token is left over for what follows, and it is dropped when another call
+        waits behind it; ``on_refused`` is told Telegram's reason if it refuses drafts here.
+        """
+        content = _Content.of(text, {})
+        latest = next((op for op in reversed(self._queue) if op.draft_id == draft_id), None)
+        if latest is not None and not latest.superseded:
+            latest.content = content
+            return
+        self._push(_Op(lambda op: self._draft(key, draft_id, op, on_refused), draft_id=draft_id, content=content))
+
+    def drop_drafts(self, draft_id: int) -> None:
+        """The draft's turn has ended: no draft of it is sent from now on (so old text never reappears)."""
+        for op in [*self._queue, *([self._current] if self._current else [])]:
+            if op.draft_id == draft_id:
+                op.superseded = True
+
     def chat_action(self, key: ChatKey, action: str = "typing") -> None:
         """Best effort: dropped when the chat is busy or throttled rather than delayed."""
         if self._queue or self._current is not None or self._bucket.wait() > 0:
@@ -261,6 +289,10 @@ class Outbox:
                 self._current = None
                 self._resolve(op, result)
 
+    def _call_waiting(self) -> bool:
+        """Something other than a draft (or a flush) is queued: a draft in the way gives way to it."""
+        return any(op.draft_id is None and op.run is not _nothing for op in self._queue)
+
     @staticmethod
     def _resolve(op: _Op, result: Any) -> None:
         if op.future is not None and not op.future.done():
@@ -268,10 +300,11 @@ class Outbox:
 
     # -- requests -------------------------------------------------------------------
 
-    async def _request(self, call: Callable[[], Awaitable[T]]) -> T | None:
+    async def _request(self, call: Callable[[], Awaitable[T]], *, gives_way: bool = False) -> T | None:
         """One API call, paced, retried through flood waits and outages; None if given up.
 
-        TelegramBadRequest and other refusals propagate: retrying can't fix them.
+        TelegramBadRequest and other refusals propagate: retrying can't fix them. ``gives_way``
+        (a draft): not retried once another call is queued behind it.
         """
         failing_since: float | None = None
         delay = _BACKOFF_FIRST
@@ -279,6 +312,8 @@ class Outbox:
             while (wait := self._bucket.wait()) > 0:
                 await self._sleep(wait)
             if self._current is not None and self._current.superseded:
+                return None
+            if gives_way and self._call_waiting():
                 return None
             self._bucket.take()
             try:
@@ -303,6 +338,32 @@ class Outbox:
                 log.warning("Telegram unreachable for chat %s (%s); retrying in %.0fs", self.chat_id, err, delay)
                 await self._sleep(delay)
                 delay = min(delay * 2, _BACKOFF_CAP)
+
+    async def _draft(self, key: ChatKey, draft_id: int, op: _Op, on_refused: Callable[[str], None]) -> None:
+        # A draft goes only with a token to spare (the answer after it never waits for the pace),
+        # and never ahead of a call queued behind it.
+        while (wait := self._bucket.wait(reserve=1)) > 0:
+            if op.superseded or self._call_waiting():
+                return
+            await self._sleep(min(wait, _DRAFT_POLL))
+        assert op.content is not None
+        text = op.content.text
+        try:
+            await self._request(
+                lambda: self._bot.send_message_draft(
+                    chat_id=self.chat_id,
+                    draft_id=draft_id,
+                    message_thread_id=key.thread_id,
+                    text=text,
+                    parse_mode=None,
+                    can_stop=True,
+                    keep_on_stop=True,  # the answer so far stays until the "⏹ Stopped." message replaces it
+                ),
+                gives_way=True,
+            )
+        except TelegramBadRequest as err:
+            log.info("Telegram refused a draft in chat %s: %s", self.chat_id, err.message)
+            on_refused(err.message)
 
     async def _send(self, key: ChatKey, content: _Content, reply_to: int | None) -> int | None:
         sent = None
@@ -461,6 +522,7 @@ class Outboxes:
         # Told when a send finds its group upgraded; the composition root moves the session.
         self.on_chat_moved: Callable[[int, int], Awaitable[object]] | None = None
         self._tasks: set[asyncio.Task[object]] = set()
+        self.drafts = LiveDrafts()  # the drafts streaming now, for Telegram's stop button
 
     def move_chat(self, old_id: int, new_id: int) -> None:
         """Everything for ``old_id`` (queued or later) goes to ``new_id``, in one paced queue."""
@@ -511,6 +573,10 @@ class Outboxes:
     send_document = _per_chat(Outbox.send_document)
     chat_action = _per_chat(Outbox.chat_action)
     react = _per_chat(Outbox.react)
+    draft = _per_chat(Outbox.draft)
+
+    def drop_drafts(self, key: ChatKey, draft_id: int) -> None:
+        self.for_chat(key.chat_id).drop_drafts(draft_id)
 
     async def close(self) -> None:
         """Deliver everything queued (used at shutdown), then stop the workers."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator
@@ -70,18 +71,60 @@ def text_len(text: str) -> int:
     return len(text)
 
 
+# What Telegram treats as no text at all (tdlib's strip_empty_characters): these count as spaces...
+_TD_SPACES = frozenset("\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+                       "\u202e\u202f\u205f\u2800\u3000\ufffc")
+_TD_TAGS = range(0xE0000, 0xE0080)  # tag characters (invisible) count as spaces too
+# ...and a text made only of these (after trimming) is refused as empty ("message text is empty").
+_TD_EMPTY = frozenset(" \n\u200b\u200c\u200d\u200e\u200f\u202e\ufeff\u00a0")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """``text`` as valid Unicode: a lone surrogate (a stream cut inside an emoji) becomes U+FFFD, which
+    Telegram shows; a split pair is joined again. Without it the text can't even be encoded as UTF-8."""
+    if not _SURROGATE_RE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def telegram_blank(text: str) -> bool:
+    """Whether Telegram would refuse ``text`` as empty: nothing but spaces and invisible characters."""
+    spaced = "".join(" " if c in _TD_SPACES or ord(c) in _TD_TAGS else c for c in text)
+    return all(c in _TD_EMPTY for c in spaced.strip(" \t\r\n\0\v"))
+
+
+def invisible_note(text: str) -> str:
+    """A visible sentence for a reply Telegram would show as nothing: which characters it was made of."""
+    counts: dict[str, int] = {}
+    for char in text:
+        if not char.isspace() or char in _TD_SPACES:
+            counts[char] = counts.get(char, 0) + 1
+    named = ", ".join(
+        f"{n} × U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}" for c, n in counts.items()
+    )
+    return f"(Claude's reply is only invisible characters, which Telegram can't show: {named or 'spaces'}.)"
+
+
 def render_markdown(md: str, limit: int = MAX_TEXT) -> list[Rendered]:
     """Render Markdown into messages of at most ``limit`` code points; blank input gives []."""
+    md = valid_text(md)
     if not md.strip():
         return []
-    return split_rendered(*_convert(md), limit)
+    text, entities = _convert(md)
+    if telegram_blank(text):
+        return [Rendered(invisible_note(md), [])]
+    return split_rendered(text, entities, limit)
 
 
 def plan_reply(md: str, *, max_chunks: int = 4) -> ReplyPlan:
     """Messages for a final reply; past ``max_chunks`` messages, a preview plus the Markdown as a file."""
+    md = valid_text(md)
     if not md.strip():
         return ReplyPlan([], None)
     text, entities = _convert(md)
+    if telegram_blank(text):
+        return ReplyPlan([Rendered(invisible_note(md), [])], None)
     messages = list(islice(_pieces(text, entities, MAX_TEXT), max_chunks + 1))  # enough to decide
     if len(messages) <= max_chunks:
         return ReplyPlan(messages, None)
@@ -122,7 +165,7 @@ def _pieces(text: str, entities: list[MessageEntity], limit: int) -> Iterator[Re
         while first < last and text[last - 1].isspace():
             last -= 1
         if first < last:
-            yield Rendered(text[first:last], _cap(_clip(live, units[first], units[last])))
+            yield Rendered(text[first:last], _cap(_once(_clip(live, units[first], units[last]))))
         live = [e for e in live if e.offset + e.length > units[end]]
 
 
@@ -177,6 +220,23 @@ def _clip(entities: list[MessageEntity], start: int, end: int) -> list[MessageEn
         if a < b:
             clipped.append(entity.model_copy(update={"offset": a - start, "length": b - a}))
     return clipped
+
+
+def _once(entities: list[MessageEntity]) -> list[MessageEntity]:
+    """Each stretch of text formatted a way once: an entity inside another of the same kind (``__**x**__``,
+    bold in a heading) is dropped, overlapping ones are joined; Telegram refuses the same entity twice."""
+    kept: list[MessageEntity] = []
+    for entity in sorted(entities, key=lambda e: (e.offset, -e.length)):
+        same = next((k for k in kept if _same_kind(k, entity) and entity.offset < k.offset + k.length), None)
+        if same is None:
+            kept.append(entity)
+        elif entity.offset + entity.length > same.offset + same.length:
+            kept[kept.index(same)] = same.model_copy(update={"length": entity.offset + entity.length - same.offset})
+    return kept
+
+
+def _same_kind(a: MessageEntity, b: MessageEntity) -> bool:
+    return (a.type, a.url, a.language, a.custom_emoji_id) == (b.type, b.url, b.language, b.custom_emoji_id)
 
 
 def _cap(entities: list[MessageEntity]) -> list[MessageEntity]:

@@ -198,10 +198,10 @@ class TurnScheduler:
         if (reply := self._reply_of(session)) is not None:
             reply.refresh()
 
-    def waiting_for_answer(self, session: ClaudeSession, waiting: bool) -> None:
-        """A request of the running turn waits for the user (or no longer does): its progress says so."""
+    def waiting_for_answer(self, session: ClaudeSession, what: str | None) -> None:
+        """A request of the running turn (``what`` it is about) waits for the user, or (None) none does: its progress says so."""
         if (reply := self._reply_of(session)) is not None:
-            reply.waiting_for_answer(waiting)
+            reply.waiting_for_answer(what)
 
     def _reply_of(self, session: ClaudeSession) -> LiveReply | None:
         live = self._live.get(session.name)

@@ -62,14 +62,24 @@ class Shown:
         return min(times, default=None)
 
 
-async def reply_time(telegram: TelegramStandin, shown: Shown, chat: int, text: str, timeout: float) -> float | None:
-    """Seconds from the update entering the Bot API stand-in to the final reply there; None if none came."""
+SIGHTS = ("sendMessageDraft", "sendMessage")  # what a private chat is first shown: a draft ("Thinking…" if empty), or a message
+
+
+async def reply_time(
+    telegram: TelegramStandin, shown: Shown, chat: int, text: str, timeout: float, sights: list[float] | None = None
+) -> float | None:
+    """Seconds from the update entering the Bot API stand-in to the final reply there; None if none came.
+    ``sights`` is given the seconds to the first thing the chat was shown (a draft or a message)."""
     pushed = time.monotonic()
+    since = len(telegram.calls)
     telegram.user_message(chat, OWNER, text)
     try:
         done = await telegram.wait_for(lambda: shown.at(chat, f"echo: {text}"), timeout)
     except TimeoutError:
         return None
+    if sights is not None:
+        seen = [c.at for c in telegram.calls[since:] if c.ok and c.method in SIGHTS and c.chat_id == chat]
+        sights.append(min(seen) - pushed)
     return done - pushed
 
 
@@ -137,6 +147,7 @@ class Latency:
     first: list[float]
     follow_up: list[float]
     lost: int
+    sights: list[float]  # message → the first thing the private chat shows (a draft), first replies and follow-ups
 
 
 async def latency(root: Path, new_chats: int, follow_ups: int, think: float) -> Latency:
@@ -146,18 +157,20 @@ async def latency(root: Path, new_chats: int, follow_ups: int, think: float) -> 
         telegram = bot.telegram
         shown = Shown(telegram)
         first: list[float | None] = []
+        sights: list[float] = []
         for n in range(new_chats):
-            first.append(await reply_time(telegram, shown, 20_000 + n, f"first {n}", timeout=60))
+            first.append(await reply_time(telegram, shown, 20_000 + n, f"first {n}", timeout=60, sights=sights))
             await asyncio.sleep(think)
         follow: list[float | None] = []
         for n in range(follow_ups):
-            follow.append(await reply_time(telegram, shown, 20_000 + new_chats - 1, f"again {n}", timeout=60))
+            follow.append(await reply_time(telegram, shown, 20_000 + new_chats - 1, f"again {n}", timeout=60, sights=sights))
             await asyncio.sleep(think)  # the user reads the answer before writing the next message
     answered = [t for t in first + follow if t is not None]
     return Latency(
         first=[t for t in first if t is not None],
         follow_up=[t for t in follow if t is not None],
         lost=len(first) + len(follow) - len(answered),
+        sights=sights,
     )
 
 

@@ -39,8 +39,12 @@ async def test_three_chats_run_in_parallel_under_the_global_limit(bot: BotProces
     started = time.monotonic()
     for chat in chats:
         telegram.user_message(chat, OWNER, f"#slow 3 busy {chat}", chat_type="private" if chat > 0 else "group", chat_title=f"c{chat}")
-    # The turn that waits says so in its progress message (later edited into its answer).
-    waiting = await telegram.wait_for(lambda: next((m.text for c in chats for m in telegram.bot_messages(c) if "Waiting for a free slot" in m.text), None), timeout=30)
+    # The turn that waits says so in its progress message (later edited into its answer), or its
+    # draft in the private chat.
+    def shown() -> list[str]:
+        return [*(m.text for c in chats for m in telegram.bot_messages(c)), *(d.text for d in telegram.drafts)]
+
+    waiting = await telegram.wait_for(lambda: next((t for t in shown() if "Waiting for a free slot" in t), None), timeout=30)
     for chat in chats:
         # The final reply, not the progress view (which shows the whole streamed text just before the end).
         final = f"echo: #slow 3 busy {chat}"

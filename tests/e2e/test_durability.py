@@ -17,6 +17,13 @@ from tests.standins.telegram_api import TelegramStandin
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture(autouse=True)
+def progress_messages(bot: BotProcess) -> None:
+    """These tests follow the progress message across restarts in the owner's private chat: what a
+    group shows, and a private chat with drafts off (tests/e2e/test_drafts.py has the drafts)."""
+    bot.extra_env["TELEGRAM_DRAFTS"] = "false"
+
 RESUMED = "interrupted because the bot restarted"
 TEAM = -100300
 

@@ -19,6 +19,13 @@ from tests.standins.telegram_api import BotMessage, TelegramStandin
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture(autouse=True)
+def progress_messages(bot: BotProcess) -> None:
+    """These tests follow the progress message and its Stop button in the owner's private chat: what a
+    group shows, and a private chat with drafts off (tests/e2e/test_drafts.py has the drafts)."""
+    bot.extra_env["TELEGRAM_DRAFTS"] = "false"
+
 CHAT = OWNER
 GROUP = -100300
 # The smallest valid JPEG (1×1 px): what a phone camera sends, minus the megapixels.

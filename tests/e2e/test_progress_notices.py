@@ -16,21 +16,39 @@ from tests.standins.telegram_api import TelegramStandin
 pytestmark = pytest.mark.e2e
 
 CHAT = OWNER
+GROUP = -100910
+TEAM = dict(chat_type="supergroup", chat_title="Team")
 
 
-async def test_the_progress_message_says_when_it_waits_for_an_answer(
+WAITING = "⏸ Waiting for your answer: Bash: touch waiting.txt"  # named: the request may be above or below
+
+
+async def test_the_progress_message_names_the_request_it_waits_for(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
+) -> None:
+    await start_asking(bot)
+    telegram.user_message(GROUP, OWNER, '#tool Bash {"command": "touch waiting.txt"}', **TEAM)
+    request = await wait_request(telegram, GROUP, "touch waiting.txt")
+    progress = await telegram.wait_for(
+        lambda: next((m for m in telegram.bot_messages(GROUP) if WAITING in m.text), None), timeout=15
+    )
+    assert "🔧" not in progress.text and progress.buttons()  # not as if the tool ran; Stop still there
+    await press(telegram, GROUP, OWNER, request, "Allow once")
+    await wait_answer(telegram, GROUP, "tool result:")
+    assert "Waiting for your answer" not in progress.text
+
+
+async def test_the_draft_says_a_request_waits_while_the_request_is_a_real_message(
     bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
 ) -> None:
     await start_asking(bot)
     telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch waiting.txt"}')
     request = await wait_request(telegram, CHAT, "touch waiting.txt")
-    progress = await telegram.wait_for(
-        lambda: next((m for m in telegram.bot_messages(CHAT) if "⏸ Waiting for your answer above" in m.text), None), timeout=15
-    )
-    assert "🔧" not in progress.text and progress.buttons()  # not as if the tool ran; Stop still there
+    assert request.buttons()
+    await telegram.wait_for(lambda: any(WAITING in d.text for d in telegram.drafts_in(CHAT)), timeout=15)
     await press(telegram, CHAT, OWNER, request, "Allow once")
-    await wait_answer(telegram, CHAT, "tool result:")
-    assert "Waiting for your answer" not in progress.text
+    answer = await wait_answer(telegram, CHAT, "tool result:")
+    assert answer.edits == 0 and not [m for m in telegram.bot_messages(CHAT) if "⏳ Working" in (m.text or "")]
 
 
 async def test_queue_notices_count_the_messages_ahead(
@@ -44,7 +62,7 @@ async def test_queue_notices_count_the_messages_ahead(
     telegram.user_message(CHAT, OWNER, "third")
     two = await wait_answer(telegram, CHAT, "Queued (position 2)")
     assert one.text.startswith("⏳ Queued (position 1): I'll answer this after the current turn.")
-    assert two.text.startswith("⏳ Queued (position 2): I'll answer this after the current turn and 1 earlier message.")
+    assert two.text == "⏳ Queued (position 2): after the current turn, Claude gets this together with the message before it."
     # They waited together, so they are answered together (one intent, one prompt).
     await telegram.wait_for(lambda: any(m.text.startswith("echo:") and "third" in m.text for m in telegram.bot_messages(CHAT)), timeout=60)
 
@@ -52,7 +70,7 @@ async def test_queue_notices_count_the_messages_ahead(
 async def test_status_and_the_progress_message_agree_on_the_elapsed_time(
     bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
 ) -> None:
-    await start_asking(bot)
+    await start_asking(bot, TELEGRAM_DRAFTS="false")  # the progress message, as a group (or drafts off) shows it
     telegram.user_message(CHAT, OWNER, '#tool Bash {"command": "touch agree.txt"}')
     await wait_request(telegram, CHAT, "touch agree.txt")  # Claude is quiet now: only ticks move the progress
     progress = await telegram.wait_for(

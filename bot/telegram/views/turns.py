@@ -30,13 +30,16 @@ PROGRESS_AFTER = 1.0  # a turn done sooner shows only its reply (see StreamingRe
 
 
 def queued_notice(position: int) -> str:
-    ahead = "" if position <= 1 else f" and {position - 1} earlier message{'s' if position > 2 else ''}"
-    # Whatever waits when the current turn ends goes to Claude together, in order (bot/turns/batch.py).
-    return f"⏳ Queued (position {position}): I'll answer this after the current turn{ahead}. What waits then goes to Claude together."
+    # Whatever waits when the current turn ends goes to Claude together, in order (bot/turns/batch.py):
+    # one answer for them all, not one after the other.
+    if position <= 1:
+        return f"⏳ Queued (position {position}): I'll answer this after the current turn."
+    before = "the message" if position == 2 else f"the {position - 1} messages"
+    return f"⏳ Queued (position {position}): after the current turn, Claude gets this together with {before} before it."
 
 
 class TelegramReply:
-    """A LiveReply: the turn's StreamingReply (progress message with a Stop button, then the answer)."""
+    """A LiveReply: the turn's StreamingReply (a draft or a progress message with a Stop button, then the answer)."""
 
     def __init__(self, reply: StreamingReply) -> None:
         self._reply = reply
@@ -53,8 +56,8 @@ class TelegramReply:
     def retrying(self, sentence: str) -> None:
         self._reply.set_status(RETRY + sentence)
 
-    def waiting_for_answer(self, waiting: bool) -> None:
-        self._reply.set_waiting(waiting)
+    def waiting_for_answer(self, what: str | None) -> None:
+        self._reply.set_waiting(what)
 
     def waiting_for_slot(self, running: int | None, limit: int) -> None:
         self._reply.set_waiting_for_slot(
@@ -86,8 +89,10 @@ def _changes(changed: ChangeRef | None) -> dict[str, Any]:
 class TelegramTurns:
     """The scheduler's TurnsView."""
 
-    def __init__(self, outboxes: Outboxes) -> None:
+    def __init__(self, outboxes: Outboxes, *, drafts: bool = True) -> None:
+        """``drafts``: private chats see a turn as a draft (TELEGRAM_DRAFTS); off, as a progress message."""
         self.outboxes = outboxes
+        self.drafts = drafts
 
     def live_reply(
         self, turn: Turn, session_name: str, on_shown: Callable[[int], None], *, resumed_in: int | None = None
@@ -102,6 +107,8 @@ class TelegramTurns:
                 show_after=PROGRESS_AFTER,
                 on_shown=on_shown,
                 resume_in=resumed_in,
+                # Telegram shows drafts only in private chats (groups refuse them: TEXTDRAFT_PEER_INVALID).
+                draft_of=session_name if self.drafts and turn.key.chat_id > 0 else None,
             )
         )
 

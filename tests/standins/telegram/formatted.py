@@ -70,7 +70,17 @@ def entities_from_json(value: Any, text: str) -> list[Entity]:
                 user_id=user_id,
             )
         )
+    _check_duplicates(result)
     return _sort_entities(result)
+
+
+def _check_duplicates(entities: list[Entity]) -> None:
+    """Stand-in strictness: the same formatting twice over the same text (``bold`` inside ``bold``) is a
+    bot's mistake (a split that clipped an entity into a part twice); refused rather than merged."""
+    ordered = sorted(entities, key=lambda e: (e.type, e.url or "", e.language or "", e.offset))
+    for a, b in zip(ordered, ordered[1:]):
+        if (a.type, a.url, a.language, a.custom_emoji_id) == (b.type, b.url, b.language, b.custom_emoji_id) and b.offset < a.offset + a.length:
+            raise bad_request(f"can't parse entities: two {a.type} entities overlap at offset {b.offset}")
 
 
 def _trim(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:

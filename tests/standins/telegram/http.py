@@ -75,6 +75,10 @@ class HttpFront:
                         raw[key] = upload
                     else:
                         raw[key] = value
+        for value in raw.values():
+            # A lone surrogate is no UTF-8 (a JSON "\\ud83d" escape, or bytes that are no UTF-8 at all).
+            if isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value):
+                raise bad_request("strings must be encoded in UTF-8")
         return _Params(raw, uploads)
 
     async def _handle_unknown(self, request: web.Request) -> web.StreamResponse:

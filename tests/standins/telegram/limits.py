@@ -16,7 +16,8 @@ REACTION_EMOJI = frozenset(
 # and the methods whose retry_after windows are enforced.
 SENDING_METHODS = frozenset(
     {"sendmessage", "editmessagetext", "editmessagecaption", "editmessagereplymarkup", "senddocument",
-     "sendphoto", "sendmediagroup", "deletemessage", "deletemessages", "copymessage", "forwardmessage"}
+     "sendphoto", "sendmediagroup", "deletemessage", "deletemessages", "copymessage", "forwardmessage",
+     "sendmessagedraft"}
 )
 CHAT_ACTIONS = frozenset(
     {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",

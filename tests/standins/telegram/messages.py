@@ -114,7 +114,7 @@ class Messages:
         if not p.has("text"):
             raise bad_request("message text is empty")
         text, entities = self._formatted(p, "text", "entities")
-        if not text:
+        if not text or _empty_after_strip(text):
             raise bad_request("message text is empty")
         # tdlib: utf8_length(text) > message_text_length_max, i.e. code points after entity parsing
         if len(text) > MAX_TEXT:
@@ -195,3 +195,15 @@ class Messages:
             chat, p, text=text, raw_text=p.get_str("text"), parse_mode=p.get_str("parse_mode"), entities=entities
         )
         return self._message_json(message)
+
+
+# tdlib's strip_empty_characters: these count as spaces (so do the tag characters U+E0000-U+E007F)...
+_SPACE_LIKE = frozenset("\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+                        "\u202e\u202f\u205f\u2800\u3000\ufffc")
+# ...and a text of nothing but these, once trimmed, is empty: a zero-width space or a braille blank is no message.
+_EMPTY_CHARS = frozenset(" \n\u200b\u200c\u200d\u200e\u200f\u202e\ufeff\u00a0")
+
+
+def _empty_after_strip(text: str) -> bool:
+    spaced = "".join(" " if c in _SPACE_LIKE or 0xE0000 <= ord(c) <= 0xE007F else c for c in text)
+    return all(c in _EMPTY_CHARS for c in spaced.strip(" \t\r\n\0\v"))

@@ -17,6 +17,7 @@ from tests.standins.telegram.bot_profile import BotProfile
 from tests.standins.telegram.callbacks import Callbacks
 from tests.standins.telegram.chats import Chats
 from tests.standins.telegram.delivery import Delivery
+from tests.standins.telegram.drafts import Draft, Drafts
 from tests.standins.telegram.edits import Edits
 from tests.standins.telegram.faults import Faults
 from tests.standins.telegram.files import Files
@@ -38,7 +39,7 @@ T = TypeVar("T")
 
 
 class TelegramStandin(
-    UserUpdates, Callbacks, Chats, Messages, Edits, Files, Delivery, BotProfile, Faults, HttpFront, Served
+    UserUpdates, Callbacks, Chats, Messages, Drafts, Edits, Files, Delivery, BotProfile, Faults, HttpFront, Served
 ):
     """The Bot API over HTTP on 127.0.0.1, plus helpers to play users and inspect what the bot did."""
 
@@ -97,6 +98,8 @@ class TelegramStandin(
         self._flood_windows: dict[Any, float] = {}  # chat key -> monotonic end of retry window
         self._down: str | None = None
 
+        self.drafts: list[Draft] = []  # every accepted sendMessageDraft, in order
+        self._drafts_refused = False
         self._changed = asyncio.Event()
         self._stopping = False
         self._methods: dict[str, tuple[str, Callable[[_Params], Any] | None]] = {}
@@ -116,6 +119,7 @@ class TelegramStandin(
             ("deleteMessage", self._delete_message),
             ("deleteMessages", self._delete_messages),
             ("sendChatAction", self._send_chat_action),
+            ("sendMessageDraft", self._send_message_draft),
             ("answerCallbackQuery", self._answer_callback_query),
             ("sendDocument", self._send_document),
             ("sendPhoto", self._send_photo),

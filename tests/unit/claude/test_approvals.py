@@ -102,18 +102,18 @@ async def test_a_request_is_answered_once_by_an_allowed_user_in_its_own_chat(out
 
 
 async def test_the_turn_is_told_while_a_request_waits_for_the_user(outboxes, session) -> None:
-    told: list[tuple[str, bool]] = []
+    told: list[tuple[str, str | None]] = []
     approvals = approvals_for(outboxes, waiting=told)
     task, token, message_id = await shown(approvals, outboxes, session, "Bash", {"command": "ls"})
-    assert told == [(session.name, True)]
+    assert told == [(session.name, "Bash: ls")]  # named: the request may be above or below the progress
     press(approvals, token, "once", message_id)
     await task
-    assert told == [(session.name, True), (session.name, False)]
+    assert told == [(session.name, "Bash: ls"), (session.name, None)]
     cancelled, _, _ = await shown(approvals, outboxes, session, "Bash", {"command": "pwd"})
     cancelled.cancel()  # a stopped turn: no longer waiting either
     with pytest.raises(asyncio.CancelledError):
         await cancelled
-    assert told[-1] == (session.name, False)
+    assert told[-1] == (session.name, None)
 
 
 async def test_always_allow_remembers_the_rule_and_applies_it_to_the_running_process(outboxes, session) -> None:

@@ -17,7 +17,9 @@ def test_help_shows_every_menu_command_with_its_arguments(tmp_path: Path) -> Non
     typed = {usage.split()[0].removeprefix("/") for usage, _ in USAGE}
     assert {name for name, _ in COMMANDS} - {"start", "help"} == typed
     text = help_text(session(tmp_path))
-    assert "<code>/cd &lt;path&gt;</code>" in text and "<code>/link [CODE]</code>" in text
+    assert "\n/cd &lt;path&gt; — " in text and "\n/link [CODE] — " in text  # plain, so Telegram makes them tappable
+    assert text.index("/new") < text.index("/cd") and len(text.splitlines()) <= 18  # one phone screen, most used first
+    assert all(len(line) <= 64 for line in text.splitlines()[1:-1])
     assert start_text(session(tmp_path)) != text and "/help lists the commands" in start_text(session(tmp_path))
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -27,36 +25,11 @@ from aiogram.types import (
 )
 
 from tests.standins.telegram_api import TelegramStandin, parse_formatted_text
+from tests.unit.standins.conftest import FastSession
 
 CHAT = 1001
 USER = 1001
 FORUM = -100500
-
-
-class _FastSession(AiohttpSession):
-    """AiohttpSession.close() sleeps 250 ms for TLS shutdown; plain HTTP on localhost needs none."""
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[TelegramStandin]:
-    standin = TelegramStandin()
-    await standin.start()
-    standin.add_chat(CHAT, first_name="Tester")
-    yield standin
-    await standin.stop()
-    assert standin.internal_errors == []
-
-
-@pytest.fixture
-async def bot(tg: TelegramStandin) -> AsyncIterator[Bot]:
-    session = _FastSession(api=TelegramAPIServer.from_base(tg.base_url))
-    bot = Bot(tg.token, session=session)
-    yield bot
-    await session.close()
 
 
 def _keyboard(*datas: str) -> InlineKeyboardMarkup:
@@ -243,12 +216,12 @@ async def test_second_poller_conflicts(bot: Bot, tg: TelegramStandin) -> None:
 
 async def test_abandoned_poll_is_not_an_error(tg: TelegramStandin) -> None:
     # a bot process killed mid-poll, then restarted: the old poll must not turn into a 409
-    old = Bot(tg.token, session=_FastSession(api=TelegramAPIServer.from_base(tg.base_url)))
+    old = Bot(tg.token, session=FastSession(api=TelegramAPIServer.from_base(tg.base_url)))
     poll = asyncio.create_task(old.get_updates(timeout=10))
     await asyncio.sleep(0.05)
     poll.cancel()
     await old.session.close()
-    new = Bot(tg.token, session=_FastSession(api=TelegramAPIServer.from_base(tg.base_url)))
+    new = Bot(tg.token, session=FastSession(api=TelegramAPIServer.from_base(tg.base_url)))
     tg.user_message(CHAT, USER, "after restart")
     (update,) = await new.get_updates(timeout=1)
     assert update.message is not None and update.message.text == "after restart"

@@ -2,11 +2,8 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
-from types import SimpleNamespace
 
 import pytest
-from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -19,7 +16,6 @@ from aiogram.types import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Mess
 from telegramify_markdown import utf16_len
 
 from bot.sessions.keys import ChatKey
-from bot.telegram.outbox import Outboxes
 from bot.telegram.render import Rendered
 
 KEY = ChatKey(1)
@@ -93,16 +89,6 @@ def network_error(m):
 
 def server_error(m):
     return TelegramServerError(m, "Bad Gateway")
-
-
-@pytest.fixture
-def env():
-    fake_time = FakeTime()
-    session = FakeSession(fake_time.clock)
-    # A bot-wide default parse mode must not leak into entity-formatted sends.
-    bot = Bot("42:TEST", session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    boxes = Outboxes(bot, clock=fake_time.clock, sleep=fake_time.sleep)
-    return SimpleNamespace(time=fake_time, session=session, boxes=boxes, box=boxes.for_chat(KEY.chat_id))
 
 
 def texts(env, api_method="editMessageText"):

@@ -168,3 +168,47 @@ def test_reply_fitting_max_chunks_is_not_a_document():
 def test_blank_plan():
     plan = plan_reply(" \n")
     assert plan.messages == [] and plan.document is None
+
+
+# -- the last exact-text defects (issue 19) ---------------------------------------------
+
+
+@pytest.mark.parametrize("reply", ["\u200b", "\u2800\u2800", " \u200b\n\u2800 ", "\ufeff\u200d"])
+def test_a_reply_of_only_invisible_characters_is_said_visibly(reply):
+    from bot.telegram.render import plan_reply, telegram_blank
+
+    [shown] = plan_reply(reply).messages
+    assert not telegram_blank(shown.text) and "invisible characters" in shown.text
+    assert all(f"U+{ord(c):04X}" in shown.text for c in set(reply) if not c.isspace())
+    assert render_markdown(reply)[0].text == shown.text
+
+
+def test_invisible_characters_inside_a_real_reply_are_kept():
+    from bot.telegram.render import telegram_blank
+
+    [part] = render_markdown("a\u200bb \u2800")
+    assert part.text == "a\u200bb \u2800" and not telegram_blank(part.text)
+
+
+def test_a_lone_surrogate_becomes_a_replacement_character_and_a_split_pair_joins():
+    [cut] = render_markdown("**cut** inside an emoji \ud83d")
+    assert cut.text == "cut inside an emoji \ufffd" and cut.text.encode("utf-8")
+    assert [(e.type, e.offset, e.length) for e in cut.entities] == [("bold", 0, 3)]
+    [joined] = render_markdown("ok \ud83d\ude00 *fine*")
+    assert joined.text == "ok \U0001F600 fine" and joined.entities[0].offset == 6  # UTF-16: the emoji is two units
+
+
+@pytest.mark.parametrize("md", ["__**x**__ y", "## **All bold**", "**a **b** c**", "# **x** " + "word " * 1200])
+def test_an_entity_appears_once_per_part(md):
+    for part in render_markdown(md):
+        kinds = [(e.type, e.offset, e.length) for e in part.entities]
+        assert len(kinds) == len(set(kinds))
+        bold = sorted((e.offset, e.offset + e.length) for e in part.entities if e.type == "bold")
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(bold, bold[1:]))  # no two overlap
+
+
+def test_an_entity_across_a_split_is_in_each_part_once():
+    parts = render_markdown("**" + "strong words here " * 400 + "end**")
+    assert len(parts) >= 2
+    for part in parts:
+        assert [e.type for e in part.entities] == ["bold"]

@@ -60,22 +60,6 @@ class FakeSession(BaseSession):
 
 
 @pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def session(clock):
-    return FakeSession(clock)
-
-
-@pytest.fixture
-def outboxes(session):
-    # Pacing is the outbox's business (tested there); here it must not slow the view down.
-    return Outboxes(Bot("42:TEST", session=session), private_rate=1000, private_burst=1000)
-
-
-@pytest.fixture
 def reply(outboxes, clock):
     return StreamingReply(outboxes, KEY, reply_to=77, stop_markup=MARKUP, edit_interval=1.0, clock=clock)
 
@@ -120,12 +104,12 @@ async def test_fast_stream_costs_at_most_one_edit_per_interval(reply, session, o
 async def test_waiting_for_an_answer_shows_instead_of_the_tool_until_answered(reply, session, outboxes, clock):
     await reply.start()
     reply.set_status("🔧 Bash: touch x")
-    reply.set_waiting(True)
+    reply.set_waiting("Bash: touch x")
     clock.now += 1.5
     await settle(outboxes)
     waiting = session.sent("editMessageText")[-1].text
-    assert "⏸ Waiting for your answer above" in waiting and "🔧" not in waiting
-    reply.set_waiting(False)
+    assert "⏸ Waiting for your answer: Bash: touch x" in waiting and "🔧" not in waiting
+    reply.set_waiting(None)
     clock.now += 1.5
     await settle(outboxes)
     answered = session.sent("editMessageText")[-1].text

@@ -362,18 +362,18 @@ async def test_waiting_and_refresh_reach_only_the_running_turns_reply(store, run
     gate = runner.gated("a")
     await submit(scheduler, session, "a")
     await until(lambda: runner.started == ["a"])
-    scheduler.waiting_for_answer(session, True)
+    scheduler.waiting_for_answer(session, "Bash: ls")
     scheduler.refresh_progress(session)
-    scheduler.waiting_for_answer(other, True)  # nothing runs there: nothing to tell
+    scheduler.waiting_for_answer(other, "Bash: ls")  # nothing runs there: nothing to tell
     scheduler.refresh_progress(other)
-    scheduler.waiting_for_answer(session, False)
+    scheduler.waiting_for_answer(session, None)
     reply = view.replies["a"]
-    assert reply.waiting == [True, False] and reply.refreshed == 1
+    assert reply.waiting == ["Bash: ls", None] and reply.refreshed == 1
     gate.set()
     await until(lambda: not scheduler.is_busy(session))
-    scheduler.waiting_for_answer(session, True)  # after the turn: its reply is done, and not told
+    scheduler.waiting_for_answer(session, "Bash: ls")  # after the turn: its reply is done, and not told
     scheduler.refresh_progress(session)
-    assert reply.waiting == [True, False] and reply.refreshed == 1
+    assert reply.waiting == ["Bash: ls", None] and reply.refreshed == 1
 
 
 async def test_a_full_queue_refuses_the_next_message_and_who_wrote_is_recorded(store, runner, view) -> None:

@@ -26,17 +26,11 @@ BOT_COMMANDS: list[BotCommand] = [
     BotCommand("model", "Show or set this chat's Claude model", "/model [name]", "this chat's model"),
     BotCommand("file", "Send a file from this chat's directory", "/file <path>", "send a file from the directory"),
     BotCommand("diff", "What Claude's last turn changed in the files", "/diff", "what the last turn changed"),
-    BotCommand(
-        "worktree", "A git worktree and branch for this chat",
-        "/worktree [NAME | remove NAME]", "a git worktree for this chat",
-    ),
+    BotCommand("worktree", "A git worktree and branch for this chat", "/worktree [NAME | remove NAME]", "a git worktree for this chat"),
     BotCommand("export", "This chat's conversation as a Markdown file", "/export", "the conversation as Markdown"),
     BotCommand("usage", "Tokens and cost: this chat and the whole bot", "/usage", "tokens and cost"),
     BotCommand("sessions", "Every session the bot holds", "/sessions [cleanup]", "every session the bot holds"),
-    BotCommand(
-        "link", "Share this chat's conversation with another chat",
-        "/link [CODE]", "share this conversation with a chat",
-    ),
+    BotCommand("link", "Share this chat's conversation with another chat", "/link [CODE]", "share this conversation with a chat"),
     BotCommand("unlink", "Leave the shared conversation", "/unlink", "leave the shared conversation"),
     BotCommand("links", "This chat's link and its members", "/links", "this chat's link and members"),
 ]

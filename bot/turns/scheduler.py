@@ -52,12 +52,7 @@ class TurnRunner(Protocol):
     """What the scheduler needs of bot.claude.runner.ClaudeRunner."""
 
     async def run(
-        self,
-        session: ClaudeSession,
-        turn: Turn,
-        prompt: Prompt,
-        report: Callable[[TurnEvent], None],
-        gate: Gate,
+        self, session: ClaudeSession, turn: Turn, prompt: Prompt, report: Callable[[TurnEvent], None], gate: Gate
     ) -> TurnOutcome:
         """``gate``: entered once the turn's CLI is up, held while Claude works on the turn."""
 

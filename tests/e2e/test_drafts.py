@@ -8,7 +8,7 @@ import pytest
 from tests.e2e.chat import ask, is_progress, wait_answer
 from tests.e2e.harness import OWNER, STRANGER, BotProcess
 from tests.standins.messages_api import MessagesStandin
-from tests.standins.telegram_api import TelegramStandin
+from tests.standins.telegram_api import BotMessage, TelegramStandin
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +45,18 @@ async def test_a_slow_private_answer_streams_as_drafts_then_arrives_as_one_new_m
     assert telegram.errors() == [] and telegram.flood_violations() == []
 
 
+async def progress_message(telegram: TelegramStandin, chat_id: int) -> BotMessage:
+    """The chat's progress message, once it is there."""
+    return await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(chat_id) if is_progress(m)), None), timeout=60)
+
+
+async def slow_group_turn(bot: BotProcess, telegram: TelegramStandin, seconds: int) -> BotMessage:
+    """The bot started and a group turn streaming for ``seconds``: its progress message."""
+    await bot.start()
+    telegram.user_message(GROUP, OWNER, f"#slow {seconds} {WORDS}", **TEAM)
+    return await progress_message(telegram, GROUP)
+
+
 async def test_a_private_chat_topic_streams_in_its_topic(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
     telegram.private_topics = True
     await bot.start()
@@ -59,9 +71,7 @@ async def test_a_private_chat_topic_streams_in_its_topic(bot: BotProcess, telegr
 async def test_a_group_keeps_the_progress_message_and_no_draft_is_tried(
     bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
 ) -> None:
-    await bot.start()
-    telegram.user_message(GROUP, OWNER, f"#slow 3 {WORDS}", **TEAM)
-    progress = await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(GROUP) if is_progress(m)), None), timeout=60)
+    progress = await slow_group_turn(bot, telegram, 3)
     await telegram.wait_for(lambda: "THE-END" in progress.text and not is_progress(progress), timeout=60)
     assert telegram.calls_to("sendMessageDraft") == [] and telegram.errors() == []
 
@@ -107,7 +117,7 @@ async def test_a_refused_draft_falls_back_to_the_progress_message_and_the_answer
     telegram.refuse_drafts()
     await bot.start()
     telegram.user_message(OWNER, OWNER, f"#slow 3 {WORDS}")
-    progress = await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(OWNER) if is_progress(m)), None), timeout=60)
+    progress = await progress_message(telegram, OWNER)
     await telegram.wait_for(lambda: not is_progress(progress), timeout=60)
     assert progress.text == f"echo: #slow 3 {WORDS}"
     assert len(telegram.errors("sendMessageDraft")) == 1  # refused once; the rest of the turn is the progress message's
@@ -117,9 +127,7 @@ async def test_a_refused_draft_falls_back_to_the_progress_message_and_the_answer
 async def test_a_long_turn_in_a_group_ends_with_a_new_message(
     bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
 ) -> None:
-    await bot.start()
-    telegram.user_message(GROUP, OWNER, f"#slow 31 {WORDS}", **TEAM)
-    progress = await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(GROUP) if is_progress(m)), None), timeout=60)
+    progress = await slow_group_turn(bot, telegram, 31)
     answer = await wait_answer(telegram, GROUP, "THE-END", timeout=90)
     assert answer.message_id != progress.message_id and answer.edits == 0  # a new message: the phone notifies
     await telegram.wait_for(lambda: progress.deleted, timeout=15)  # the progress message is gone

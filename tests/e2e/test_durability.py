@@ -47,15 +47,20 @@ def asked(claude_api: MessagesStandin, text: str) -> int:
     return len({r.last_user_text for r in claude_api.main_requests() if text in r.last_user_text and RESUMED not in r.last_user_text})
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
-async def test_queued_and_running_messages_are_answered_once_after_a_restart(
-    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin, how: str
-) -> None:
+async def start_a_long_job(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    """The bot started (SIGTERM grace 1 s), and Claude at work on a turn that ends only once carried on after a restart."""
     bot.extra_env["SHUTDOWN_GRACE_SECONDS"] = "1"
     claude_api.script = slow_until_restarted
     await bot.start()
     telegram.user_message(OWNER, OWNER, "#hang the long job")
     await claude_api.wait_for(lambda: any("the long job" in r.last_user_text for r in claude_api.main_requests()))
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+async def test_queued_and_running_messages_are_answered_once_after_a_restart(
+    bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin, how: str
+) -> None:
+    await start_a_long_job(bot, telegram, claude_api)
     progress = await telegram.wait_for_text(OWNER, "Working", timeout=30)
     for n in range(3):
         telegram.user_message(OWNER, OWNER, f"queued {n}")
@@ -183,11 +188,7 @@ async def test_linking_and_unlinking_never_forks_a_conversation(
 async def test_an_edited_queued_message_survives_a_kill_and_is_answered_once_with_its_edit(
     bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin, how: str
 ) -> None:
-    bot.extra_env["SHUTDOWN_GRACE_SECONDS"] = "1"
-    claude_api.script = slow_until_restarted
-    await bot.start()
-    telegram.user_message(OWNER, OWNER, "#hang the long job")
-    await claude_api.wait_for(lambda: any("the long job" in r.last_user_text for r in claude_api.main_requests()))
+    await start_a_long_job(bot, telegram, claude_api)
     sent = telegram.user_message(OWNER, OWNER, "first draft")
     await telegram.wait_for(lambda: any("Queued" in m.text for m in telegram.bot_messages(OWNER)), timeout=30)
     telegram.user_edit(OWNER, sent["message"]["message_id"], "final wording")

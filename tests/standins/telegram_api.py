@@ -22,24 +22,7 @@ text (Telegram silently truncates them), and inline buttons with several actions
 
 from __future__ import annotations
 
-from tests.standins.telegram import (
-    BotMessage,
-    Call,
-    Entity,
-    ParseError,
-    TelegramStandin,
-    UserMessage,
-    parse_formatted_text,
-    utf16_len,
-)
+from tests.standins import telegram
+from tests.standins.telegram import *  # noqa: F403 - this module is the package's face
 
-__all__ = [
-    "BotMessage",
-    "Call",
-    "Entity",
-    "ParseError",
-    "TelegramStandin",
-    "UserMessage",
-    "parse_formatted_text",
-    "utf16_len",
-]
+__all__ = telegram.__all__

@@ -12,7 +12,6 @@ from aiogram import Router
 from aiogram.types import MessageGenerationStopped
 
 from bot.app import Core
-from bot.features.conversation import ChatCommands
 from bot.sessions.keys import ChatKey
 
 log = logging.getLogger(__name__)
@@ -21,11 +20,11 @@ router = Router(name="drafts")
 
 
 @router.stopped_message_generation()
-async def stopped(event: MessageGenerationStopped, core: Core, commands: ChatCommands) -> None:
+async def stopped(event: MessageGenerationStopped, core: Core) -> None:
     key = ChatKey(event.chat.id, event.message_thread_id)
     draft = core.outboxes.drafts.stopped(key, event.draft_id)
     if draft is None:
         log.info("ignored a stop of draft %s in %s: no such draft is streaming there", event.draft_id, key)
         return
     # Its turn ends "⏹ Stopped." with the answer so far, which is all the user sees of the stop.
-    await commands.stop_session(key, draft.session_name)
+    await core.commands.stop_session(key, draft.session_name)

@@ -99,6 +99,7 @@ def progress_texts(telegram: TelegramStandin, chat_id: int) -> list[str]:
 async def test_an_unreachable_api_is_said_as_such_in_the_chat_within_a_minute(bot: BotProcess, telegram: TelegramStandin) -> None:
     # Nothing listens where Claude's API should be; Claude Code retries three times (~4 s) before it gives up.
     bot.extra_env.update(ANTHROPIC_BASE_URL=f"http://127.0.0.1:{free_port()}", CLAUDE_CODE_MAX_RETRIES="3")
+    bot.extra_env["TELEGRAM_DRAFTS"] = "false"  # the progress message, as a group shows it (tests/e2e/test_drafts.py has drafts)
     await bot.start()
     telegram.user_message(OWNER, OWNER, "hello?")
     answer = await wait_answer(telegram, OWNER, "Claude's API could not be reached", timeout=60)
@@ -174,7 +175,7 @@ async def test_doctor_passes_on_the_readmes_configuration_file(bot: BotProcess, 
     bot.drop_env |= WRITTEN
     status, output = await bot.run_command("doctor")
     assert status == 0, output
-    assert f"configuration: {bot.config_file}" in output and "all 10 checks passed" in output
+    assert f"configuration: {bot.config_file}" in output and "all 11 checks passed" in output
     assert "Claude credentials: from ANTHROPIC_API_KEY" in output
 
 
@@ -233,6 +234,7 @@ async def test_a_key_in_the_configuration_file_reaches_claude_code_and_never_the
 
 async def test_an_overloaded_api_shows_the_retries_in_the_progress_and_names_the_cause(bot: BotProcess, telegram: TelegramStandin) -> None:
     bot.extra_env["CLAUDE_CODE_MAX_RETRIES"] = "3"
+    bot.extra_env["TELEGRAM_DRAFTS"] = "false"  # the progress message, as a group shows it
     await bot.start()
     telegram.user_message(OWNER, OWNER, "#error 529 busy?")
     answer = await wait_answer(telegram, OWNER, "overloaded", timeout=60)

@@ -42,7 +42,8 @@ async def test_traps_claude_plants_in_the_repository_never_run_under_the_bots_gi
     sprung = repo / ".git" / "sprung"
     assert not sprung.exists(), sprung.read_text()
 
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True, capture_output=True)  # plain git: every trap is live
+    # plain git (as the bot user would run it, past git's ownership check): every trap is live
+    subprocess.run(["git", "-c", "safe.directory=*", "add", "-A"], cwd=repo, check=True, capture_output=True)
     names = {line.split()[0] for line in sprung.read_text().splitlines()}
     assert names == {"fsmonitor", "clean", "post-index-change"}
     assert telegram.errors() == []

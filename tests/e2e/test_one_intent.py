@@ -53,7 +53,7 @@ async def test_three_quick_messages_cost_one_turn(bot: BotProcess, telegram: Tel
     for text in ("fix the login bug", "it is in auth.py", "and add a test"):
         telegram.user_message(OWNER, OWNER, text)
     await telegram.wait_for(lambda: len([m for m in telegram.bot_messages(OWNER) if "Queued" in m.text]) == 3, timeout=30)
-    notice = next(m for m in telegram.bot_messages(OWNER) if "Queued" in m.text)
+    notice = next(m for m in telegram.bot_messages(OWNER) if "Queued (position 2)" in m.text)
     assert "together" in notice.text
     await wait_answer(telegram, OWNER, "and add a test", timeout=60)
     [request] = requests_with(claude_api, "fix the login bug")

@@ -25,7 +25,7 @@ PLACEHOLDERS = {
     "ALLOWED_USERS": ("123456789",),
     "WEBHOOK_SECRET": ("a-long-random-string",),
     "TRANSCRIBE_API_KEY": ("sk-...",),
-    "TELEGRAM_WEBHOOK_URL": ("https://bot.example.com/telegram/hook",),
+    "TELEGRAM_WEBHOOK_URL": ("https://your-host.example/telegram/hook",),
 }
 
 

@@ -95,6 +95,7 @@ class Inbox:
         self._lock = asyncio.Lock()
         self._appended_bytes = 0
         self._kept_bytes = 0  # the file's size at its last rewrite
+        self._rewriting = False
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -184,12 +185,13 @@ class Inbox:
         """Answered, cancelled or given up: never carried on again."""
         if self._pending.pop(entry.id, None) is None:
             return
-        if self._lock.locked():  # a write (or a compaction) is under way: after it, in order
+        if self._rewriting:  # the file is being replaced: the line goes into the new one, after it
             await self._record({"t": "done", "id": entry.id})
         else:
-            # At once, in the loop: an answer has just been shown, and a kill between that and this line
-            # would show it again after the start. A kill -9 keeps what was written (only a power cut could
-            # lose it: then the answer is shown twice, never lost), so no fsync is waited for.
+            # At once, in the loop, not behind another entry's note (the lock) nor an fsync: an answer has
+            # just been shown, and a kill between that and this line would show it again after the start.
+            # A kill -9 keeps what was written (a power cut could lose it: then the answer is shown twice,
+            # never lost). Its own entry's earlier lines are on disk already; a later note of it is ignored.
             data = _dump({"t": "done", "id": entry.id}).encode()
             try:
                 _append(self.path, data, sync=False)
@@ -200,7 +202,11 @@ class Inbox:
         # and what a rewrite keeps (the pending entries), so a bot that is never idle keeps a small file.
         if self._appended_bytes > max(COMPACT_BYTES, self._kept_bytes):
             async with self._lock:
-                await asyncio.to_thread(self._rewrite)
+                self._rewriting = True
+                try:
+                    await asyncio.to_thread(self._rewrite)
+                finally:
+                    self._rewriting = False
 
     async def _record(self, line: dict[str, Any]) -> None:
         async with self._lock:

@@ -31,14 +31,14 @@ async def test_only_a_live_draft_in_that_chat_and_thread_stops_its_turn() -> Non
     drafts = LiveDrafts()
     ended: list[str] = []
     drafts.add(ChatKey(1, 7), 42, LiveDraft("1_7", lambda: ended.append("drafting ended")))
-    core: Any = SimpleNamespace(outboxes=SimpleNamespace(drafts=drafts))
     commands: Any = FakeCommands()
+    core: Any = SimpleNamespace(outboxes=SimpleNamespace(drafts=drafts), commands=commands)
     for other in (stop_event(2, 42, 7), stop_event(1, 42), stop_event(1, 43, 7)):  # another chat, thread, draft
-        await stopped(other, core, commands)
+        await stopped(other, core)
     assert commands.stopped == [] and ended == []
-    await stopped(stop_event(1, 42, 7), core, commands)
+    await stopped(stop_event(1, 42, 7), core)
     assert commands.stopped == [(ChatKey(1, 7), "1_7")] and ended == ["drafting ended"]
-    await stopped(stop_event(1, 42, 7), core, commands)  # pressed again: that draft is no longer live
+    await stopped(stop_event(1, 42, 7), core)  # pressed again: that draft is no longer live
     assert len(commands.stopped) == 1
 
 

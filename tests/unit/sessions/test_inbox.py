@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -120,3 +121,12 @@ async def test_the_journal_compacts_while_messages_are_pending(tmp_path: Path, m
         await inbox.settle(await inbox.accept(message(n)))
     assert (tmp_path / "inbox.jsonl").stat().st_size < 4000
     assert [e.message_id for e in Inbox(tmp_path).load()] == [waiting.message_id]
+
+
+async def test_an_answered_message_is_settled_at_once_even_while_another_note_is_being_written(tmp_path: Path) -> None:
+    inbox = Inbox(tmp_path)
+    inbox.load()
+    answered, other = await inbox.accept(message(1)), await inbox.accept(message(2))
+    async with inbox._lock:  # another entry's note (an fsync) is under way
+        await asyncio.wait_for(inbox.settle(answered), timeout=1)  # not behind it: a kill now must not repeat the answer
+    assert [e.message_id for e in Inbox(tmp_path).load()] == [other.message_id]

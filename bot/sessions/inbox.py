@@ -192,12 +192,7 @@ class Inbox:
             # just been shown, and a kill between that and this line would show it again after the start.
             # A kill -9 keeps what was written (a power cut could lose it: then the answer is shown twice,
             # never lost). Its own entry's earlier lines are on disk already; a later note of it is ignored.
-            data = _dump({"t": "done", "id": entry.id}).encode()
-            try:
-                _append(self.path, data, sync=False)
-            except OSError as exc:
-                raise InboxWriteFailed(str(exc)) from exc
-            self._appended_bytes += len(data)
+            await self._append({"t": "done", "id": entry.id}, synced=False)
         # Compact while busy too: once what was appended since the last rewrite outweighs both the bound
         # and what a rewrite keeps (the pending entries), so a bot that is never idle keeps a small file.
         if self._appended_bytes > max(COMPACT_BYTES, self._kept_bytes):
@@ -212,10 +207,14 @@ class Inbox:
         async with self._lock:
             await self._append(line)
 
-    async def _append(self, line: dict[str, Any]) -> None:
+    async def _append(self, line: dict[str, Any], *, synced: bool = True) -> None:
+        """One line at the file's end: fsynced in a worker thread, or (``synced`` False) written at once."""
         data = _dump(line).encode()
         try:
-            await asyncio.to_thread(_append, self.path, data)
+            if synced:
+                await asyncio.to_thread(_append_to, self.path, data)
+            else:
+                _append_to(self.path, data, sync=False)
         except OSError as exc:
             raise InboxWriteFailed(str(exc)) from exc
         self._appended_bytes += len(data)
@@ -230,7 +229,7 @@ def _dump(line: dict[str, Any]) -> str:
     return json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def _append(path: Path, data: bytes, *, sync: bool = True) -> None:
+def _append_to(path: Path, data: bytes, *, sync: bool = True) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         written = os.write(fd, data)

@@ -51,7 +51,10 @@ async def test_three_chats_run_in_parallel_under_the_global_limit(bot: BotProces
         await telegram.wait_for(lambda final=final, chat=chat: any(m.text == final for m in telegram.bot_messages(chat)), timeout=60)
     elapsed = time.monotonic() - started
     slow = [r for r in claude_api.main_requests() if "busy" in r.last_user_text]
-    overlapping = max(sum(1 for other in slow if other.at < r.done_at and r.at < other.done_at) for r in slow)
+    # A request is over for the CLI at its last event; the stand-in's done_at comes after it closes the
+    # stream, which a loaded machine can delay past the next turn's start: overlaps under a second are that.
+    settled = 1.0
+    overlapping = max(sum(1 for other in slow if other.at < r.done_at - settled and r.at < other.done_at - settled) for r in slow)
     assert overlapping == 2  # two ran at once, never three
     assert elapsed < 3 * 3  # parallel, not one after another
     assert "2 chats are using Claude right now (limit 2)." in waiting

@@ -17,11 +17,12 @@ MAX_FILE_LINES = 3000  # lines (of its hunks) above which a file comes without t
 MAX_TOTAL_LINES = 20_000  # lines of the whole page; later files come without theirs
 
 
-def change_json(change: Change, kind: str, title: str) -> dict[str, Any]:
+def change_json(change: Change, kind: str, title: str, settled: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """`settled`: files of a turn that are as the last commit has them now (reverted, or committed since)."""
     budget = MAX_TOTAL_LINES
     files = []
     for patch in change.files:
-        shown = _file_json(patch, budget)
+        shown = _file_json(patch, budget) | {"settled": patch.path in settled}
         budget -= sum(len(h["lines"]) for h in shown["hunks"])
         files.append(shown)
     return {"kind": kind, "base": change.base, "head": change.head, "title": title, "files": files}

@@ -104,10 +104,11 @@ class Reviews:
         turn = await self._turn(ref) if ref else None
         now = await self._uncommitted(session)
         latest = ref or (session.record.changes[-1] if session.record.changes else None)
+        settled = frozenset(f.path for f in turn.files) - _paths(now) if turn else frozenset()
         return {
             "chat": {"key": str(key), "title": session.record.title or ("Private chat" if key.chat_id > 0 else str(key)),
                      "directory": session.working_dir.as_posix()},
-            "turn": change_json(turn, "turn", summary_line(ref)) if turn and ref else None,
+            "turn": change_json(turn, "turn", summary_line(ref).removeprefix("📝 "), settled) if turn and ref else None,
             "turn_missing": NO_TURN if (base or head) and turn is None else None,
             "uncommitted": change_json(now, "uncommitted", _title(now)) if now else None,
             "no_git": NO_GIT if now is None and turn is None else None,
@@ -187,10 +188,12 @@ class Reviews:
     async def _discard(self, change: Change, body: dict[str, Any]) -> str:
         if body.get("view") != "turn":
             raise Refusal("Only a turn's changes can be discarded as a whole; revert uncommitted files one by one.", 400)
-        if not change.files:
-            raise Refusal("This turn changed nothing that is still there.", 409)
-        await self._reverse(change, "".join(f.text() for f in change.files), None, "turn")
-        count = len(change.files)
+        # Files already as the last commit has them (reverted, or committed since) are left as they are.
+        pending = [f for f in change.files if f.path in _paths(await uncommitted(change.top, self.box))]
+        if not pending:
+            raise Refusal("Nothing of this turn is left uncommitted to discard.", 409)
+        await self._reverse(change, "".join(f.text() for f in pending), None, "turn")
+        count = len(pending)
         return f"↩️ Discarded this turn's changes ({count} file{'s' if count != 1 else ''})"
 
     async def _reverse(self, change: Change, text: str, path: str | None, view: object) -> None:
@@ -213,9 +216,7 @@ class Reviews:
             raise Refusal("That commit message is longer than 10,000 characters.", 400)
         top = change.top
         # What is still uncommitted among the view's files (a reverted file has nothing left to commit).
-        now = await uncommitted(top, self.box)
-        wanted = {f.path for f in change.files}
-        paths = sorted(f.path for f in (now.files if now else ()) if f.path in wanted)
+        paths = sorted(_paths(await uncommitted(top, self.box)) & _paths(change))
         if not paths:
             raise Refusal("Nothing of this is left to commit: these files are as the last commit has them.", 409)
         for name in ("user.name", "user.email"):
@@ -230,6 +231,10 @@ class Reviews:
             raise Refusal(f"git did not commit: {exc}.", 409) from None
         subject = message.splitlines()[0]
         return f"✅ Committed {len(paths)} file{'s' if len(paths) != 1 else ''} as {commit}: {subject}"
+
+
+def _paths(change: Change | None) -> frozenset[str]:
+    return frozenset(f.path for f in change.files) if change else frozenset()
 
 
 def _title(change: Change) -> str:

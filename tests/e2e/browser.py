@@ -137,6 +137,7 @@ class Page:
     dialog_messages: list[str] = field(default_factory=list)  # every dialog's text, in order
     errors: list[str] = field(default_factory=list)  # console.error, uncaught exceptions, failed loads, CSP
     requests: list[str] = field(default_factory=list)  # every URL the page requested, in order
+    viewport: dict[str, Any] = field(default_factory=lambda: dict(PHONE))  # as Browser.open set it
     _loaded: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -275,10 +276,18 @@ class Page:
             await self._send("Input.dispatchKeyEvent", {"type": "keyUp", "key": "Delete", "code": "Delete",
                                                         "windowsVirtualKeyCode": 46})
 
-    async def screenshot(self, path: Path) -> Path:
-        """The whole page (not only the viewport) as a PNG, at the device's scale."""
+    async def screenshot(self, path: Path, *, tall: bool = False) -> Path:
+        """The whole page (not only the viewport) as a PNG, at the device's scale. `tall`: the viewport is made
+        as tall as the page first (then put back), so fixed and sticky bars sit at the page's end, not mid-page."""
         metrics = await self._send("Page.getLayoutMetrics")
         size = metrics.get("cssContentSize") or metrics["contentSize"]
+        if tall:
+            viewport = self.viewport
+            await self._send("Emulation.setDeviceMetricsOverride", {**viewport, "height": int(max(size["height"], viewport["height"]))})
+            try:
+                return await self.screenshot(path)
+            finally:
+                await self._send("Emulation.setDeviceMetricsOverride", viewport)
         shot = await self._send("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
             "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
@@ -380,7 +389,7 @@ class Browser:
         """A new tab with the phone's viewport, showing `url` once it has loaded."""
         target = await self._cdp.send("Target.createTarget", {"url": "about:blank"})
         attached = await self._cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
-        page = Page(self._cdp, attached["sessionId"], target["targetId"])
+        page = Page(self._cdp, attached["sessionId"], target["targetId"], viewport=self.viewport)
         page._listen()
         for domain in ("Page", "Runtime", "Network", "Log"):
             await page._send(f"{domain}.enable")

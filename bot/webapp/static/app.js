@@ -128,7 +128,8 @@ function render() {
   $("summary").textContent = change.title;
   if (!change.files.length) main.append(element("p", { className: "status" }, "No changes: the work tree is as the last commit has it."));
   for (const file of change.files) main.append(renderFile(change, file));
-  $("actions").hidden = !change.files.length;
+  state.pending = change.files.filter((file) => !file.settled).length;
+  $("actions").hidden = !state.pending;
   $("discard").hidden = state.view !== "turn";
   $("commit").textContent = state.view === "turn" ? "Commit these files…" : "Commit all…";
 }
@@ -136,7 +137,7 @@ function render() {
 const STATUS = { added: "A", deleted: "D", modified: "M" };
 
 function renderFile(change, file) {
-  const details = element("details", { className: "file " + file.status, open: !file.folded });
+  const details = element("details", { className: "file " + file.status + (file.settled ? " settled" : ""), open: !file.folded && !file.settled });
   const counts = file.binary ? element("span", { className: "counts" }, "binary")
     : element("span", { className: "counts" }, element("ins", {}, "+" + file.added), " ", element("del", {}, "−" + file.removed));
   const slash = file.path.lastIndexOf("/");
@@ -144,6 +145,13 @@ function renderFile(change, file) {
     slash >= 0 ? element("span", { className: "dir" }, file.path.slice(0, slash + 1)) : null, file.path.slice(slash + 1));
   details.append(element("summary", {}, element("span", { className: "badge " + file.status }, STATUS[file.status] || "M"), name, counts));
   const body = element("div", { className: "file-body" });
+  if (file.settled) {
+    // Reverted, or committed since: nothing of this turn's change is left to act on.
+    body.append(element("p", { className: "note" }, "Now as the last commit has it (reverted or committed since this turn)."));
+    for (const hunk of file.hunks) body.append(renderHunk(file, hunk, true));
+    details.append(body);
+    return details;
+  }
   const revert = element("button", { type: "button", className: "chip", textContent: "Revert file" });
   revert.addEventListener("click", () => act({ action: "revert-file", file: file.path, id: file.id },
     `Revert ${file.path} to ${state.view === "turn" ? "how it was before this turn" : "the last commit"}?`, "Revert"));
@@ -155,10 +163,10 @@ function renderFile(change, file) {
   return details;
 }
 
-function renderHunk(file, hunk) {
+function renderHunk(file, hunk, readOnly) {
   const section = element("div", { className: "hunk" });
-  const revert = element("button", { type: "button", className: "chip small", textContent: "Revert" });
-  revert.addEventListener("click", () => act({ action: "revert-hunk", file: file.path, id: file.id, hunk: hunk.id },
+  const revert = readOnly ? null : element("button", { type: "button", className: "chip small", textContent: "Revert" });
+  if (revert) revert.addEventListener("click", () => act({ action: "revert-hunk", file: file.path, id: file.id, hunk: hunk.id },
     `Revert this change in ${file.path}?`, "Revert"));
   section.append(element("div", { className: "hunk-head" }, element("span", { className: "range" }, hunk.header.replace(/ @@.*$/, " @@")),
     element("span", { className: "context" }, hunk.context), revert));
@@ -227,25 +235,27 @@ function ask(text, ok, withMessage) {
 }
 
 async function act(fields, question, ok, withMessage) {
-  if (state.busy || !state.data) return;
+  if (state.busy || !state.data || !state.data.token) return;
   if (!(await ask(question, ok, withMessage))) return;
   const change = state.view === "turn" ? state.data.turn : state.data.uncommitted;
   const body = { chat: state.data.chat.key, token: state.data.token, view: state.view, base: change.base, head: change.head, ...fields };
   if (withMessage) body.message = $("message").value;
   state.busy = true;
   document.body.classList.add("busy");
+  let said = null;
+  let failed = false;
   try {
-    const result = await api("api/action", body);
-    toast(result.line, false);
-    postEvent("web_app_trigger_haptic_feedback", { type: "notification", notification_type: "success" });
+    said = (await api("api/action", body)).line;
   } catch (error) {
-    toast(error.message, true);
-    postEvent("web_app_trigger_haptic_feedback", { type: "notification", notification_type: "error" });
-  } finally {
-    state.busy = false;
-    document.body.classList.remove("busy");
+    said = error.message;
+    failed = true;
   }
-  await load(); // a fresh token, and the files as they are now
+  state.data.token = null; // spent either way: the next action waits for the reload's token
+  await load(); // the files as they are now
+  state.busy = false;
+  document.body.classList.remove("busy");
+  toast(said, failed);
+  postEvent("web_app_trigger_haptic_feedback", { type: "notification", notification_type: failed ? "error" : "success" });
 }
 
 let toastTimer = 0;
@@ -271,8 +281,7 @@ function start() {
     "Discard every change this turn made? Files it created are deleted, and what it changed goes back.", "Discard"));
   $("commit").addEventListener("click", () => {
     $("message").value = $("message").value || state.data.message || "";
-    const change = state.view === "turn" ? state.data.turn : state.data.uncommitted;
-    const count = change.files.length;
+    const count = state.pending;
     act({ action: "commit" }, `Commit ${count === 1 ? "this file" : "these " + count + " files"} as they are now?`, "Commit", true);
   });
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});

@@ -20,7 +20,7 @@ async def test_the_page_holds_the_turn_file_by_file_with_hunks_highlighted(tmp_p
     _, _, reviews, _, change = await reviewed(tmp_path)
     page = await reviews.page(ANN, "42", change.base[:12], change.head[:12])
     turn = page["turn"]
-    assert turn["title"] == "📝 3 files changed, +3 −3"
+    assert turn["title"] == "3 files changed, +3 −3"
     assert [(f["path"], f["status"]) for f in turn["files"]] == [("a.py", "modified"), ("gone.txt", "deleted"), ("new.txt", "added")]
     hunks = turn["files"][0]["hunks"]
     assert len(hunks) == 2

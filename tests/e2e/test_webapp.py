@@ -10,6 +10,7 @@ import shutil
 import socket
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.e2e.browser import Browser, Page
@@ -191,4 +192,65 @@ async def test_forged_unsigned_expired_and_other_users_init_data_are_refused(
         page = await browser.open(launch_url(opened, signed_init_data(token, OWNER)))
         await page.wait_for("details.file summary", text="a.txt")
         assert page.foreign_requests(url) == []
+    assert telegram.errors() == []
+
+
+GROUP = -100700
+TEAM = dict(chat_type="supergroup", chat_title="Team")
+
+
+async def test_in_a_group_the_button_is_a_link_to_the_private_chat_which_opens_the_groups_page(
+    bot: BotProcess, telegram: TelegramStandin, tmp_path: Path
+) -> None:
+    repo = make_repo(bot.work_dir, {"a.txt": "one\n"})
+    _serve_webapp(bot, tmp_path)
+    await bot.start()
+    write = "#tool Write " + json.dumps({"file_path": str(repo / "a.txt"), "content": "two\n"})
+    answer = await ask(telegram, GROUP, write, "tool result", **TEAM)
+    message = next(m for m in telegram.bot_messages(GROUP) if m.text == answer)
+    diff, review = message.buttons()
+    assert diff["text"] == "Diff" and "web_app" not in review  # Telegram refuses web_app buttons in groups
+    link = review["url"]
+    assert link.startswith(f"https://t.me/{telegram.bot_username}?start=rv_m100700_")
+    payload = link.split("?start=", 1)[1]
+
+    # A group member who has not written there is told so, in one sentence, in their private chat.
+    refused = await ask(telegram, FRIEND, f"/start {payload}", "not one you may see", user=FRIEND)
+    assert refused == "This chat is not one you may see here: only your own chat with the bot and chats you have written to."
+
+    opened = await ask(telegram, OWNER, f"/start {payload}", "Review the changes of Team")
+    reply = next(m for m in telegram.bot_messages(OWNER) if m.text == opened)
+    url = telegram.web_app_url(OWNER, reply.message_id, "📱 Review")
+    assert "chat=-100700" in url and "base=" in url
+    async with Browser.launch(tmp_path) as browser:
+        page = await browser.open(launch_url(url, signed_init_data(telegram.token, OWNER)))
+        await page.wait_for("#title", text="Team")
+        await page.wait_for("details.file summary", text="a.txt")
+    assert telegram.errors() == []
+
+
+async def test_in_webhook_mode_the_webhook_server_serves_the_page_at_its_own_path(
+    bot: BotProcess, telegram: TelegramStandin
+) -> None:
+    listen = f"127.0.0.1:{_free_port()}"
+    bot.extra_env.update(
+        TELEGRAM_WEBHOOK_URL="https://bot.example.com/telegram/hook", WEBHOOK_LISTEN=listen, WEBHOOK_SECRET="s3cret",
+        WEBAPP_URL="https://bot.example.com/review/",
+    )
+    await bot.start(wait=False)
+    await telegram.wait_for(lambda: telegram.webhook_info()["url"] or bot.exited(), timeout=60)
+    assert not bot.exited(), bot.log_tail()
+    telegram.webhook_proxy = f"http://{listen}"
+    answer = await ask(telegram, OWNER, "/status", "")
+    status = next(m for m in telegram.bot_messages(OWNER) if m.text == answer)
+    assert [b["text"] for b in status.buttons()] == ["📱 Review"]
+    assert telegram.web_app_url(OWNER, status.message_id) == "https://bot.example.com/review/?chat=1001"
+    async with aiohttp.ClientSession() as client:
+        async with client.get(f"http://{listen}/review/") as shell:
+            assert shell.status == 200 and "app.js" in await shell.text()
+        api = f"http://{listen}/review/api/review?chat=1001"
+        async with client.get(api) as refused:
+            assert refused.status == 401
+        async with client.get(api, headers={"Authorization": "tma " + signed_init_data(telegram.token, OWNER)}) as page:
+            assert page.status == 200 and (await page.json())["no_git"] == "This chat's directory is not in a git repository, so there is nothing to review."
     assert telegram.errors() == []

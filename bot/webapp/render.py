@@ -29,7 +29,7 @@ def change_json(change: Change, kind: str, title: str, settled: frozenset[str] =
 
 
 def _file_json(patch: FilePatch, budget: int) -> dict[str, Any]:
-    size = sum(hunk.count("\n") for hunk in patch.hunks)
+    size = sum(hunk.count("\n") - 1 for hunk in patch.hunks)  # each hunk's lines, not its @@ header
     changed = (patch.added or 0) + (patch.removed or 0)
     out: dict[str, Any] = {
         "path": patch.path, "id": patch.id, "status": patch.status, "binary": patch.binary,

@@ -276,6 +276,12 @@ class Page:
             await self._send("Input.dispatchKeyEvent", {"type": "keyUp", "key": "Delete", "code": "Delete",
                                                         "windowsVirtualKeyCode": 46})
 
+    async def offline(self, offline: bool = True) -> None:
+        """Cut the page off the network (a phone in a tunnel), or give it back; a service worker still answers."""
+        await self._send("Network.emulateNetworkConditions", {
+            "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
+        })
+
     async def screenshot(self, path: Path, *, tall: bool = False) -> Path:
         """The whole page (not only the viewport) as a PNG, at the device's scale. `tall`: the viewport is made
         as tall as the page first (then put back), so fixed and sticky bars sit at the page's end, not mid-page."""

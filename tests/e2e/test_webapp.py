@@ -192,6 +192,13 @@ async def test_forged_unsigned_expired_and_other_users_init_data_are_refused(
         page = await browser.open(launch_url(opened, signed_init_data(token, OWNER)))
         await page.wait_for("details.file summary", text="a.txt")
         assert page.foreign_requests(url) == []
+        # Offline first: once opened, the page itself comes from its service worker without a network,
+        # and says in one sentence that the bot cannot be reached (its data is never cached).
+        await page.wait_until("navigator.serviceWorker.controller !== null", what="the service worker controls the page")
+        await page.offline()
+        await page.goto(launch_url(opened, signed_init_data(token, OWNER)).replace("#", "&again=1#"))
+        assert await page.text(".refusal") == "The bot cannot be reached right now; check the connection and try again."
+        await page.offline(False)
     assert telegram.errors() == []
 
 

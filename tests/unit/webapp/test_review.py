@@ -63,7 +63,9 @@ async def test_reverting_one_hunk_leaves_the_others_and_tells_the_chat_and_claud
     repo, session, reviews, outbox, change = await reviewed(tmp_path)
     page = await reviews.page(ANN, "42", change.base[:12], change.head[:12])
     a = _file(page, "a.py")
+    index = (repo / ".git" / "index").read_bytes()
     done = await _act(reviews, change, action="revert-hunk", file="a.py", id=a["id"], hunk=a["hunks"][0]["id"])
+    assert (repo / ".git" / "index").read_bytes() == index  # the work tree only: the user's index is theirs
     assert (repo / "a.py").read_text() == OLD.replace("line 28\n", "line twenty-eight\n")
     assert done["line"] == "↩️ Reverted one change in a.py to before this turn (Ann, in the review page)"
     assert outbox.sent == [(ChatKey(42), done["line"])]

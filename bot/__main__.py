@@ -184,11 +184,12 @@ def _webapp(core: Core) -> web.Application | None:
     if core.reviews is None or not core.settings.webapp_url:
         return None
     from bot.telegram.webapp import init_data_check
+    from bot.webapp.pending import Waiting
     from bot.webapp.server import build_app
 
     return build_app(
         core.reviews, init_data_check(core.settings.telegram_bot_token), core.settings.allowed_users,
-        public_url=core.settings.webapp_url,
+        public_url=core.settings.webapp_url, waiting=Waiting(core.approvals, core.reviews),
     )
 
 

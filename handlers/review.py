@@ -9,7 +9,7 @@ from aiogram.types import Message
 
 from bot.app import Core
 from bot.util.text import esc
-from bot.webapp.links import PREFIX, from_payload
+from bot.webapp.links import PENDING, PREFIX, from_payload
 from handlers.context import key_of
 
 router = Router(name="review")
@@ -20,6 +20,11 @@ UNKNOWN = "That review link is not one this bot made; open the review from the g
 @router.message(CommandStart(deep_link=True, magic=F.args.startswith(PREFIX)), F.chat.type == "private")
 async def open_from_group(message: Message, command: CommandObject, core: Core) -> None:
     key = key_of(message)
+    if core.review_buttons is not None and command.args == PENDING:
+        await core.outboxes.send_text(
+            key, "Everything waiting for your answer:", reply_to=message.message_id, reply_markup=core.review_buttons.pending_opener(),
+        )
+        return
     request = from_payload(command.args or "")
     if core.reviews is None or core.review_buttons is None or request is None or message.from_user is None:
         await core.outboxes.send_text(key, UNKNOWN, reply_to=message.message_id)

@@ -18,12 +18,13 @@ from aiohttp import web
 from bot.sessions.keys import ChatKey
 from bot.sessions.records import ChangeRef
 from bot.webapp.auth import InitDataCheck, Viewer
-from bot.webapp.links import page_url, start_payload
+from bot.webapp.links import PENDING, page_url, pending_url, start_payload
 from bot.webapp.server import ROOT
 
 log = logging.getLogger(__name__)
 
 LABEL = "📱 Review"
+WAITING = "⏳ Waiting"
 
 
 def init_data_check(token: str) -> InitDataCheck:
@@ -55,9 +56,23 @@ class ReviewButtons:
         button = self.button(key, change)
         return InlineKeyboardMarkup(inline_keyboard=[[button]]) if button else None
 
+    def status_keyboard(self, key: ChatKey) -> InlineKeyboardMarkup | None:
+        """/status: this chat's review page, and the page of everything waiting for the user's answer."""
+        review = self.button(key)
+        if key.chat_id > 0:
+            waiting = InlineKeyboardButton(text=WAITING, web_app=WebAppInfo(url=pending_url(self.url)))
+        elif self.username:
+            waiting = InlineKeyboardButton(text=WAITING, url=f"https://t.me/{self.username}?start={PENDING}")
+        else:
+            return self.keyboard(key)
+        return InlineKeyboardMarkup(inline_keyboard=[[button for button in (review, waiting) if button]])
+
     def opener(self, key: ChatKey, change: ChangeRef | None = None) -> InlineKeyboardMarkup:
         """The private chat's answer to a group's link: the web_app button for that group's page."""
         return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=LABEL, web_app=WebAppInfo(url=page_url(self.url, key, change)))]])
+
+    def pending_opener(self) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=WAITING, web_app=WebAppInfo(url=pending_url(self.url)))]])
 
 
 class ListenRefused(Exception):

@@ -12,6 +12,7 @@ from bot.sessions.records import ChangeRef
 
 SHORT = 12  # tree ids shortened, as the Diff button's: bot.features.diff.find matches by prefix
 PREFIX = "rv_"
+PENDING = "rv_w"  # the payload of the page of everything waiting for an answer
 # /start payloads: at most 64 of A-Z a-z 0-9 _ - (Telegram's deep-link rule); "m" stands for a minus sign.
 PAYLOAD = re.compile(r"^rv_(m?\d+)(?:t(\d+))?(?:_([0-9a-f]{1,12})_([0-9a-f]{1,12}))?$")
 
@@ -28,6 +29,10 @@ def page_url(base_url: str, key: ChatKey, change: ChangeRef | None = None) -> st
     if change is not None:
         query |= {"base": change.base[:SHORT], "head": change.head[:SHORT]}
     return base_url + "?" + urlencode(query)
+
+
+def pending_url(base_url: str) -> str:
+    return base_url + "?page=pending"
 
 
 def start_payload(key: ChatKey, change: ChangeRef | None = None) -> str:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.webapp.auth import MAX_AGE, InitDataCheck, Refusal, Viewer, viewer_of
+from bot.webapp.pending import Waiting
 from bot.webapp.review import Reviews
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def _refused(refusal: Refusal) -> web.Response:
 
 
 def build_app(
-    reviews: Reviews, check: InitDataCheck, allowed_users: list[int], *, public_url: str,
+    reviews: Reviews, check: InitDataCheck, allowed_users: list[int], *, public_url: str, waiting: Waiting | None = None,
     max_age: float = MAX_AGE, clock: Callable[[], float] = time.time,
 ) -> web.Application:
     """The Mini App, to be served at the path of `public_url` (its origin is the only one allowed to act)."""
@@ -96,7 +97,8 @@ def build_app(
         data = await reviews.page(who, query.get("chat", ""), query.get("base", ""), query.get("head", ""))
         return web.json_response(data, dumps=_dumps)
 
-    async def action(request: web.Request) -> web.Response:
+    async def acting(request: web.Request) -> tuple[Viewer, dict[str, Any]]:
+        """Who acts, and the action's JSON body: same site, JSON only, signed init data."""
         same_site(request)
         if request.content_type != "application/json":
             raise Refusal("The page sends its actions as JSON; reload it.", 415)
@@ -109,7 +111,22 @@ def build_app(
             raise Refusal("The page sent an action the bot cannot read; reload it.", 400) from None
         if not isinstance(body, dict):
             raise Refusal("The page sent an action the bot cannot read; reload it.", 400)
+        return who, body
+
+    async def action(request: web.Request) -> web.Response:
+        who, body = await acting(request)
         return web.json_response(await reviews.act(who, body), dumps=_dumps)
+
+    async def pending(request: web.Request) -> web.Response:
+        if waiting is None:
+            raise web.HTTPNotFound()
+        return web.json_response(await waiting.page(viewer(request)), dumps=_dumps)
+
+    async def answer(request: web.Request) -> web.Response:
+        if waiting is None:
+            raise web.HTTPNotFound()
+        who, body = await acting(request)
+        return web.json_response(await waiting.answer(who, body), dumps=_dumps)
 
     async def static(request: web.Request) -> web.Response:
         name = request.match_info.get("name") or "index.html"
@@ -129,6 +146,8 @@ def build_app(
     app[API] = app[ROOT] + "api/"
     app.router.add_get("/api/review", page)
     app.router.add_post("/api/action", action)
+    app.router.add_get("/api/pending", pending)
+    app.router.add_post("/api/answer", answer)
     app.router.add_get("/", static)
     app.router.add_get("/{name}", static)
     return app

@@ -250,8 +250,8 @@ async def test_in_webhook_mode_the_webhook_server_serves_the_page_at_its_own_pat
     telegram.webhook_proxy = f"http://{listen}"
     answer = await ask(telegram, OWNER, "/status", "")
     status = next(m for m in telegram.bot_messages(OWNER) if m.text == answer)
-    assert [b["text"] for b in status.buttons()] == ["📱 Review"]
-    assert telegram.web_app_url(OWNER, status.message_id) == "https://bot.example.com/review/?chat=1001"
+    assert [b["text"] for b in status.buttons()] == ["📱 Review", "⏳ Waiting"]
+    assert telegram.web_app_url(OWNER, status.message_id, "📱 Review") == "https://bot.example.com/review/?chat=1001"
     async with aiohttp.ClientSession() as client:
         async with client.get(f"http://{listen}/review/") as shell:
             assert shell.status == 200 and "app.js" in await shell.text()
@@ -261,3 +261,35 @@ async def test_in_webhook_mode_the_webhook_server_serves_the_page_at_its_own_pat
         async with client.get(api, headers={"Authorization": "tma " + signed_init_data(telegram.token, OWNER)}) as page:
             assert page.status == 200 and (await page.json())["no_git"] == "This chat's directory is not in a git repository, so there is nothing to review."
     assert telegram.errors() == []
+
+
+async def test_the_page_of_everything_waiting_answers_an_approval(
+    bot: BotProcess, telegram: TelegramStandin, tmp_path: Path
+) -> None:
+    _serve_webapp(bot, tmp_path)
+    bot.extra_env.update(CLAUDE_PERMISSION_MODE="default")  # tools wait for the user's answer
+    await bot.start()
+    telegram.user_message(OWNER, OWNER, '#tool Bash {"command": "touch made.txt"}')
+
+    def request_message():  # type: ignore[no-untyped-def]
+        return next((m for m in telegram.bot_messages(OWNER) if "touch made.txt" in m.visible_text and m.buttons()
+                     and not m.text.startswith("📱") and "Allow once" in str(m.buttons())), None)
+
+    request = await telegram.wait_for(request_message, timeout=60)
+    status = await ask(telegram, OWNER, "/status", "Waiting for your answer")
+    status_message = next(m for m in telegram.bot_messages(OWNER) if m.text == status)
+    url = telegram.web_app_url(OWNER, status_message.message_id, "⏳ Waiting")
+    async with Browser.launch(tmp_path) as browser:
+        page = await browser.open(launch_url(url, signed_init_data(telegram.token, OWNER)))
+        await page.wait_for("section.request", text="touch made.txt")
+        assert '"command": "touch made.txt"' in await page.text("section.request pre.input")
+        await _shot(page, tmp_path, "webapp-waiting.png")
+        await page.click("section.request button", text="Allow once")  # the same answer as the chat's button
+        await page.wait_for("#toast", text="Answered in")
+        await page.wait_for("p.status", text="Nothing is waiting for your answer.")
+        assert page.errors == []
+    await wait_answer(telegram, OWNER, "tool result: (Bash completed with no output)", timeout=60)
+    assert (bot.work_dir / "made.txt").exists()
+    await telegram.wait_for(lambda: "Allowed once" in request.text and not request.buttons(), timeout=30)
+    assert telegram.errors() == []
+    _keep(tmp_path, "webapp-waiting.png")

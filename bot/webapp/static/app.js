@@ -258,6 +258,103 @@ async function act(fields, question, ok, withMessage) {
   postEvent("web_app_trigger_haptic_feedback", { type: "notification", notification_type: failed ? "error" : "success" });
 }
 
+// --- The page of everything waiting for an answer (?page=pending): Claude's requests across the user's chats.
+const PENDING = query.get("page") === "pending";
+const KIND_LABEL = { tool: "Permission", plan: "Plan", question: "Question" };
+
+async function loadPending() {
+  if (!initData) return fatal(NOT_FROM_TELEGRAM);
+  try {
+    state.data = await api("api/pending");
+  } catch (error) {
+    return fatal(error.message);
+  }
+  renderPending();
+}
+
+function renderPending() {
+  const requests = state.data.requests;
+  $("title").textContent = "Waiting for your answer";
+  $("sub").textContent = requests.length ? `${requests.length} request${requests.length === 1 ? "" : "s"} across your chats` : "";
+  $("sub").classList.add("plain");
+  document.title = "Waiting for your answer";
+  $("tabs").hidden = $("toolbar").hidden = $("actions").hidden = true;
+  const main = $("main");
+  main.replaceChildren();
+  if (!requests.length) main.append(element("p", { className: "status", id: "status" }, "Nothing is waiting for your answer."));
+  for (const request of requests) main.append(renderRequest(request));
+}
+
+function answerButton(request, label, action, className, choice) {
+  const button = element("button", { type: "button", className: className || "secondary", textContent: label });
+  button.addEventListener("click", () => answer(request, { action, choice }));
+  return button;
+}
+
+function renderRequest(request) {
+  const card = element("section", { className: "request " + request.kind, id: "request-" + request.id });
+  card.append(element("div", { className: "request-head" },
+    element("span", { className: "kind" }, KIND_LABEL[request.kind] || request.kind),
+    element("span", { className: "chat" }, request.chat.title)));
+  card.append(element("div", { className: "about" }, request.about));
+  const buttons = element("div", { className: "choices" });
+  let placeholder = "Deny with a reason…";
+  if (request.kind === "tool") {
+    if (request.title) card.append(element("p", { className: "note" }, request.title));
+    card.append(element("pre", { className: "input", textContent: request.input }));
+    buttons.append(answerButton(request, "Allow once", "once", "primary"));
+    if (request.always) buttons.append(answerButton(request, "Always allow in this chat", "always"));
+    buttons.append(answerButton(request, "Deny", "deny", "secondary danger-text"));
+  } else if (request.kind === "plan") {
+    card.append(element("pre", { className: "input plan", textContent: request.plan }));
+    buttons.append(answerButton(request, "Approve the plan", "approve", "primary"));
+    buttons.append(answerButton(request, "Keep planning", "keep"));
+    placeholder = "Ask for changes to the plan…";
+  } else {
+    const question = request.question;
+    if (question.count > 1) card.append(element("p", { className: "note" }, `Question ${question.number} of ${question.count}`));
+    card.append(element("p", { className: "question" }, question.text));
+    question.options.forEach((label, index) => {
+      const picked = question.picked.includes(label);
+      buttons.append(answerButton(request, (picked ? "✓ " : "") + label, "pick", picked ? "primary" : "secondary", index));
+    });
+    if (question.multi) buttons.append(answerButton(request, "Done", "done", "primary"));
+    buttons.append(answerButton(request, "Dismiss", "dismiss", "secondary danger-text"));
+    placeholder = "Or write your own answer…";
+  }
+  card.append(buttons);
+  const text = element("textarea", { className: "reply", rows: 2, placeholder });
+  const send = element("button", { type: "button", className: "secondary", textContent: "Send" });
+  send.addEventListener("click", () => answer(request, { action: "reply", text: text.value }));
+  card.append(element("div", { className: "reply-row" }, text, send));
+  return card;
+}
+
+async function answer(request, fields) {
+  if (state.busy || !state.data || !state.data.token) return;
+  state.busy = true;
+  document.body.classList.add("busy");
+  let said = null;
+  let failed = false;
+  try {
+    said = (await api("api/answer", { token: state.data.token, request: request.id, ...fields })).line;
+  } catch (error) {
+    said = error.message;
+    failed = true;
+  }
+  state.data.token = null;
+  await loadPending();
+  state.busy = false;
+  document.body.classList.remove("busy");
+  toast(said === "Done." ? `Answered in ${request.chat.title}.` : said, failed);
+}
+
+// New requests appear without a reload, unless the user is writing an answer.
+function refreshPending() {
+  const writing = [...document.querySelectorAll("textarea.reply")].some((field) => field.value || field === document.activeElement);
+  if (!state.busy && !writing && document.visibilityState === "visible" && state.data) loadPending();
+}
+
 let toastTimer = 0;
 function toast(text, failed) {
   const node = $("toast");
@@ -287,7 +384,12 @@ function start() {
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
   postEvent("web_app_ready");
   postEvent("web_app_expand");
-  load();
+  if (PENDING) {
+    loadPending();
+    setInterval(refreshPending, 5000);
+  } else {
+    load();
+  }
 }
 
 document.addEventListener("DOMContentLoaded", start);

@@ -24,6 +24,7 @@ from bot.sessions.visibility import visible_sessions
 from bot.turns.delimit import escape_attribute
 from bot.util.git import GitError, git, run_git
 from bot.webapp.auth import Refusal, Viewer
+from bot.webapp.files import browse
 from bot.webapp.links import PageRequest
 from bot.webapp.patches import LITERAL, Change, FilePatch, between, reverse, uncommitted
 from bot.webapp.render import change_json
@@ -115,6 +116,11 @@ class Reviews:
             "message": commit_message(latest),
             "token": self.tokens.issue(viewer.user_id, str(key)),
         }
+
+    async def files(self, viewer: Viewer, chat: str, path: str) -> dict[str, Any]:
+        """The chat's directory, read-only: a listing, or a file's highlighted lines (bot/webapp/files.py)."""
+        _, session = await self.chat(viewer, chat)
+        return await asyncio.to_thread(browse, session.working_dir, path)
 
     async def act(self, viewer: Viewer, body: dict[str, Any]) -> dict[str, Any]:
         """One action; {"line": what the chat was told}. The token is spent first, whatever follows."""

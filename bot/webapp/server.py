@@ -117,6 +117,11 @@ def build_app(
         who, body = await acting(request)
         return web.json_response(await reviews.act(who, body), dumps=_dumps)
 
+    async def files(request: web.Request) -> web.Response:
+        who = viewer(request)
+        data = await reviews.files(who, request.query.get("chat", ""), request.query.get("path", ""))
+        return web.json_response(data, dumps=_dumps)
+
     async def pending(request: web.Request) -> web.Response:
         if waiting is None:
             raise web.HTTPNotFound()
@@ -146,6 +151,7 @@ def build_app(
     app[API] = app[ROOT] + "api/"
     app.router.add_get("/api/review", page)
     app.router.add_post("/api/action", action)
+    app.router.add_get("/api/files", files)
     app.router.add_get("/api/pending", pending)
     app.router.add_post("/api/answer", answer)
     app.router.add_get("/", static)

@@ -111,9 +111,10 @@ function render() {
   $("tabs").hidden = false;
   $("tab-turn").disabled = !data.turn && !data.turn_missing;
   for (const tab of document.querySelectorAll("#tabs button")) tab.setAttribute("aria-selected", String(tab.dataset.view === state.view));
-  const change = state.view === "turn" ? data.turn : data.uncommitted;
   const main = $("main");
   main.replaceChildren();
+  if (state.view === "files") return renderFiles(main);
+  const change = state.view === "turn" ? data.turn : data.uncommitted;
   $("toolbar").hidden = !change;
   $("layout").textContent = state.layout === "split" ? "Unified" : "Side by side";
   $("layout").setAttribute("aria-pressed", String(state.layout === "split"));
@@ -132,6 +133,66 @@ function render() {
   $("actions").hidden = !state.pending;
   $("discard").hidden = state.view !== "turn";
   $("commit").textContent = state.view === "turn" ? "Commit these files…" : "Commit all…";
+}
+
+// --- The chat's files, read-only (Files tab).
+async function openPath(path) {
+  state.path = path;
+  state.files = null;
+  render();
+  try {
+    state.files = await api("api/files?" + new URLSearchParams({ chat: state.data.chat.key, path }).toString());
+  } catch (error) {
+    state.files = { kind: "error", path, error: error.message };
+  }
+  if (state.view === "files" && state.path === path) render();
+}
+
+function renderFiles(main) {
+  $("toolbar").hidden = $("actions").hidden = true;
+  if (state.path === undefined) { openPath(""); return; }
+  const files = state.files;
+  const crumbs = element("nav", { className: "crumbs" });
+  const parts = state.path ? state.path.split("/") : [];
+  const home = element("button", { type: "button", className: "crumb", textContent: state.data.chat.directory.split("/").filter(Boolean).pop() || "/" });
+  home.addEventListener("click", () => openPath(""));
+  crumbs.append(home);
+  parts.forEach((part, index) => {
+    const crumb = element("button", { type: "button", className: "crumb", textContent: part });
+    crumb.addEventListener("click", () => openPath(parts.slice(0, index + 1).join("/")));
+    crumbs.append(element("span", { className: "sep" }, "/"), crumb);
+  });
+  main.append(crumbs);
+  if (!files) { main.append(element("p", { className: "status" }, "Loading…")); return; }
+  if (files.kind === "error") { main.append(element("p", { className: "status refusal" }, files.error)); return; }
+  if (files.kind === "dir") {
+    const list = element("div", { className: "entries" });
+    if (!files.entries.length) list.append(element("p", { className: "status" }, "An empty directory."));
+    for (const entry of files.entries) {
+      const target = (state.path ? state.path + "/" : "") + entry.name;
+      const label = entry.kind === "dir" ? entry.name + "/" : entry.name;
+      const detail = entry.kind === "file" ? size(entry.size) : entry.kind === "link" ? "symlink, not followed" : entry.kind === "dir" ? "" : "not a file";
+      const row = element("button", { type: "button", className: "entry " + entry.kind + (entry.hidden ? " hidden-entry" : ""),
+        disabled: entry.kind === "link" || entry.kind === "other" || entry.hidden },
+      element("span", { className: "name" }, label), element("span", { className: "detail" }, entry.hidden ? "not shown" : detail));
+      row.addEventListener("click", () => openPath(target));
+      list.append(row);
+    }
+    main.append(list);
+    return;
+  }
+  if (files.note) main.append(element("p", { className: "note" }, files.note));
+  const table = element("div", { className: "lines file-lines" });
+  files.lines.forEach((html, index) => {
+    table.append(element("div", { className: "row plain" }, element("span", { className: "num" }, String(index + 1)), code(html)));
+  });
+  main.append(table);
+}
+
+function size(bytes) {
+  if (bytes < 1024) return bytes + " B";
+  if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
+  return (bytes / 1024 / 1024).toFixed(1) + " MB";
 }
 
 const STATUS = { added: "A", deleted: "D", modified: "M" };

@@ -166,7 +166,7 @@ def build_core(settings: Settings, bot: Bot, box: Box) -> Core:
     if settings.webapp_url:
         reviews = Reviews(
             sessions=manager, members=routes.members, allowed_chats=settings.allowed_chats, busy=scheduler.is_running,
-            outbox=outboxes, box=box,
+            outbox=outboxes, box=box, allowed_paths=settings.allowed_paths,
         )
     return Core(
         settings=settings, store=store, manager=manager, runner=runner, scheduler=scheduler, outboxes=outboxes,

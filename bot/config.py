@@ -302,6 +302,8 @@ class Settings(_CredentialSettings):
         for name, path in (("WEBAPP_CERT", self.webapp_cert), ("WEBAPP_KEY", self.webapp_key)):
             if path is not None and not path.expanduser().is_file():
                 raise ValueError(f"{name} {path} is not a file")
+        if self.webapp_cert is not None and self.telegram_webhook_url:
+            raise ValueError("WEBAPP_CERT and WEBAPP_KEY are for polling mode's own listener; in webhook mode your proxy serves https")
         if self.webapp_url and self.telegram_webhook_url:
             page = urlsplit(self.webapp_url).path
             hook = urlsplit(self.telegram_webhook_url).path or "/"

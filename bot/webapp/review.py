@@ -23,6 +23,7 @@ from bot.sessions.session import ClaudeSession
 from bot.sessions.visibility import visible_sessions
 from bot.turns.delimit import escape_attribute
 from bot.util.git import GitError, git, run_git
+from bot.util.paths import is_inside
 from bot.webapp.auth import Refusal, Viewer
 from bot.webapp.files import browse
 from bot.webapp.links import PageRequest
@@ -36,7 +37,10 @@ NO_TURN = "That turn's change is no longer kept (the bot keeps the last 20); the
 SPENT = "This page's action was already used or has expired; the page reloads, then try again."
 BUSY = "Claude is working in this chat right now; try again when its turn has ended."
 STALE = "That file changed since the page was loaded; the page reloads with what is there now."
-NO_GIT = "This chat's directory is not in a git repository, so there is nothing to review."
+NO_GIT = (
+    "This chat's directory is not in a git repository (or holds too many untracked files to compare), "
+    "so there is nothing to review."
+)
 NO_IDENTITY = (
     "git has no identity for commits in this repository; set one there first: "
     'git config user.name "Your Name" && git config user.email you@example.com.'
@@ -69,6 +73,7 @@ class Reviews:
         outbox: ChatOutbox,
         box: Scratch | None = None,
         tokens: ActionTokens | None = None,
+        allowed_paths: list[Path] | None = None,
     ) -> None:
         self.sessions = sessions
         self.members = members
@@ -77,6 +82,7 @@ class Reviews:
         self.outbox = outbox
         self.box = box
         self.tokens = tokens or ActionTokens()
+        self.allowed_paths = allowed_paths  # a turn's repository outside them now (ALLOWED_PATHS changed) is not acted on
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def chat(self, viewer: Viewer, chat: str) -> tuple[ChatKey, ClaudeSession]:
@@ -149,6 +155,8 @@ class Reviews:
         return {"line": line}
 
     async def _turn(self, ref: ChangeRef) -> Change | None:
+        if self.allowed_paths is not None and not is_inside(Path(ref.repo).resolve(), self.allowed_paths):
+            return None
         try:
             return await between(Path(ref.repo), ref.base, ref.head)
         except GitError:  # the repository is gone, or its objects were pruned

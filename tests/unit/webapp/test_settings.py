@@ -44,6 +44,8 @@ def test_a_url_makes_the_mini_app_and_its_path_ends_in_a_slash(tmp_path: Path) -
         ({"webapp_listen": "8081"}, "expected host:port"),
         ({"webapp_cert": "/etc/hostname"}, "WEBAPP_CERT and WEBAPP_KEY go together"),
         ({"webapp_cert": "/nonexistent.pem", "webapp_key": "/nonexistent.key"}, "WEBAPP_CERT /nonexistent.pem is not a file"),
+        ({"webapp_cert": "/etc/hostname", "webapp_key": "/etc/hostname", "telegram_webhook_url": "https://h.example/hook",
+          "webhook_secret": "s"}, "are for polling mode's own listener"),
         ({"webapp_url": "https://h.example/", "telegram_webhook_url": "https://h.example/hook", "webhook_secret": "s"},
          "WEBAPP_URL needs a path of its own"),
         ({"webapp_url": "https://h.example/hook/app/", "telegram_webhook_url": "https://h.example/hook", "webhook_secret": "s"},

@@ -111,7 +111,10 @@ class Reviews:
         turn = await self._turn(ref) if ref else None
         now = await self._uncommitted(session)
         latest = ref or (session.record.changes[-1] if session.record.changes else None)
-        settled = frozenset(f.path for f in turn.files) - _paths(now) if turn else frozenset()
+        settled = frozenset()
+        if turn is not None:  # the turn's files that are as the last commit has them now (in its own repository)
+            still = now if now is not None and now.top == turn.top else await self._uncommitted_in(turn.top)
+            settled = frozenset(f.path for f in turn.files) - _paths(still)
         return {
             "chat": {"key": str(key), "title": session.record.title or ("Private chat" if key.chat_id > 0 else str(key)),
                      "directory": session.working_dir.as_posix()},
@@ -163,8 +166,11 @@ class Reviews:
             return None
 
     async def _uncommitted(self, session: ClaudeSession) -> Change | None:
+        return await self._uncommitted_in(session.working_dir)
+
+    async def _uncommitted_in(self, top: Path) -> Change | None:
         try:
-            return await uncommitted(session.working_dir, self.box)
+            return await uncommitted(top, self.box)
         except GitError:
             return None
 

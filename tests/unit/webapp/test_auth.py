@@ -8,8 +8,9 @@ import pytest
 
 from bot.telegram.webapp import init_data_check
 from bot.webapp.auth import BAD_SIGNATURE, EXPIRED, NOT_ALLOWED, NOT_FROM_TELEGRAM, Refusal, viewer_of
-from tests.unit.webapp.signing import TOKEN, init_data
+from tests.e2e.webapp_init import forged_init_data, signed_init_data, tampered_init_data, unsigned_init_data
 
+TOKEN = "123456:TEST-token-for-init-data"
 CHECK = init_data_check(TOKEN)
 
 
@@ -18,7 +19,7 @@ def _viewer(header: str | None, now: float | None = None):  # type: ignore[no-un
 
 
 def test_init_data_the_bot_signed_names_its_user() -> None:
-    viewer = _viewer("tma " + init_data())
+    viewer = _viewer("tma " + signed_init_data(TOKEN, 42, first_name="Ann"))
     assert (viewer.user_id, viewer.name) == (42, "Ann")
 
 
@@ -27,13 +28,13 @@ def test_init_data_the_bot_signed_names_its_user() -> None:
     [
         (None, NOT_FROM_TELEGRAM, 401),
         ("tma ", NOT_FROM_TELEGRAM, 401),
-        ("Bearer " + init_data(), NOT_FROM_TELEGRAM, 401),
-        ("tma " + init_data(sign=False), BAD_SIGNATURE, 401),  # unsigned
-        ("tma " + init_data("654321:another-bots-token"), BAD_SIGNATURE, 401),  # forged: another token's HMAC
-        ("tma " + init_data().replace("Ann", "Bob"), BAD_SIGNATURE, 401),  # altered after signing
-        ("tma " + init_data(auth_date=time.time() - 3601), EXPIRED, 401),
-        ("tma " + init_data(auth_date=time.time() + 3600), EXPIRED, 401),  # "signed" in the future
-        ("tma " + init_data(user_id=7), NOT_ALLOWED, 403),  # signed, but not an allowed user
+        ("Bearer " + signed_init_data(TOKEN, 42), NOT_FROM_TELEGRAM, 401),
+        ("tma " + unsigned_init_data(TOKEN, 42), BAD_SIGNATURE, 401),
+        ("tma " + forged_init_data(TOKEN, 42), BAD_SIGNATURE, 401),  # another token's HMAC
+        ("tma " + tampered_init_data(TOKEN, 7, as_user=42), BAD_SIGNATURE, 401),  # its user changed after signing
+        ("tma " + signed_init_data(TOKEN, 42, auth_date=int(time.time()) - 3601), EXPIRED, 401),
+        ("tma " + signed_init_data(TOKEN, 42, auth_date=int(time.time()) + 3600), EXPIRED, 401),  # "signed" in the future
+        ("tma " + signed_init_data(TOKEN, 7), NOT_ALLOWED, 403),  # signed, but not an allowed user
         ("tma not=a&query", BAD_SIGNATURE, 401),
     ],
 )
@@ -45,4 +46,4 @@ def test_refused_init_data_is_one_sentence(header: str | None, sentence: str, st
 
 
 def test_init_data_within_the_hour_is_fresh() -> None:
-    assert _viewer("tma " + init_data(auth_date=time.time() - 3500)).user_id == 42
+    assert _viewer("tma " + signed_init_data(TOKEN, 42, auth_date=int(time.time()) - 3500)).user_id == 42

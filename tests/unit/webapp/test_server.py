@@ -10,7 +10,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.telegram.webapp import init_data_check, mount
 from bot.webapp.server import build_app
-from tests.unit.webapp.signing import TOKEN, init_data
+from tests.e2e.webapp_init import forged_init_data, signed_init_data
+from tests.unit.webapp.test_auth import TOKEN
 from tests.unit.webapp.reviewed import reviewed
 
 URL = "https://review.example/review/"
@@ -27,7 +28,7 @@ async def _client(tmp_path: Path) -> tuple[TestClient, dict]:
 
 
 def _auth(user_id: int = 42) -> dict[str, str]:
-    return {"Authorization": "tma " + init_data(user_id=user_id)}
+    return {"Authorization": "tma " + signed_init_data(TOKEN, user_id)}
 
 
 async def test_the_page_loads_without_init_data_but_shows_nothing_private(tmp_path: Path) -> None:
@@ -54,7 +55,7 @@ async def test_api_answers_signed_requests_and_refuses_forged_other_users_and_ot
     async with client:
         good = await client.get("/review/api/review?chat=42", headers=_auth())
         assert good.status == 200 and [f["path"] for f in (await good.json())["uncommitted"]["files"]] == ["a.py", "gone.txt", "new.txt"]
-        forged = await client.get("/review/api/review?chat=42", headers={"Authorization": "tma " + init_data("9:other")})
+        forged = await client.get("/review/api/review?chat=42", headers={"Authorization": "tma " + forged_init_data(TOKEN, 42)})
         assert forged.status == 401
         assert (await client.get("/review/api/review?chat=42", headers=_auth(7))).status == 403
         other_chat = await client.get("/review/api/review?chat=-100777", headers=_auth())

@@ -179,6 +179,9 @@ async def test_forged_unsigned_expired_and_other_users_init_data_are_refused(
     answer = await ask(telegram, OWNER, write, "tool result")
     message = next(m for m in telegram.bot_messages(OWNER) if m.text == answer)
     opened = telegram.web_app_url(OWNER, message.message_id, "📱 Review")
+    shown = await ask(telegram, OWNER, "/diff", "1 file changed, +1 −1")  # /diff offers the same page
+    diff = next(m for m in telegram.bot_messages(OWNER) if m.text == shown)
+    assert telegram.web_app_url(OWNER, diff.message_id, "📱 Review") == opened
     token = telegram.token
     refusals = {
         "forged": (forged_init_data(token, OWNER), "signature on this page's data does not match"),

@@ -41,7 +41,7 @@ class Scratch(Protocol):
     async def copy(self, source: Path, target: Path) -> bool: ...
 
 
-class _Plain:
+class PlainScratch:
     """No box: a temporary directory of the bot's, copied by the bot."""
 
     @contextlib.contextmanager
@@ -62,7 +62,7 @@ class Snapshot:
 
 async def snapshot(directory: Path, box: Scratch | None = None) -> Snapshot | None:
     """The work tree as it is now, untracked files included; None outside git."""
-    box = box or _Plain()
+    box = box or PlainScratch()
     try:
         top = Path((await git(directory, "rev-parse", "--show-toplevel")).strip())
         untracked = (await git(top, "ls-files", "--others", "--exclude-standard", "-z", "--", ".", EXCLUDE)).split("\0")

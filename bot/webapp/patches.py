@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.features.diff import EXCLUDE, Scratch, _Plain, snapshot
+from bot.features.diff import EXCLUDE, Scratch, PlainScratch, snapshot
 from bot.util.git import GitError, git
 
 DIFF = ("diff", "--no-ext-diff", "--no-textconv", "--no-color", "--no-renames", "--binary", "--full-index")
@@ -109,13 +109,13 @@ async def uncommitted(directory: Path, box: Scratch | None = None) -> Change | N
 
 
 async def empty_tree(top: Path, box: Scratch | None = None) -> str:
-    with (box or _Plain()).scratch() as tmp:
+    with (box or PlainScratch()).scratch() as tmp:
         return (await git(top, "write-tree", env={"GIT_INDEX_FILE": str(tmp / "empty-index")})).strip()
 
 
 async def reverse(top: Path, patch: str, box: Scratch | None = None) -> None:
     """Undo `patch` in the work tree; GitError (git's line) when it no longer applies, and then nothing changed."""
-    with (box or _Plain()).scratch() as tmp:
+    with (box or PlainScratch()).scratch() as tmp:
         path = tmp / "revert.patch"
         # The directory may belong to the box's user: never follow a link planted in it.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)  # the box's git reads it

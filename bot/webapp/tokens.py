@@ -35,4 +35,4 @@ class ActionTokens:
         if bound is None:
             return False
         owner, owner_chat, expires = bound
-        return secrets.compare_digest(str(owner), str(user_id)) and owner_chat == chat and self.clock() < expires
+        return owner == user_id and owner_chat == chat and self.clock() < expires

@@ -229,7 +229,7 @@ GROUP = -100700
 TEAM = dict(chat_type="supergroup", chat_title="Team")
 
 
-async def test_in_a_group_the_button_is_a_link_to_the_private_chat_which_opens_the_groups_page(
+async def test_in_a_group_the_button_is_a_link_to_the_private_chat_which_opens_the_groups_page_to_discard_the_turn(
     bot: BotProcess, telegram: TelegramStandin, tmp_path: Path
 ) -> None:
     repo = make_repo(bot.work_dir, {"a.txt": "one\n"})
@@ -256,6 +256,13 @@ async def test_in_a_group_the_button_is_a_link_to_the_private_chat_which_opens_t
         page = await browser.open(launch_url(url, signed_init_data(telegram.token, OWNER)))
         await page.wait_for("#title", text="Team")
         await page.wait_for("details.file summary", text="a.txt")
+        # Discard the whole turn: confirmed in the page, said in the group.
+        await page.click("#discard")
+        assert (await page.text("#confirm-text")).startswith("Discard every change this turn made?")
+        await page.click("#confirm-ok")
+        await page.wait_for("#toast", text="Discarded this turn's changes (1 file)")
+    said = await wait_answer(telegram, GROUP, "↩️ Discarded this turn's changes (1 file) (Tester, in the review page)")
+    assert said.chat_id == GROUP and (repo / "a.txt").read_text() == "one\n"
     assert telegram.errors() == []
 
 

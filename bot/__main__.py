@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from aiogram import Bot
+    from aiohttp import web
 
     from bot.app import Core
     from bot.confine import Box
     from bot.config import Settings
     from bot.telegram.intake import GatedDispatcher
+    from bot.util.botapi import BotIdentity
 
 log = logging.getLogger("bot")
 
@@ -70,8 +72,8 @@ class StartRefused(Exception):
     """Telegram refuses the token or the webhook: one line on stderr, exit status 2 (retrying cannot help)."""
 
 
-async def _bot_api_ready(bot: Bot, settings: Settings) -> bool:
-    """Wait for the Bot API (getMe); False if stopped by a signal meanwhile. Raises StartRefused."""
+async def _bot_api_ready(bot: Bot, settings: Settings) -> BotIdentity | None:
+    """Wait for the Bot API (getMe); None if stopped by a signal meanwhile. Raises StartRefused."""
     from bot.claude.credentials import MISSING, find_credentials
     from bot.telegram.probe import wait_until_reachable
     from bot.util.botapi import TokenRefused
@@ -85,7 +87,7 @@ async def _bot_api_ready(bot: Bot, settings: Settings) -> bool:
         identity = await waiting
     except asyncio.CancelledError:
         log.info("stopped while waiting for the Bot API")
-        return False
+        return None
     except TokenRefused as exc:
         raise StartRefused(f"TELEGRAM_BOT_TOKEN: {exc}; copy the token again from @BotFather") from None
     finally:
@@ -94,7 +96,7 @@ async def _bot_api_ready(bot: Bot, settings: Settings) -> bool:
     log.info("signed in as @%s", identity.username)
     if find_credentials() is None:
         log.warning("%s; every turn will fail until then", MISSING)
-    return True
+    return identity
 
 
 async def _drop_webhook(bot: Bot) -> None:
@@ -112,7 +114,7 @@ async def run(settings: Settings, box: Box) -> None:
     from handlers import build_dispatcher
 
     bot = make_bot(settings.telegram_bot_token, settings.telegram_api_url)
-    ready = False
+    ready = None
     try:
         ready = await _bot_api_ready(bot, settings)
     finally:
@@ -124,6 +126,9 @@ async def run(settings: Settings, box: Box) -> None:
         log.info("%s", note)
     (log.info if box.confined else log.warning)("%s", box.describe())
     core = build_core(settings, bot, box)
+    webapp = _webapp(core)
+    if core.review_buttons is not None:
+        core.review_buttons.username = ready.username or ""
     log.info("MAX_LIVE_CLIENTS %d (%s)", settings.max_live_clients, settings.live_clients_origin)
     indexed = core.manager.restore()
     log.info("%d stored sessions in %s", indexed, settings.session_dir)
@@ -133,6 +138,7 @@ async def run(settings: Settings, box: Box) -> None:
     restore = asyncio.create_task(_restore_in_background(core))
     await _register_commands(bot)
     allowed_updates = dispatcher.resolve_used_update_types()
+    webapp_runner = None
     try:
         if settings.telegram_webhook_url:
             from bot.telegram.webhook import WebhookRefused, serve_webhook
@@ -140,14 +146,23 @@ async def run(settings: Settings, box: Box) -> None:
             try:
                 await serve_webhook(
                     dispatcher, bot, url=settings.telegram_webhook_url, listen=settings.webhook_address,
-                    secret=settings.webhook_secret or "", allowed_updates=allowed_updates,
+                    secret=settings.webhook_secret or "", allowed_updates=allowed_updates, webapp=webapp,
                 )
             except WebhookRefused as exc:
                 raise StartRefused(str(exc)) from None
         else:
+            if webapp is not None:
+                from bot.telegram.webapp import ListenRefused, listen
+
+                try:
+                    webapp_runner = await listen(webapp, settings.webapp_address, settings.webapp_cert, settings.webapp_key)
+                except ListenRefused as exc:
+                    raise StartRefused(str(exc)) from None
             await _drop_webhook(bot)
             await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False, allowed_updates=allowed_updates)
     finally:
+        if webapp_runner is not None:
+            await webapp_runner.cleanup()
         log.info("shutting down: saving sessions")
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal: stop now, not after the grace
@@ -162,6 +177,20 @@ async def run(settings: Settings, box: Box) -> None:
         await core.store.flush()
         await bot.session.close()
         log.info("stopped")
+
+
+def _webapp(core: Core) -> web.Application | None:
+    """The review Mini App (WEBAPP_URL), its init data checked with the bot's token."""
+    if core.reviews is None or not core.settings.webapp_url:
+        return None
+    from bot.telegram.webapp import init_data_check
+    from bot.webapp.pending import Waiting
+    from bot.webapp.server import build_app
+
+    return build_app(
+        core.reviews, init_data_check(core.settings.telegram_bot_token), core.settings.allowed_users,
+        public_url=core.settings.webapp_url, waiting=Waiting(core.approvals, core.reviews),
+    )
 
 
 def _open_box(settings: Settings) -> Box:

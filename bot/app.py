@@ -38,9 +38,11 @@ from bot.sessions.store import SessionStore
 from bot.telegram.outbox import Outboxes
 from bot.telegram.views.requests import TelegramRequests
 from bot.telegram.views.turns import TelegramTurns
+from bot.telegram.webapp import ReviewButtons
 from bot.turns.intake import Intake
 from bot.turns.prompt import PromptBuilder
 from bot.turns.scheduler import TurnScheduler
+from bot.webapp.review import Reviews
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ class Core:
     moves: ChatMoves
     intake: Intake  # the only way a message becomes a turn
     inbox: Inbox
+    reviews: Reviews | None = None  # the review Mini App (WEBAPP_URL), and the buttons that open it
+    review_buttons: ReviewButtons | None = None
 
     def is_allowed(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.allowed_users
@@ -96,6 +100,7 @@ def build_core(settings: Settings, bot: Bot, box: Box) -> Core:
         return options
 
     outboxes = Outboxes(bot)
+    review_buttons = ReviewButtons(settings.webapp_url) if settings.webapp_url else None
 
     def session_options(session: ClaudeSession, turn: Turn) -> dict[str, Any]:
         # Bound to the session, not the turn: one Claude Code process serves many turns.
@@ -115,7 +120,7 @@ def build_core(settings: Settings, bot: Bot, box: Box) -> Core:
     )
     scheduler = TurnScheduler(
         runner,
-        TelegramTurns(outboxes, drafts=settings.telegram_drafts),
+        TelegramTurns(outboxes, drafts=settings.telegram_drafts, review=review_buttons),
         max_concurrent=settings.max_concurrent_queries,
         build_prompt=PromptBuilder(settings.session_dir, routes),
         inbox=inbox,
@@ -157,11 +162,17 @@ def build_core(settings: Settings, bot: Bot, box: Box) -> Core:
     )
     moves = ChatMoves(manager, scheduler, links, settings.session_chat_groups, runner.close_session)
     outboxes.on_chat_moved = moves.move
+    reviews = None
+    if settings.webapp_url:
+        reviews = Reviews(
+            sessions=manager, members=routes.members, allowed_chats=settings.allowed_chats, busy=scheduler.is_running,
+            outbox=outboxes, box=box, allowed_paths=settings.allowed_paths,
+        )
     return Core(
         settings=settings, store=store, manager=manager, runner=runner, scheduler=scheduler, outboxes=outboxes,
         links=links, routes=routes, pairing=pairing, approvals=approvals, files=files, chat_settings=chat_settings,
         sharing=sharing, commands=commands, usage=usage, worktrees=Worktrees(manager, settings.allowed_paths),
-        moves=moves, intake=intake, inbox=inbox,
+        moves=moves, intake=intake, inbox=inbox, reviews=reviews, review_buttons=review_buttons,
     )
 
 

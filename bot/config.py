@@ -165,6 +165,13 @@ class Settings(_CredentialSettings):
     telegram_webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1:8080"
     webhook_secret: str | None = None
+    # The review Mini App (bot/webapp/): the public https URL it is opened at (behind the user's proxy or
+    # tunnel); unset, no Mini App. Served by the webhook server in webhook mode, else by its own listener,
+    # over https directly when a certificate and its key are given.
+    webapp_url: str | None = None
+    webapp_listen: str = "127.0.0.1:8081"
+    webapp_cert: Path | None = None
+    webapp_key: Path | None = None
     # Voice notes: an OpenAI-compatible transcription API (off when the base URL is unset).
     transcribe_base_url: str | None = None
     transcribe_api_key: SecretStr | None = None
@@ -271,6 +278,47 @@ class Settings(_CredentialSettings):
                 raise ValueError(f"group name {name!r} may only use letters, digits, '_', '.' and '-'")
         return {name: [ChatKey.parse(str(item)) for item in keys] for name, keys in data.items()}
 
+    @field_validator("webapp_url", "webapp_cert", "webapp_key", mode="before")
+    @classmethod
+    def _webapp_unset(cls, value: object) -> object:
+        return value or None
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be the public https:// URL the review page is opened at, such as https://your-host.example/review/")
+        if parts.username or parts.password:
+            raise ValueError("must not hold a user name or password")
+        return value.strip() if value.strip().endswith("/") else value.strip() + "/"
+
+    @model_validator(mode="after")
+    def _webapp(self) -> "Settings":
+        if (self.webapp_cert is None) != (self.webapp_key is None):
+            raise ValueError("WEBAPP_CERT and WEBAPP_KEY go together: the certificate and its private key")
+        for name, path in (("WEBAPP_CERT", self.webapp_cert), ("WEBAPP_KEY", self.webapp_key)):
+            if path is not None and not path.expanduser().is_file():
+                raise ValueError(f"{name} {path} is not a file")
+        if self.webapp_cert is not None and self.telegram_webhook_url:
+            raise ValueError("WEBAPP_CERT and WEBAPP_KEY are for polling mode's own listener; in webhook mode your proxy serves https")
+        if self.webapp_url and self.telegram_webhook_url:
+            page = urlsplit(self.webapp_url).path
+            hook = urlsplit(self.telegram_webhook_url).path or "/"
+            if page == "/" or hook.startswith(page) or page.startswith(hook.rstrip("/") + "/"):
+                raise ValueError(
+                    "WEBAPP_URL needs a path of its own beside TELEGRAM_WEBHOOK_URL's in webhook mode (one server serves both), "
+                    "such as https://your-host.example/review/"
+                )
+        return self
+
+    @property
+    def webapp_address(self) -> tuple[str, int]:
+        host, _, port = self.webapp_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
     @field_validator("telegram_webhook_url", "webhook_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -285,7 +333,7 @@ class Settings(_CredentialSettings):
                 raise ValueError("must be the public https:// URL Telegram posts updates to")
         return value
 
-    @field_validator("webhook_listen")
+    @field_validator("webhook_listen", "webapp_listen")
     @classmethod
     def _listen(cls, value: str) -> str:
         host, sep, port = value.rpartition(":")

@@ -26,6 +26,9 @@ PLACEHOLDERS = {
     "WEBHOOK_SECRET": ("a-long-random-string",),
     "TRANSCRIBE_API_KEY": ("sk-...",),
     "TELEGRAM_WEBHOOK_URL": ("https://your-host.example/telegram/hook",),
+    "WEBAPP_URL": ("https://your-host.example/review/", "https://your-host.example/review"),
+    "WEBAPP_CERT": ("/etc/ssl/your-host.pem",),
+    "WEBAPP_KEY": ("/etc/ssl/your-host.key",),
 }
 
 

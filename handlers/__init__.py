@@ -8,8 +8,8 @@ from bot.app import Core
 from bot.errors import SAID_IN_CHAT
 from bot.telegram.intake import GatedDispatcher
 from handlers import (
-    approvals, conversation, diff, drafts, edits, export, files, membership, messages, migration, settings, sharing,
-    usage, voice, worktrees,
+    approvals, conversation, diff, drafts, edits, export, files, membership, messages, migration, review, settings,
+    sharing, usage, voice, worktrees,
 )
 from handlers.context import say_refusal
 from handlers.intake import ConfirmMiddleware, InboxMiddleware
@@ -29,7 +29,7 @@ def build_dispatcher(core: Core) -> GatedDispatcher:
     # requests is an answer even when it looks like /mode or /file (approvals before settings and
     # files), and messages.py holds the catch-alls.
     dispatcher.include_routers(
-        membership.router, migration.router, drafts.router, conversation.router, sharing.router, approvals.router, settings.router,
+        membership.router, migration.router, drafts.router, review.router, conversation.router, sharing.router, approvals.router, settings.router,
         files.router, voice.router, usage.router, diff.router, worktrees.router, export.router, edits.router,
         messages.router,
     )

@@ -29,7 +29,9 @@ async def start(message: Message, command: CommandObject, core: Core, bot: Bot) 
 
 @router.message(Command("status"))
 async def status(message: Message, core: Core) -> None:
-    await _answer(core, message, await core.commands.status(key_of(message)))
+    key = key_of(message)
+    markup = core.review_buttons.status_keyboard(key) if core.review_buttons else None  # the chat's changes, what waits
+    await _answer(core, message, await core.commands.status(key), reply_markup=markup)
 
 
 @router.message(Command("new"))

@@ -88,6 +88,10 @@ class Approvals:
 
         return can_use_tool
 
+    def all_pending(self) -> list[ApprovalRequest]:
+        """Every request waiting for an answer (the review Mini App's page of them, bot/webapp/pending.py)."""
+        return list(self._pending.values())
+
     def pending_for(self, session: ClaudeSession) -> list[ApprovalRequest]:
         return [r for r in self._pending.values() if r.session is session]
 

@@ -25,6 +25,7 @@ from bot.util.text import esc
 # Claude Code's worktrees live inside the repository; they are other checkouts, not changes here.
 EXCLUDE = ":(exclude).claude/worktrees"
 CHANGES_KEPT = 20
+PROMPT_KEPT = 500  # of the turn's request, for a commit message
 MAX_INLINE = 3500  # longer diffs go as a document (a message holds 4096 characters)
 # A work tree with more untracked data than this (say, a home directory under git) is not
 # snapshotted: hashing it all into the repository on every turn would cost more than the line is worth.
@@ -40,7 +41,7 @@ class Scratch(Protocol):
     async def copy(self, source: Path, target: Path) -> bool: ...
 
 
-class _Plain:
+class PlainScratch:
     """No box: a temporary directory of the bot's, copied by the bot."""
 
     @contextlib.contextmanager
@@ -61,7 +62,7 @@ class Snapshot:
 
 async def snapshot(directory: Path, box: Scratch | None = None) -> Snapshot | None:
     """The work tree as it is now, untracked files included; None outside git."""
-    box = box or _Plain()
+    box = box or PlainScratch()
     try:
         top = Path((await git(directory, "rev-parse", "--show-toplevel")).strip())
         untracked = (await git(top, "ls-files", "--others", "--exclude-standard", "-z", "--", ".", EXCLUDE)).split("\0")
@@ -168,10 +169,11 @@ class ChangeTracker:
     async def before(self, session: ClaudeSession) -> Snapshot | None:
         return await snapshot(session.working_dir, self.box)
 
-    async def after(self, session: ClaudeSession, before: Snapshot | None) -> ChangeRef | None:
+    async def after(self, session: ClaudeSession, before: Snapshot | None, prompt: str = "") -> ChangeRef | None:
         if before is None:
             return None
         change = await compare(before, self.box)
         if change is not None:
+            change.prompt = prompt[:PROMPT_KEPT]
             remember(session, change)
         return change

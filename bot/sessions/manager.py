@@ -86,6 +86,13 @@ class SessionManager:
             return ""
         return (await self.by_name(name, key)).record.title
 
+    async def existing(self, key: ChatKey) -> ClaudeSession | None:
+        """The chat's session if the bot holds one (looking it up never creates one)."""
+        name = self.route.session_name(key)
+        if name not in self._sessions and name not in self._known:
+            return None
+        return await self.by_name(name, key)
+
     async def own_session(self, key: ChatKey) -> ClaudeSession:
         """The chat's own session, whether or not it is currently linked."""
         return await self.by_name(str(key), key)

@@ -54,6 +54,7 @@ class ChangeRef(BaseModel):
     files: int = 0
     added: int = 0
     removed: int = 0
+    prompt: str = ""  # the turn's request (its first lines): the review page's commit message starts from it
 
 
 class RecordedAnswer(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.sessions.records import ChangeRef
@@ -76,9 +76,12 @@ def cleanup_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def diff_keyboard(change: ChangeRef) -> InlineKeyboardMarkup:
+def diff_keyboard(change: ChangeRef, review: InlineKeyboardButton | None = None) -> InlineKeyboardMarkup:
+    """Diff (the text diff in the chat), and beside it the review page's button when there is one."""
     builder = InlineKeyboardBuilder()
     builder.button(text="Diff", callback_data=DiffCb(base=change.base[:SHORT], head=change.head[:SHORT]))
+    if review is not None:
+        builder.add(review)
     return builder.as_markup()
 
 

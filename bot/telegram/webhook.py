@@ -19,6 +19,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.telegram.intake import GatedDispatcher
+from bot.telegram.webapp import mount
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,15 @@ class WebhookRefused(Exception):
 
 
 async def serve_webhook(
-    dispatcher: GatedDispatcher, bot: Bot, *, url: str, listen: tuple[str, int], secret: str, allowed_updates: list[str]
+    dispatcher: GatedDispatcher, bot: Bot, *, url: str, listen: tuple[str, int], secret: str, allowed_updates: list[str],
+    webapp: web.Application | None = None,
 ) -> None:
-    """Serve updates posted to `url`'s path on `listen` until SIGTERM or SIGINT."""
+    """Serve updates posted to `url`'s path on `listen` until SIGTERM or SIGINT (and the review page at its own path)."""
     path = urlsplit(url).path or "/"
     app = web.Application()
     GatedRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(app, path=path)
+    if webapp is not None:
+        mount(app, webapp)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     stop = asyncio.Event()

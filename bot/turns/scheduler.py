@@ -64,7 +64,7 @@ class ChangeWatcher(Protocol):
 
     async def before(self, session: ClaudeSession) -> Any: ...
 
-    async def after(self, session: ClaudeSession, before: Any) -> ChangeRef | None: ...
+    async def after(self, session: ClaudeSession, before: Any, prompt: str = "") -> ChangeRef | None: ...
 
 
 class Transcripts(Protocol):
@@ -363,7 +363,7 @@ class TurnScheduler:
             oplog.turn_done(turn.key, time.monotonic() - started, spent, "cut short by the stop, goes on after the start")
             await reply.interrupted()
             return
-        changed = await self.changes.after(session, before) if self.changes else None
+        changed = await self.changes.after(session, before, turn.prompt) if self.changes else None
         answer = _answer(outcome, live.stop_requested, changed)
         oplog.turn_done(turn.key, time.monotonic() - started, spent, OUTCOMES.get(answer.kind, answer.kind), answer.sentence if answer.kind == "fail" else "")
         await self._note(turn, "answer", answer)

@@ -55,6 +55,8 @@ OVERRIDES = (
     ("credential.helper", ""),
     ("diff.external", ""),
     ("log.showSignature", "false"),
+    ("commit.gpgSign", "false"),  # a signing program is the repository's choice of code (gpg.program)
+    ("tag.gpgSign", "false"),
     ("submodule.recurse", "false"),
     ("protocol.allow", "never"),
     ("gc.auto", "0"),  # no repacking on the bot's time

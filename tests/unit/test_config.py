@@ -79,7 +79,7 @@ def test_a_permission_mode_claude_code_refuses_stops_the_start_with_the_reason(t
 def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No setting from the outside world: no bot variables, an empty per-user config directory."""
     for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "ALLOWED_", "CLAUDE_", "SESSION_", "TRANSCRIBE_", "WEBHOOK_", "TG_CLAUDE_CODE_", "MAX_")):
+        if name.startswith(("TELEGRAM_", "ALLOWED_", "CLAUDE_", "SESSION_", "TRANSCRIBE_", "WEBHOOK_", "WEBAPP_", "TG_CLAUDE_CODE_", "MAX_")):
             monkeypatch.delenv(name)
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))

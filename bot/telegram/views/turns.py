@@ -6,11 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.features.diff import summary_line
+from bot.sessions.keys import ChatKey
 from bot.sessions.records import ChangeRef
 from bot.sessions.session import Turn
 from bot.telegram.keyboards import diff_keyboard, queued_keyboard, stop_keyboard
 from bot.telegram.outbox import Outboxes
 from bot.telegram.reply import StreamingReply
+from bot.telegram.webapp import ReviewButtons
 
 QUEUED_OVER_RESTART = "⏸ The bot is restarting; this message stays queued and is answered after it starts."
 CUT_BY_RESTART = "⏸ The bot is restarting; this turn continues after it starts."
@@ -41,8 +43,10 @@ def queued_notice(position: int) -> str:
 class TelegramReply:
     """A LiveReply: the turn's StreamingReply (a draft or a progress message with a Stop button, then the answer)."""
 
-    def __init__(self, reply: StreamingReply) -> None:
+    def __init__(self, reply: StreamingReply, key: ChatKey | None = None, review: ReviewButtons | None = None) -> None:
         self._reply = reply
+        self._key = key
+        self._review = review if key is not None else None
 
     async def start(self) -> None:
         await self._reply.start()
@@ -68,11 +72,11 @@ class TelegramReply:
         self._reply.refresh()
 
     async def finish(self, text: str, *, changed: ChangeRef | None = None) -> None:
-        await self._reply.finish(text, **_changes(changed))
+        await self._reply.finish(text, **_changes(changed, self._key, self._review))
 
     async def stopped(self, partial: str, *, changed: ChangeRef | None = None) -> None:
         text = partial.rstrip()
-        await self._reply.finish((text + "\n\n" if text else "") + STOPPED, **_changes(changed))
+        await self._reply.finish((text + "\n\n" if text else "") + STOPPED, **_changes(changed, self._key, self._review))
 
     async def fail(self, sentence: str, partial: str) -> None:
         await self._reply.fail(sentence, partial)
@@ -81,18 +85,21 @@ class TelegramReply:
         await self._reply.suspend(CUT_BY_RESTART)
 
 
-def _changes(changed: ChangeRef | None) -> dict[str, Any]:
-    """A turn that changed files ends with a line saying so and a Diff button."""
-    return {"footer": summary_line(changed), "reply_markup": diff_keyboard(changed)} if changed else {}
+def _changes(changed: ChangeRef | None, key: ChatKey | None, review: ReviewButtons | None) -> dict[str, Any]:
+    """A turn that changed files ends with a line saying so, a Diff button and (WEBAPP_URL) the review page's."""
+    if not changed:
+        return {}
+    return {"footer": summary_line(changed), "reply_markup": diff_keyboard(changed, review.button(key, changed) if review and key else None)}
 
 
 class TelegramTurns:
     """The scheduler's TurnsView."""
 
-    def __init__(self, outboxes: Outboxes, *, drafts: bool = True) -> None:
+    def __init__(self, outboxes: Outboxes, *, drafts: bool = True, review: ReviewButtons | None = None) -> None:
         """``drafts``: private chats see a turn as a draft (TELEGRAM_DRAFTS); off, as a progress message."""
         self.outboxes = outboxes
         self.drafts = drafts
+        self.review = review
 
     def live_reply(
         self, turn: Turn, session_name: str, on_shown: Callable[[int], None], *, resumed_in: int | None = None
@@ -109,7 +116,9 @@ class TelegramTurns:
                 resume_in=resumed_in,
                 # Telegram shows drafts only in private chats (groups refuse them: TEXTDRAFT_PEER_INVALID).
                 draft_of=session_name if self.drafts and turn.key.chat_id > 0 else None,
-            )
+            ),
+            turn.key,
+            self.review,
         )
 
     async def queued(self, turn: Turn, position: int) -> int | None:

@@ -3,8 +3,8 @@
 entities, html, markdown, formatted: text entities and the parse modes (ports of tdlib);
 limits, errors, params, records: Telegram's limits, its errors, a method's parameters, what is kept;
 standin: TelegramStandin (state, lifecycle, waits, inspection), made of one mixin per family:
-updates (playing users), callbacks, chats, messages, edits, files, delivery (polling, webhook),
-bot_profile (getMe, commands), faults, http.
+updates (playing users), callbacks (buttons pressed, web_app URLs opened), chats, messages, edits,
+files, delivery (polling, webhook), bot_profile (getMe, commands, the menu button), faults, http.
 """
 
 from tests.standins.telegram.entities import Entity, ParseError, utf16_len

@@ -1,4 +1,4 @@
-"""Buttons: a user presses one (callback_query), the bot answers it (answerCallbackQuery)."""
+"""Buttons: a user presses one (callback_query), the bot answers it (answerCallbackQuery); a web_app button opens its URL."""
 
 from __future__ import annotations
 
@@ -53,6 +53,25 @@ class Callbacks:
             }
         )
         return query_id
+
+    def web_app_url(self, chat_id: int, message_id: int, text: str | None = None) -> str:
+        """The URL a user opens by pressing a message's `web_app` button (the one labelled `text`, or its only
+        one), recorded in `web_app_opens`; a test appends the launch parameters (tests/e2e/webapp_init.py).
+
+        Refuses (ValueError) a button the user could not press: deleted message, no such web_app button.
+        """
+        message = self._bot_messages.get((chat_id, message_id))
+        if message is None or message.deleted:
+            raise ValueError(f"no visible bot message {message_id} in chat {chat_id}")
+        buttons = [b for b in message.buttons() if b.get("web_app") is not None]
+        chosen = [b for b in buttons if text is None or b["text"] == text]
+        if len(chosen) != 1:
+            labels = [b["text"] for b in buttons]
+            raise ValueError(f"message {message_id} has no single web_app button {text!r}; it has {labels}")
+        url = chosen[0]["web_app"]["url"]
+        self.web_app_opens.append((chat_id, message_id, url))
+        self._notify()
+        return url
 
     def _answer_callback_query(self, p: _Params) -> bool:
         query_id = p.get_str("callback_query_id") or ""

@@ -54,7 +54,7 @@ class Edits:
         if (message.text is None) == (field == "text"):
             raise bad_request(f"there is no {field} in the message to edit")
         words, entities = self._text(p) if field == "text" else self._caption(p)
-        markup = self._reply_markup(p, inline_only=True)  # omitted = the keyboard is removed
+        markup = self._reply_markup(p, self._chats[message.chat_id], inline_only=True)  # omitted = removed
         if field == "text":
             p.get_json("link_preview_options")
         if (words, entities, markup) == (getattr(message, field), getattr(message, entities_field), message.reply_markup):
@@ -67,7 +67,7 @@ class Edits:
 
     def _edit_message_reply_markup(self, p: _Params) -> dict[str, Any]:
         message = self._editable(p)
-        markup = self._reply_markup(p, inline_only=True)
+        markup = self._reply_markup(p, self._chats[message.chat_id], inline_only=True)
         if markup == message.reply_markup:
             raise self._not_modified()
         message.reply_markup = markup

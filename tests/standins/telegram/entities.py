@@ -150,6 +150,16 @@ def checked_link(url: str) -> str | None:
     return url if m else "http://" + url
 
 
+def https_link_problem(url: str) -> str | None:
+    """Why tdlib's LinkManager::check_link(url, http_only=true, https_only=true) refuses a link, or None."""
+    checked = checked_link(url)
+    if checked is None:
+        return "Wrong HTTP URL"
+    if not checked.lower().startswith("https://"):
+        return "Only HTTPS links are allowed"
+    return None
+
+
 def _custom_emoji_id(url: str) -> str:
     m = _EMOJI_URL_RE.match(url)
     if not m or int(m.group(1)) == 0:

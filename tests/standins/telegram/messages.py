@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.standins.telegram.entities import Entity, checked_link
+from tests.standins.telegram.entities import Entity, checked_link, https_link_problem
 from tests.standins.telegram.errors import bad_request
 from tests.standins.telegram.formatted import parse_formatted_text
 from tests.standins.telegram.limits import (
@@ -49,14 +49,14 @@ class Messages:
             return None, None
         raise bad_request("message to be replied not found")
 
-    def _reply_markup(self, p: _Params, *, inline_only: bool = False) -> dict[str, Any] | None:
+    def _reply_markup(self, p: _Params, chat: _Chat, *, inline_only: bool = False) -> dict[str, Any] | None:
         markup = p.get_json("reply_markup")
         if markup is None:
             return None
         if not isinstance(markup, dict):
             raise bad_request("can't parse reply keyboard markup JSON object")
         if "inline_keyboard" in markup:
-            self._check_inline_keyboard(markup["inline_keyboard"])
+            self._check_inline_keyboard(markup["inline_keyboard"], chat)
         elif inline_only:
             raise bad_request("inline keyboard expected")
         elif "keyboard" in markup:
@@ -68,7 +68,7 @@ class Messages:
         return markup
 
     @staticmethod
-    def _check_inline_keyboard(rows: Any) -> None:
+    def _check_inline_keyboard(rows: Any, chat: _Chat) -> None:
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
             raise bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays')
         if sum(len(r) for r in rows) > 100:
@@ -101,6 +101,13 @@ class Messages:
                 url = button.get("url")
                 if url is not None and (not isinstance(url, str) or checked_link(url) is None):
                     raise bad_request(f"inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
+                # tdlib (ReplyMarkup.cpp) checks these links with https_only before anything reaches Telegram.
+                _check_https_button(button, "login_url", "inline keyboard button login")
+                _check_https_button(button, "web_app", "inline keyboard button Web App")
+        # Telegram's own check, once the keyboard parsed: Mini App buttons exist only in private chats
+        # (groups, supergroups and channels get BUTTON_TYPE_INVALID).
+        if chat.type != "private" and any(b.get("web_app") is not None for row in rows for b in row):
+            raise bad_request("BUTTON_TYPE_INVALID")
 
     def _formatted(self, p: _Params, text_key: str, entities_key: str) -> tuple[str, list[Entity]]:
         return parse_formatted_text(
@@ -173,7 +180,7 @@ class Messages:
         reply_to, reply_thread = self._reply_target(chat, p)
         if thread_id is None and not p.has("message_thread_id") and reply_thread is not None:
             thread_id = reply_thread  # a reply lands in the replied message's topic
-        markup = self._reply_markup(p)
+        markup = self._reply_markup(p, chat)
         message = BotMessage(
             message_id=chat.take_message_id(),
             chat_id=chat.id,
@@ -195,6 +202,23 @@ class Messages:
             chat, p, text=text, raw_text=p.get_str("text"), parse_mode=p.get_str("parse_mode"), entities=entities
         )
         return self._message_json(message)
+
+
+def _check_https_button(button: dict[str, Any], field: str, what: str) -> None:
+    """A button's {"url": …} object (login_url, web_app): the Bot API's parsing, then tdlib's link check."""
+    if button.get(field) is None:
+        return
+    value, prefix = button[field], "can't parse inline keyboard button: "
+    if not isinstance(value, dict):
+        raise bad_request(prefix + f'Field "{field}" must be of type Object')
+    if "url" not in value:
+        raise bad_request(prefix + 'Can\'t find field "url"')
+    url = value["url"]
+    if not isinstance(url, str):
+        raise bad_request(prefix + 'Field "url" must be of type String')
+    problem = https_link_problem(url)
+    if problem:
+        raise bad_request(f"{what} URL '{url}' is invalid: {problem}")
 
 
 # tdlib's strip_empty_characters: these count as spaces (so do the tag characters U+E0000-U+E007F)...

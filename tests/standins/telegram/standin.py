@@ -75,6 +75,8 @@ class TelegramStandin(
         self._callback_answers: dict[str, dict[str, Any]] = {}
         self._callback_seq = 0
         self._commands: dict[str, list[dict[str, Any]]] = {}
+        self._menu_buttons: dict[int | None, dict[str, Any]] = {}  # private chat (None: every chat) -> MenuButton
+        self.web_app_opens: list[tuple[int, int, str]] = []  # (chat, message or 0 for the menu, URL) a user opened
 
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1000
@@ -112,6 +114,8 @@ class TelegramStandin(
             ("setMyCommands", self._set_my_commands),
             ("getMyCommands", self._get_my_commands),
             ("deleteMyCommands", self._delete_my_commands),
+            ("setChatMenuButton", self._set_chat_menu_button),
+            ("getChatMenuButton", self._get_chat_menu_button),
             ("sendMessage", self._send_message),
             ("editMessageText", self._edit_message_text),
             ("editMessageCaption", self._edit_message_caption),

@@ -328,7 +328,7 @@ class Watcher:
     async def before(self, session: ClaudeSession) -> str:
         return f"before turn {len(self.runner.started) + 1}"
 
-    async def after(self, session: ClaudeSession, before: str) -> ChangeRef | None:
+    async def after(self, session: ClaudeSession, before: str, prompt: str = "") -> ChangeRef | None:
         self.compared.append(before)
         return ChangeRef(repo="/r", base="b", head="h", files=1, added=2) if self.runner.started[-1] == "changing" else None
 

@@ -80,6 +80,13 @@ class _Connection:
         self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None,
         timeout: float = COMMAND_TIMEOUT,
     ) -> dict[str, Any]:
+        """Send a command and wait for its answer."""
+        return await self.answer(await self.post(method, params, session=session), method, timeout)
+
+    async def post(
+        self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None,
+    ) -> asyncio.Future[dict[str, Any]]:
+        """Send a command now; its answer is the future (commands to one target run in the order sent)."""
         if self._reader.done():
             raise CdpError(f"{method}: the browser went away\n{self._log()}")
         self._next_id += 1
@@ -88,13 +95,16 @@ class _Connection:
             message["sessionId"] = session
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[self._next_id] = future
+        future.add_done_callback(lambda _: self._pending.pop(message["id"], None))
         await self._ws.send_str(json.dumps(message))
+        return future
+
+    @staticmethod
+    async def answer(future: asyncio.Future[dict[str, Any]], method: str, timeout: float) -> dict[str, Any]:
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             raise TimeoutError(f"{method}: no answer from the browser within {timeout:g}s") from None
-        finally:
-            self._pending.pop(message["id"], None)
 
     async def _read(self) -> None:
         try:
@@ -140,21 +150,48 @@ class Page:
     _loaded: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
-    def _listen(self) -> None:
+    async def _start(self) -> None:
+        self._cdp.on(self._session, "Page.loadEventFired", lambda _: self._loaded.set())
+        self._cdp.on(self._session, "Page.javascriptDialogOpening", self._dialog)
+        await self._send("Page.enable")
+        self._watch(self._session)
+        for answer in await self._enable(self._session):
+            await self._cdp.answer(answer, "enable", COMMAND_TIMEOUT)
+
+    def _watch(self, session: str) -> None:
+        """Record a session's requests and errors: the page's, and its workers' and iframes' (a service
+        worker's precache is a request of the page's too), each paused at its start until watched."""
         on = self._cdp.on
-        on(self._session, "Page.loadEventFired", lambda _: self._loaded.set())
-        on(self._session, "Page.javascriptDialogOpening", self._dialog)
-        on(self._session, "Network.requestWillBeSent", lambda p: self.requests.append(p["request"]["url"]))
-        on(self._session, "Runtime.consoleAPICalled", self._console)
-        on(self._session, "Runtime.exceptionThrown", self._exception)
-        on(self._session, "Log.entryAdded", self._log_entry)
+        on(session, "Network.requestWillBeSent", lambda p: self.requests.append(p["request"]["url"]))
+        on(session, "Network.webSocketCreated", lambda p: self.requests.append(p["url"]))
+        on(session, "Runtime.consoleAPICalled", self._console)
+        on(session, "Runtime.exceptionThrown", self._exception)
+        on(session, "Log.entryAdded", self._log_entry)
+        on(session, "Target.attachedToTarget", lambda p: self._spawn(self._watch_child(p["sessionId"])))
+
+    async def _enable(self, session: str) -> list[asyncio.Future[dict[str, Any]]]:
+        return [await self._cdp.post(method, params, session=session) for method, params in (
+            ("Network.enable", {}), ("Runtime.enable", {}), ("Log.enable", {}),
+            ("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": True}),
+        )]
+
+    async def _watch_child(self, session: str) -> None:
+        # A paused service worker answers Network.enable only once it runs: enable, then resume, then
+        # collect the answers (a kind of target without some domain refuses it: that is no failure).
+        self._watch(session)
+        answers = await self._enable(session)
+        answers.append(await self._cdp.post("Runtime.runIfWaitingForDebugger", session=session))
+        await asyncio.gather(*(self._cdp.answer(a, "enable", COMMAND_TIMEOUT) for a in answers), return_exceptions=True)
+
+    def _spawn(self, work: Any) -> None:
+        # Event handlers run in the reader: what they must send goes to a task, so the reader stays free.
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _dialog(self, params: dict[str, Any]) -> None:
         self.dialog_messages.append(params.get("message", ""))
-        # Answered from a task: the reader must stay free (the command that opened the dialog waits on it).
-        task = asyncio.create_task(self._send("Page.handleJavaScriptDialog", {"accept": self.dialogs == "accept"}))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._send("Page.handleJavaScriptDialog", {"accept": self.dialogs == "accept"}))
 
     def _console(self, params: dict[str, Any]) -> None:
         if params.get("type") in ("error", "assert"):
@@ -234,11 +271,18 @@ class Page:
         """Press and release the left mouse button at the element's centre, as a finger would: the element
         is scrolled into view first, and if something else is on top of it there, the click is refused."""
         await self.wait_for(css, text, timeout=timeout)
-        point = await self.evaluate(f"""(() => {{
+        point = await self.evaluate(f"""(async () => {{
             const el = {_FIND}({json.dumps(css)}, {json.dumps(text)});
             if (!el) return {{error: "gone"}};
             el.scrollIntoView({{block: "center", inline: "center", behavior: "instant"}});
-            const r = el.getBoundingClientRect();
+            // Where a finger would land once it stops moving (a sheet sliding in, a list still laying out).
+            let r = el.getBoundingClientRect();
+            for (let i = 0; i < 40; i++) {{
+                await new Promise(resolve => setTimeout(resolve, 25));
+                const now = el.getBoundingClientRect();
+                if (now.x === r.x && now.y === r.y && now.width === r.width && now.height === r.height) break;
+                r = now;
+            }}
             const x = r.left + r.width / 2, y = r.top + r.height / 2;
             const top = document.elementFromPoint(x, y);
             if (!top || !(el === top || el.contains(top))) {{
@@ -270,10 +314,17 @@ class Page:
         if value:
             await self._send("Input.insertText", {"text": value})
         else:
-            await self._send("Input.dispatchKeyEvent", {"type": "keyDown", "key": "Delete", "code": "Delete",
-                                                        "windowsVirtualKeyCode": 46})
-            await self._send("Input.dispatchKeyEvent", {"type": "keyUp", "key": "Delete", "code": "Delete",
-                                                        "windowsVirtualKeyCode": 46})
+            await self.press("Backspace")  # the selection goes, as a user's key would take it
+
+    async def press(self, key: Literal["Enter", "Escape", "Tab", "Backspace"]) -> None:
+        """Press and release a key on the focused element (Enter submits a form, as a keyboard's would)."""
+        code, text = _KEYS[key]
+        down: dict[str, Any] = {"type": "keyDown", "key": key, "code": key, "windowsVirtualKeyCode": code}
+        if text:
+            down["text"] = text
+        await self._send("Input.dispatchKeyEvent", down)
+        await self._send("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": key,
+                                                    "windowsVirtualKeyCode": code})
 
     async def screenshot(self, path: Path) -> Path:
         """The whole page (not only the viewport) as a PNG, at the device's scale."""
@@ -305,6 +356,9 @@ class Page:
         if self.dialog_messages:
             lines.append(f"dialogs: {self.dialog_messages}")
         return "\n".join(lines)
+
+
+_KEYS = {"Enter": (13, "\r"), "Escape": (27, ""), "Tab": (9, ""), "Backspace": (8, "")}
 
 
 def _origin(url: str) -> str:
@@ -347,6 +401,7 @@ class Browser:
             "--disable-dev-shm-usage",  # containers give /dev/shm 64 MB
             "--remote-debugging-port=0", f"--user-data-dir={profile}",
             "--ignore-certificate-errors",  # the tests' Mini App is https with a self-signed certificate
+            "--no-proxy-server",  # a proxy in the environment must not see (or break) the tests' traffic
             # Offline: no name resolves, so a page that reaches for a CDN fails (and is recorded), never fetches.
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
             *(["--no-sandbox"] if os.geteuid() == 0 else []),  # Chromium refuses its sandbox as root
@@ -381,9 +436,7 @@ class Browser:
         target = await self._cdp.send("Target.createTarget", {"url": "about:blank"})
         attached = await self._cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
         page = Page(self._cdp, attached["sessionId"], target["targetId"])
-        page._listen()
-        for domain in ("Page", "Runtime", "Network", "Log"):
-            await page._send(f"{domain}.enable")
+        await page._start()
         await page._send("Emulation.setDeviceMetricsOverride", self.viewport)
         if self.viewport.get("mobile"):
             await page._send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})

@@ -33,6 +33,7 @@ PAGE = """<!doctype html>
 </head><body>
 <h1>Review</h1>
 <label>Message <input id="message" value="prefilled"></label>
+<form id="search"><input id="q" placeholder="Search"></form>
 <div id="tall">scroll down</div>
 <button id="save">Save</button>
 <p id="out"></p>
@@ -41,6 +42,10 @@ PAGE = """<!doctype html>
 <script>
   let inputs = 0;
   document.getElementById("message").addEventListener("input", () => { inputs += 1; });
+  document.getElementById("search").addEventListener("submit", event => {
+    event.preventDefault();
+    document.body.dataset.searched = document.getElementById("q").value;
+  });
   document.getElementById("save").addEventListener("click", async () => {
     const message = document.getElementById("message").value;
     if (!confirm("Save " + message + "?")) { document.getElementById("out").textContent = "cancelled"; return; }
@@ -52,6 +57,10 @@ PAGE = """<!doctype html>
     late.id = "late"; late.textContent = "Late";
     document.body.prepend(late);
   }, 300);
+  if (location.search.includes("worker")) {
+    navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready)
+      .then(() => { document.body.dataset.worker = "ready"; });
+  }
   if (location.search.includes("noisy")) {
     console.error("a console error");
     fetch("https://cdn.example.com/lib.js").catch(() => { document.body.dataset.cdn = "failed"; });
@@ -59,6 +68,13 @@ PAGE = """<!doctype html>
   }
 </script>
 </body></html>"""
+
+
+# A service worker whose install fetches from a CDN: its requests are the page's too.
+WORKER = """self.addEventListener("install", event => {
+  event.waitUntil(fetch("https://cdn.example.com/precache.js").catch(() => {}));
+  self.skipWaiting();
+});"""
 
 
 @dataclass
@@ -75,7 +91,11 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     async def page(_: web.Request) -> web.Response:
         return web.Response(text=PAGE, content_type="text/html")
 
+    async def worker(_: web.Request) -> web.Response:
+        return web.Response(text=WORKER, content_type="application/javascript")
+
     app.router.add_get("/", page)
+    app.router.add_get("/sw.js", worker)
 
     async def save(request: web.Request) -> web.Response:
         site.saved.append(json.loads(await request.text()))
@@ -121,6 +141,12 @@ async def test_a_user_fills_confirms_and_saves(site: Site, tmp_path: Path) -> No
         assert page.dialog_messages == ["Save Fix the parser?", "Save Fix the parser?"]
         assert len(site.saved) == 1
 
+        await page.fill("#message", "")
+        assert await page.evaluate("document.getElementById('message').value") == ""
+        await page.fill("#q", "parser")
+        await page.press("Enter")  # submits the form, as a phone keyboard's Go would
+        assert await page.wait_until("document.body.dataset.searched") == "parser"
+
         await page.wait_for("#late")  # appears 300 ms after load: waited for, not slept on
         assert page.errors == []
         assert page.foreign_requests(site.url) == []
@@ -148,6 +174,13 @@ async def test_errors_and_foreign_requests_are_recorded(site: Site, tmp_path: Pa
         assert any(e.startswith("uncaught: Error: an uncaught one") for e in page.errors), page.errors
         # Offline: a CDN's name does not resolve, so nothing was fetched from outside.
         assert any("ERR_NAME_NOT_RESOLVED https://cdn.example.com/lib.js" in e for e in page.errors), page.errors
+
+
+async def test_a_service_workers_requests_are_the_pages(site: Site, tmp_path: Path) -> None:
+    async with Browser.launch(tmp_path) as browser:
+        page = await browser.open(site.url + "/?worker")
+        await page.wait_until("document.body.dataset.worker === 'ready'")
+        assert page.foreign_requests(site.url) == ["https://cdn.example.com/precache.js"]
 
 
 async def test_a_launch_url_reaches_the_page_and_the_screenshot_is_phone_wide(site: Site, tmp_path: Path) -> None:

@@ -212,9 +212,14 @@ class Page:
         return await self._cdp.send(method, params, session=self._session, **kw)
 
     async def goto(self, url: str, *, timeout: float = COMMAND_TIMEOUT) -> None:
-        """Navigate and wait for the load event (a fragment-only change fires none: use evaluate)."""
+        """Load `url` afresh and wait for its load event. A URL that differs from the page's only in its
+        fragment is reloaded too: each launch of a Mini App is a new page, not a hashchange."""
         self._loaded.clear()
         result = await self._send("Page.navigate", {"url": url}, timeout=timeout)
+        if "loaderId" not in result and not result.get("errorText"):  # a same-document navigation: no load
+            await self.goto("about:blank", timeout=timeout)
+            self._loaded.clear()
+            result = await self._send("Page.navigate", {"url": url}, timeout=timeout)
         if result.get("errorText"):
             raise CdpError(f"could not open {url}: {result['errorText']}")
         try:

@@ -190,6 +190,11 @@ async def test_a_launch_url_reaches_the_page_and_the_screenshot_is_phone_wide(si
         hash_params = await page.evaluate("Object.fromEntries(new URLSearchParams(location.hash.slice(1)))")
         assert hash_params["tgWebAppData"] == init_data  # what telegram-web-app.js reads as initData
         assert hash_params["tgWebAppPlatform"] == "android"
+        await page.evaluate("window.launched = 1")
+        other = signed_init_data("123456:TEST-TOKEN", 1002)
+        await page.goto(launch_url(site.url + "/", other))  # only the fragment differs: still a new launch
+        assert await page.evaluate("[window.launched, new URLSearchParams(location.hash.slice(1)).get('tgWebAppData')]") == [
+            None, other]
         shot = await page.screenshot(tmp_path / "page.png")
     png = shot.read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")

@@ -332,12 +332,14 @@ class Page:
                                                     "windowsVirtualKeyCode": code})
 
     async def screenshot(self, path: Path) -> Path:
-        """The whole page (not only the viewport) as a PNG, at the device's scale."""
+        """The whole page (not only the viewport; at least the screen) as a PNG, at the device's scale.
+        A page wider than the phone comes out wider: a layout that overflows shows."""
         metrics = await self._send("Page.getLayoutMetrics")
-        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        size, screen = metrics["cssContentSize"], metrics["cssLayoutViewport"]
         shot = await self._send("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+            "clip": {"x": 0, "y": 0, "width": max(size["width"], screen["clientWidth"]),
+                     "height": max(size["height"], screen["clientHeight"]), "scale": 1},
         })
         path.write_bytes(base64.b64decode(shot["data"]))
         return path

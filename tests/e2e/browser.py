@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,6 @@ class Page:
 
     _cdp: _Connection
     _session: str
-    target_id: str
     dialogs: Literal["accept", "dismiss"] = "accept"  # how alert/confirm/prompt are answered
     dialog_messages: list[str] = field(default_factory=list)  # every dialog's text, in order
     errors: list[str] = field(default_factory=list)  # console.error, uncaught exceptions, failed loads, CSP
@@ -388,9 +388,8 @@ class Browser:
 
     process: asyncio.subprocess.Process
     _cdp: _Connection
-    _log_path: Path
+    profile: Path  # its user data directory (Chromium's own output is beside it, profile + ".log")
     viewport: dict[str, Any]
-    pages: list[Page] = field(default_factory=list)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -399,9 +398,10 @@ class Browser:
         executable = shutil.which("chromium")
         if executable is None:
             pytest.fail(MISSING, pytrace=False)
-        profile = tmp_path / "chromium-profile"
-        profile.mkdir(parents=True, exist_ok=True)
-        log_path = tmp_path / "chromium.log"
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        # A profile of its own: two browsers on one profile would be one (Chromium hands over to the first).
+        profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=tmp_path))
+        log_path = profile.with_suffix(".log")
         args = [
             executable, "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -428,7 +428,7 @@ class Browser:
             except TimeoutError:
                 raise TimeoutError(f"chromium did not start within {START_TIMEOUT:g}s\n{_tail(log_path)}") from None
             cdp = await _Connection.open(ws_url, lambda: _tail(log_path))
-            browser = cls(process, cdp, log_path, viewport or PHONE)
+            browser = cls(process, cdp, profile, viewport or PHONE)
             yield browser
         finally:
             if browser is not None:
@@ -442,18 +442,13 @@ class Browser:
         """A new tab with the phone's viewport, showing `url` once it has loaded."""
         target = await self._cdp.send("Target.createTarget", {"url": "about:blank"})
         attached = await self._cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
-        page = Page(self._cdp, attached["sessionId"], target["targetId"])
+        page = Page(self._cdp, attached["sessionId"])
         await page._start()
         await page._send("Emulation.setDeviceMetricsOverride", self.viewport)
         if self.viewport.get("mobile"):
             await page._send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
-        self.pages.append(page)
         await page.goto(url, timeout=timeout)
         return page
-
-    def log(self) -> str:
-        """The end of Chromium's own output (for failure messages)."""
-        return _tail(self._log_path)
 
     async def _close(self) -> None:
         with contextlib.suppress(Exception):

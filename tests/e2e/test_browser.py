@@ -204,11 +204,15 @@ async def test_a_launch_url_reaches_the_page_and_the_screenshot_is_phone_wide(si
 
 
 async def test_no_chromium_outlives_its_browser(site: Site, tmp_path: Path) -> None:
-    profile = tmp_path / "chromium-profile"
-    async with Browser.launch(tmp_path) as browser:
-        await browser.open(site.url + "/")
-        assert len(_chromium_processes(profile)) >= 2  # the browser and at least one renderer
-    assert _chromium_processes(profile) == []
+    async with Browser.launch(tmp_path) as browser, Browser.launch(tmp_path) as second:
+        assert browser.profile != second.profile  # two phones at once are two browsers
+        first = await browser.open(site.url + "/")
+        other = await second.open(site.url + "/")
+        await first.fill("#message", "one")
+        assert await other.evaluate("document.getElementById('message').value") == "prefilled"
+        assert len(_chromium_processes(browser.profile)) >= 2  # the browser and at least one renderer
+        assert len(_chromium_processes(second.profile)) >= 2
+    assert _chromium_processes(browser.profile) == [] and _chromium_processes(second.profile) == []
 
 
 async def test_without_chromium_the_failure_says_how_to_install_it(

@@ -147,6 +147,7 @@ class Page:
     dialog_messages: list[str] = field(default_factory=list)  # every dialog's text, in order
     errors: list[str] = field(default_factory=list)  # console.error, uncaught exceptions, failed loads, CSP
     requests: list[str] = field(default_factory=list)  # every URL the page requested, in order
+    viewport: dict[str, Any] = field(default_factory=lambda: dict(PHONE))  # as Browser.open set it
     _loaded: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -331,11 +332,20 @@ class Page:
         await self._send("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": key,
                                                     "windowsVirtualKeyCode": code})
 
-    async def screenshot(self, path: Path) -> Path:
+    async def screenshot(self, path: Path, *, tall: bool = False) -> Path:
         """The whole page (not only the viewport; at least the screen) as a PNG, at the device's scale.
-        A page wider than the phone comes out wider: a layout that overflows shows."""
+        A page wider than the phone comes out wider: a layout that overflows shows. `tall`: the viewport
+        is made as tall as the page first (then put back), so fixed and sticky bars sit at the page's end,
+        not in its middle."""
         metrics = await self._send("Page.getLayoutMetrics")
         size, screen = metrics["cssContentSize"], metrics["cssLayoutViewport"]
+        if tall:
+            height = int(max(size["height"], self.viewport["height"]))
+            await self._send("Emulation.setDeviceMetricsOverride", {**self.viewport, "height": height})
+            try:
+                return await self.screenshot(path)
+            finally:
+                await self._send("Emulation.setDeviceMetricsOverride", self.viewport)
         shot = await self._send("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
             "clip": {"x": 0, "y": 0, "width": max(size["width"], screen["clientWidth"]),
@@ -442,7 +452,7 @@ class Browser:
         """A new tab with the phone's viewport, showing `url` once it has loaded."""
         target = await self._cdp.send("Target.createTarget", {"url": "about:blank"})
         attached = await self._cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
-        page = Page(self._cdp, attached["sessionId"])
+        page = Page(self._cdp, attached["sessionId"], viewport=self.viewport)
         await page._start()
         await page._send("Emulation.setDeviceMetricsOverride", self.viewport)
         if self.viewport.get("mobile"):

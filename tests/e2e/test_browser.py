@@ -112,6 +112,11 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     await runner.cleanup()
 
 
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 def _chromium_processes(profile: Path) -> list[int]:
     """Processes whose command line names this browser's profile directory."""
     found = []
@@ -196,11 +201,13 @@ async def test_a_launch_url_reaches_the_page_and_the_screenshot_is_phone_wide(si
         assert await page.evaluate("[window.launched, new URLSearchParams(location.hash.slice(1)).get('tgWebAppData')]") == [
             None, other]
         shot = await page.screenshot(tmp_path / "page.png")
-    png = shot.read_bytes()
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        tall = await page.screenshot(tmp_path / "tall.png", tall=True)
+        assert await page.evaluate("innerHeight") == 844  # the screen put back
+    width, height = _png_size(shot.read_bytes())
     assert width == 390 * 2  # phone width at device scale 2
     assert height > 844 * 2  # the whole page, not only the viewport
+    tall_width, tall_height = _png_size(tall.read_bytes())  # tall: the page laid out on one long screen
+    assert tall_width == 390 * 2 and tall_height > 844 * 2
 
 
 async def test_no_chromium_outlives_its_browser(site: Site, tmp_path: Path) -> None:

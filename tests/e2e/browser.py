@@ -146,7 +146,9 @@ class Page:
     dialogs: Literal["accept", "dismiss"] = "accept"  # how alert/confirm/prompt are answered
     dialog_messages: list[str] = field(default_factory=list)  # every dialog's text, in order
     errors: list[str] = field(default_factory=list)  # console.error, uncaught exceptions, failed loads, CSP
-    requests: list[str] = field(default_factory=list)  # every URL the page requested, in order
+    # Every URL the page (and its workers) requested, in order; Chromium asks for /favicon.ico unless the
+    # page names an icon (a 404 there is in `errors`).
+    requests: list[str] = field(default_factory=list)
     viewport: dict[str, Any] = field(default_factory=lambda: dict(PHONE))  # as Browser.open set it
     _loaded: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -241,18 +243,18 @@ class Page:
 
     async def wait_until(self, js: str, *, timeout: float = 30.0, what: str | None = None) -> Any:
         """The first truthy value of a JavaScript expression, re-evaluated in the page every 50 ms."""
-        script = f"""(async () => {{
-            const deadline = Date.now() + {timeout * 1000:.0f};
-            for (;;) {{
-                const value = await (async () => ({js}))();
-                if (value) return {{value}};
-                if (Date.now() > deadline) return null;
-                await new Promise(resolve => setTimeout(resolve, 50));
-            }}
-        }})()"""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            script = f"""(async () => {{
+                const deadline = Date.now() + {max(deadline - loop.time(), 0) * 1000:.0f};
+                for (;;) {{
+                    const value = await (async () => ({js}))();
+                    if (value) return {{value}};
+                    if (Date.now() > deadline) return null;
+                    await new Promise(resolve => setTimeout(resolve, 50));
+                }}
+            }})()"""
             try:
                 found = await self.evaluate(script, timeout=timeout + 10)
             except CdpError as exc:  # a navigation destroyed the context the poll ran in: poll the new page

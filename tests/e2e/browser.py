@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,13 @@ class _Connection:
         self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None,
         timeout: float = COMMAND_TIMEOUT,
     ) -> dict[str, Any]:
+        """Send a command and wait for its answer."""
+        return await self.answer(await self.post(method, params, session=session), method, timeout)
+
+    async def post(
+        self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None,
+    ) -> asyncio.Future[dict[str, Any]]:
+        """Send a command now; its answer is the future (commands to one target run in the order sent)."""
         if self._reader.done():
             raise CdpError(f"{method}: the browser went away\n{self._log()}")
         self._next_id += 1
@@ -88,13 +96,16 @@ class _Connection:
             message["sessionId"] = session
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[self._next_id] = future
+        future.add_done_callback(lambda _: self._pending.pop(message["id"], None))
         await self._ws.send_str(json.dumps(message))
+        return future
+
+    @staticmethod
+    async def answer(future: asyncio.Future[dict[str, Any]], method: str, timeout: float) -> dict[str, Any]:
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             raise TimeoutError(f"{method}: no answer from the browser within {timeout:g}s") from None
-        finally:
-            self._pending.pop(message["id"], None)
 
     async def _read(self) -> None:
         try:
@@ -132,30 +143,58 @@ class Page:
 
     _cdp: _Connection
     _session: str
-    target_id: str
     dialogs: Literal["accept", "dismiss"] = "accept"  # how alert/confirm/prompt are answered
     dialog_messages: list[str] = field(default_factory=list)  # every dialog's text, in order
     errors: list[str] = field(default_factory=list)  # console.error, uncaught exceptions, failed loads, CSP
-    requests: list[str] = field(default_factory=list)  # every URL the page requested, in order
+    # Every URL the page (and its workers) requested, in order; Chromium asks for /favicon.ico unless the
+    # page names an icon (a 404 there is in `errors`).
+    requests: list[str] = field(default_factory=list)
     viewport: dict[str, Any] = field(default_factory=lambda: dict(PHONE))  # as Browser.open set it
     _loaded: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
-    def _listen(self) -> None:
+    async def _start(self) -> None:
+        self._cdp.on(self._session, "Page.loadEventFired", lambda _: self._loaded.set())
+        self._cdp.on(self._session, "Page.javascriptDialogOpening", self._dialog)
+        await self._send("Page.enable")
+        self._watch(self._session)
+        for answer in await self._enable(self._session):
+            await self._cdp.answer(answer, "enable", COMMAND_TIMEOUT)
+
+    def _watch(self, session: str) -> None:
+        """Record a session's requests and errors: the page's, and its workers' and iframes' (a service
+        worker's precache is a request of the page's too), each paused at its start until watched."""
         on = self._cdp.on
-        on(self._session, "Page.loadEventFired", lambda _: self._loaded.set())
-        on(self._session, "Page.javascriptDialogOpening", self._dialog)
-        on(self._session, "Network.requestWillBeSent", lambda p: self.requests.append(p["request"]["url"]))
-        on(self._session, "Runtime.consoleAPICalled", self._console)
-        on(self._session, "Runtime.exceptionThrown", self._exception)
-        on(self._session, "Log.entryAdded", self._log_entry)
+        on(session, "Network.requestWillBeSent", lambda p: self.requests.append(p["request"]["url"]))
+        on(session, "Network.webSocketCreated", lambda p: self.requests.append(p["url"]))
+        on(session, "Runtime.consoleAPICalled", self._console)
+        on(session, "Runtime.exceptionThrown", self._exception)
+        on(session, "Log.entryAdded", self._log_entry)
+        on(session, "Target.attachedToTarget", lambda p: self._spawn(self._watch_child(p["sessionId"])))
+
+    async def _enable(self, session: str) -> list[asyncio.Future[dict[str, Any]]]:
+        return [await self._cdp.post(method, params, session=session) for method, params in (
+            ("Network.enable", {}), ("Runtime.enable", {}), ("Log.enable", {}),
+            ("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": True}),
+        )]
+
+    async def _watch_child(self, session: str) -> None:
+        # A paused service worker answers Network.enable only once it runs: enable, then resume, then
+        # collect the answers (a kind of target without some domain refuses it: that is no failure).
+        self._watch(session)
+        answers = await self._enable(session)
+        answers.append(await self._cdp.post("Runtime.runIfWaitingForDebugger", session=session))
+        await asyncio.gather(*(self._cdp.answer(a, "enable", COMMAND_TIMEOUT) for a in answers), return_exceptions=True)
+
+    def _spawn(self, work: Any) -> None:
+        # Event handlers run in the reader: what they must send goes to a task, so the reader stays free.
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _dialog(self, params: dict[str, Any]) -> None:
         self.dialog_messages.append(params.get("message", ""))
-        # Answered from a task: the reader must stay free (the command that opened the dialog waits on it).
-        task = asyncio.create_task(self._send("Page.handleJavaScriptDialog", {"accept": self.dialogs == "accept"}))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._send("Page.handleJavaScriptDialog", {"accept": self.dialogs == "accept"}))
 
     def _console(self, params: dict[str, Any]) -> None:
         if params.get("type") in ("error", "assert"):
@@ -176,9 +215,14 @@ class Page:
         return await self._cdp.send(method, params, session=self._session, **kw)
 
     async def goto(self, url: str, *, timeout: float = COMMAND_TIMEOUT) -> None:
-        """Navigate and wait for the load event (a fragment-only change fires none: use evaluate)."""
+        """Load `url` afresh and wait for its load event. A URL that differs from the page's only in its
+        fragment is reloaded too: each launch of a Mini App is a new page, not a hashchange."""
         self._loaded.clear()
         result = await self._send("Page.navigate", {"url": url}, timeout=timeout)
+        if "loaderId" not in result and not result.get("errorText"):  # a same-document navigation: no load
+            await self.goto("about:blank", timeout=timeout)
+            self._loaded.clear()
+            result = await self._send("Page.navigate", {"url": url}, timeout=timeout)
         if result.get("errorText"):
             raise CdpError(f"could not open {url}: {result['errorText']}")
         try:
@@ -199,18 +243,18 @@ class Page:
 
     async def wait_until(self, js: str, *, timeout: float = 30.0, what: str | None = None) -> Any:
         """The first truthy value of a JavaScript expression, re-evaluated in the page every 50 ms."""
-        script = f"""(async () => {{
-            const deadline = Date.now() + {timeout * 1000:.0f};
-            for (;;) {{
-                const value = await (async () => ({js}))();
-                if (value) return {{value}};
-                if (Date.now() > deadline) return null;
-                await new Promise(resolve => setTimeout(resolve, 50));
-            }}
-        }})()"""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            script = f"""(async () => {{
+                const deadline = Date.now() + {max(deadline - loop.time(), 0) * 1000:.0f};
+                for (;;) {{
+                    const value = await (async () => ({js}))();
+                    if (value) return {{value}};
+                    if (Date.now() > deadline) return null;
+                    await new Promise(resolve => setTimeout(resolve, 50));
+                }}
+            }})()"""
             try:
                 found = await self.evaluate(script, timeout=timeout + 10)
             except CdpError as exc:  # a navigation destroyed the context the poll ran in: poll the new page
@@ -235,11 +279,18 @@ class Page:
         """Press and release the left mouse button at the element's centre, as a finger would: the element
         is scrolled into view first, and if something else is on top of it there, the click is refused."""
         await self.wait_for(css, text, timeout=timeout)
-        point = await self.evaluate(f"""(() => {{
+        point = await self.evaluate(f"""(async () => {{
             const el = {_FIND}({json.dumps(css)}, {json.dumps(text)});
             if (!el) return {{error: "gone"}};
             el.scrollIntoView({{block: "center", inline: "center", behavior: "instant"}});
-            const r = el.getBoundingClientRect();
+            // Where a finger would land once it stops moving (a sheet sliding in, a list still laying out).
+            let r = el.getBoundingClientRect();
+            for (let i = 0; i < 40; i++) {{
+                await new Promise(resolve => setTimeout(resolve, 25));
+                const now = el.getBoundingClientRect();
+                if (now.x === r.x && now.y === r.y && now.width === r.width && now.height === r.height) break;
+                r = now;
+            }}
             const x = r.left + r.width / 2, y = r.top + r.height / 2;
             const top = document.elementFromPoint(x, y);
             if (!top || !(el === top || el.contains(top))) {{
@@ -271,10 +322,17 @@ class Page:
         if value:
             await self._send("Input.insertText", {"text": value})
         else:
-            await self._send("Input.dispatchKeyEvent", {"type": "keyDown", "key": "Delete", "code": "Delete",
-                                                        "windowsVirtualKeyCode": 46})
-            await self._send("Input.dispatchKeyEvent", {"type": "keyUp", "key": "Delete", "code": "Delete",
-                                                        "windowsVirtualKeyCode": 46})
+            await self.press("Backspace")  # the selection goes, as a user's key would take it
+
+    async def press(self, key: Literal["Enter", "Escape", "Tab", "Backspace"]) -> None:
+        """Press and release a key on the focused element (Enter submits a form, as a keyboard's would)."""
+        code, text = _KEYS[key]
+        down: dict[str, Any] = {"type": "keyDown", "key": key, "code": key, "windowsVirtualKeyCode": code}
+        if text:
+            down["text"] = text
+        await self._send("Input.dispatchKeyEvent", down)
+        await self._send("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": key,
+                                                    "windowsVirtualKeyCode": code})
 
     async def offline(self, offline: bool = True) -> None:
         """Cut the page off the network (a phone in a tunnel), or give it back; a service worker still answers."""
@@ -283,20 +341,23 @@ class Page:
         })
 
     async def screenshot(self, path: Path, *, tall: bool = False) -> Path:
-        """The whole page (not only the viewport) as a PNG, at the device's scale. `tall`: the viewport is made
-        as tall as the page first (then put back), so fixed and sticky bars sit at the page's end, not mid-page."""
+        """The whole page (not only the viewport; at least the screen) as a PNG, at the device's scale.
+        A page wider than the phone comes out wider: a layout that overflows shows. `tall`: the viewport
+        is made as tall as the page first (then put back), so fixed and sticky bars sit at the page's end,
+        not in its middle."""
         metrics = await self._send("Page.getLayoutMetrics")
-        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        size, screen = metrics["cssContentSize"], metrics["cssLayoutViewport"]
         if tall:
-            viewport = self.viewport
-            await self._send("Emulation.setDeviceMetricsOverride", {**viewport, "height": int(max(size["height"], viewport["height"]))})
+            height = int(max(size["height"], self.viewport["height"]))
+            await self._send("Emulation.setDeviceMetricsOverride", {**self.viewport, "height": height})
             try:
                 return await self.screenshot(path)
             finally:
-                await self._send("Emulation.setDeviceMetricsOverride", viewport)
+                await self._send("Emulation.setDeviceMetricsOverride", self.viewport)
         shot = await self._send("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+            "clip": {"x": 0, "y": 0, "width": max(size["width"], screen["clientWidth"]),
+                     "height": max(size["height"], screen["clientHeight"]), "scale": 1},
         })
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
@@ -322,6 +383,9 @@ class Page:
         return "\n".join(lines)
 
 
+_KEYS = {"Enter": (13, "\r"), "Escape": (27, ""), "Tab": (9, ""), "Backspace": (8, "")}
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     port = parts.port or {"https": 443, "http": 80, "wss": 443, "ws": 80}.get(parts.scheme, 0)
@@ -342,9 +406,8 @@ class Browser:
 
     process: asyncio.subprocess.Process
     _cdp: _Connection
-    _log_path: Path
+    profile: Path  # its user data directory (Chromium's own output is beside it, profile + ".log")
     viewport: dict[str, Any]
-    pages: list[Page] = field(default_factory=list)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -353,15 +416,17 @@ class Browser:
         executable = shutil.which("chromium")
         if executable is None:
             pytest.fail(MISSING, pytrace=False)
-        profile = tmp_path / "chromium-profile"
-        profile.mkdir(parents=True, exist_ok=True)
-        log_path = tmp_path / "chromium.log"
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        # A profile of its own: two browsers on one profile would be one (Chromium hands over to the first).
+        profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=tmp_path))
+        log_path = profile.with_suffix(".log")
         args = [
             executable, "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--disable-dev-shm-usage",  # containers give /dev/shm 64 MB
             "--remote-debugging-port=0", f"--user-data-dir={profile}",
             "--ignore-certificate-errors",  # the tests' Mini App is https with a self-signed certificate
+            "--no-proxy-server",  # a proxy in the environment must not see (or break) the tests' traffic
             # Offline: no name resolves, so a page that reaches for a CDN fails (and is recorded), never fetches.
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
             *(["--no-sandbox"] if os.geteuid() == 0 else []),  # Chromium refuses its sandbox as root
@@ -381,7 +446,7 @@ class Browser:
             except TimeoutError:
                 raise TimeoutError(f"chromium did not start within {START_TIMEOUT:g}s\n{_tail(log_path)}") from None
             cdp = await _Connection.open(ws_url, lambda: _tail(log_path))
-            browser = cls(process, cdp, log_path, viewport or PHONE)
+            browser = cls(process, cdp, profile, viewport or PHONE)
             yield browser
         finally:
             if browser is not None:
@@ -395,20 +460,13 @@ class Browser:
         """A new tab with the phone's viewport, showing `url` once it has loaded."""
         target = await self._cdp.send("Target.createTarget", {"url": "about:blank"})
         attached = await self._cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
-        page = Page(self._cdp, attached["sessionId"], target["targetId"], viewport=self.viewport)
-        page._listen()
-        for domain in ("Page", "Runtime", "Network", "Log"):
-            await page._send(f"{domain}.enable")
+        page = Page(self._cdp, attached["sessionId"], viewport=self.viewport)
+        await page._start()
         await page._send("Emulation.setDeviceMetricsOverride", self.viewport)
         if self.viewport.get("mobile"):
             await page._send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
-        self.pages.append(page)
         await page.goto(url, timeout=timeout)
         return page
-
-    def log(self) -> str:
-        """The end of Chromium's own output (for failure messages)."""
-        return _tail(self._log_path)
 
     async def _close(self) -> None:
         with contextlib.suppress(Exception):

@@ -33,6 +33,7 @@ PAGE = """<!doctype html>
 </head><body>
 <h1>Review</h1>
 <label>Message <input id="message" value="prefilled"></label>
+<form id="search"><input id="q" placeholder="Search"></form>
 <div id="tall">scroll down</div>
 <button id="save">Save</button>
 <p id="out"></p>
@@ -41,6 +42,10 @@ PAGE = """<!doctype html>
 <script>
   let inputs = 0;
   document.getElementById("message").addEventListener("input", () => { inputs += 1; });
+  document.getElementById("search").addEventListener("submit", event => {
+    event.preventDefault();
+    document.body.dataset.searched = document.getElementById("q").value;
+  });
   document.getElementById("save").addEventListener("click", async () => {
     const message = document.getElementById("message").value;
     if (!confirm("Save " + message + "?")) { document.getElementById("out").textContent = "cancelled"; return; }
@@ -52,6 +57,10 @@ PAGE = """<!doctype html>
     late.id = "late"; late.textContent = "Late";
     document.body.prepend(late);
   }, 300);
+  if (location.search.includes("worker")) {
+    navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready)
+      .then(() => { document.body.dataset.worker = "ready"; });
+  }
   if (location.search.includes("noisy")) {
     console.error("a console error");
     fetch("https://cdn.example.com/lib.js").catch(() => { document.body.dataset.cdn = "failed"; });
@@ -59,6 +68,13 @@ PAGE = """<!doctype html>
   }
 </script>
 </body></html>"""
+
+
+# A service worker whose install fetches from a CDN: its requests are the page's too.
+WORKER = """self.addEventListener("install", event => {
+  event.waitUntil(fetch("https://cdn.example.com/precache.js").catch(() => {}));
+  self.skipWaiting();
+});"""
 
 
 @dataclass
@@ -75,7 +91,11 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     async def page(_: web.Request) -> web.Response:
         return web.Response(text=PAGE, content_type="text/html")
 
+    async def worker(_: web.Request) -> web.Response:
+        return web.Response(text=WORKER, content_type="application/javascript")
+
     app.router.add_get("/", page)
+    app.router.add_get("/sw.js", worker)
 
     async def save(request: web.Request) -> web.Response:
         site.saved.append(json.loads(await request.text()))
@@ -90,6 +110,11 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     site = Site(f"https://127.0.0.1:{port}")
     yield site
     await runner.cleanup()
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
 def _chromium_processes(profile: Path) -> list[int]:
@@ -121,6 +146,12 @@ async def test_a_user_fills_confirms_and_saves(site: Site, tmp_path: Path) -> No
         assert page.dialog_messages == ["Save Fix the parser?", "Save Fix the parser?"]
         assert len(site.saved) == 1
 
+        await page.fill("#message", "")
+        assert await page.evaluate("document.getElementById('message').value") == ""
+        await page.fill("#q", "parser")
+        await page.press("Enter")  # submits the form, as a phone keyboard's Go would
+        assert await page.wait_until("document.body.dataset.searched") == "parser"
+
         await page.wait_for("#late")  # appears 300 ms after load: waited for, not slept on
         assert page.errors == []
         assert page.foreign_requests(site.url) == []
@@ -150,6 +181,13 @@ async def test_errors_and_foreign_requests_are_recorded(site: Site, tmp_path: Pa
         assert any("ERR_NAME_NOT_RESOLVED https://cdn.example.com/lib.js" in e for e in page.errors), page.errors
 
 
+async def test_a_service_workers_requests_are_the_pages(site: Site, tmp_path: Path) -> None:
+    async with Browser.launch(tmp_path) as browser:
+        page = await browser.open(site.url + "/?worker")
+        await page.wait_until("document.body.dataset.worker === 'ready'")
+        assert page.foreign_requests(site.url) == ["https://cdn.example.com/precache.js"]
+
+
 async def test_a_launch_url_reaches_the_page_and_the_screenshot_is_phone_wide(site: Site, tmp_path: Path) -> None:
     init_data = signed_init_data("123456:TEST-TOKEN", 1001)
     async with Browser.launch(tmp_path) as browser:
@@ -157,20 +195,31 @@ async def test_a_launch_url_reaches_the_page_and_the_screenshot_is_phone_wide(si
         hash_params = await page.evaluate("Object.fromEntries(new URLSearchParams(location.hash.slice(1)))")
         assert hash_params["tgWebAppData"] == init_data  # what telegram-web-app.js reads as initData
         assert hash_params["tgWebAppPlatform"] == "android"
+        await page.evaluate("window.launched = 1")
+        other = signed_init_data("123456:TEST-TOKEN", 1002)
+        await page.goto(launch_url(site.url + "/", other))  # only the fragment differs: still a new launch
+        assert await page.evaluate("[window.launched, new URLSearchParams(location.hash.slice(1)).get('tgWebAppData')]") == [
+            None, other]
         shot = await page.screenshot(tmp_path / "page.png")
-    png = shot.read_bytes()
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        tall = await page.screenshot(tmp_path / "tall.png", tall=True)
+        assert await page.evaluate("innerHeight") == 844  # the screen put back
+    width, height = _png_size(shot.read_bytes())
     assert width == 390 * 2  # phone width at device scale 2
     assert height > 844 * 2  # the whole page, not only the viewport
+    tall_width, tall_height = _png_size(tall.read_bytes())  # tall: the page laid out on one long screen
+    assert tall_width == 390 * 2 and tall_height > 844 * 2
 
 
 async def test_no_chromium_outlives_its_browser(site: Site, tmp_path: Path) -> None:
-    profile = tmp_path / "chromium-profile"
-    async with Browser.launch(tmp_path) as browser:
-        await browser.open(site.url + "/")
-        assert len(_chromium_processes(profile)) >= 2  # the browser and at least one renderer
-    assert _chromium_processes(profile) == []
+    async with Browser.launch(tmp_path) as browser, Browser.launch(tmp_path) as second:
+        assert browser.profile != second.profile  # two phones at once are two browsers
+        first = await browser.open(site.url + "/")
+        other = await second.open(site.url + "/")
+        await first.fill("#message", "one")
+        assert await other.evaluate("document.getElementById('message').value") == "prefilled"
+        assert len(_chromium_processes(browser.profile)) >= 2  # the browser and at least one renderer
+        assert len(_chromium_processes(second.profile)) >= 2
+    assert _chromium_processes(browser.profile) == [] and _chromium_processes(second.profile) == []
 
 
 async def test_without_chromium_the_failure_says_how_to_install_it(

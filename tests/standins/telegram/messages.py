@@ -63,6 +63,11 @@ class Messages:
             rows = markup["keyboard"]
             if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
                 raise bad_request('field "keyboard" must be an Array of Arrays')
+            for button in (b for row in rows for b in row if isinstance(b, dict)):
+                # tdlib's get_keyboard_button: a reply keyboard's Mini App button, private chats only
+                if button.get("web_app") is not None and chat.type != "private":
+                    raise bad_request("web App buttons can be used in private chats only")
+                _check_https_button(button, "web_app", "keyboard button Web App", "can't parse keyboard button: ")
         elif not (markup.get("remove_keyboard") or markup.get("force_reply")):
             raise bad_request("can't parse reply keyboard markup JSON object")
         return markup
@@ -102,8 +107,8 @@ class Messages:
                 if url is not None and (not isinstance(url, str) or checked_link(url) is None):
                     raise bad_request(f"inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
                 # tdlib (ReplyMarkup.cpp) checks these links with https_only before anything reaches Telegram.
-                _check_https_button(button, "login_url", "inline keyboard button login")
-                _check_https_button(button, "web_app", "inline keyboard button Web App")
+                _check_https_button(button, "login_url", "inline keyboard button login", prefix)
+                _check_https_button(button, "web_app", "inline keyboard button Web App", prefix)
         # Telegram's own check, once the keyboard parsed: Mini App buttons exist only in private chats
         # (groups, supergroups and channels get BUTTON_TYPE_INVALID).
         if chat.type != "private" and any(b.get("web_app") is not None for row in rows for b in row):
@@ -204,11 +209,11 @@ class Messages:
         return self._message_json(message)
 
 
-def _check_https_button(button: dict[str, Any], field: str, what: str) -> None:
+def _check_https_button(button: dict[str, Any], field: str, what: str, prefix: str) -> None:
     """A button's {"url": …} object (login_url, web_app): the Bot API's parsing, then tdlib's link check."""
     if button.get(field) is None:
         return
-    value, prefix = button[field], "can't parse inline keyboard button: "
+    value = button[field]
     if not isinstance(value, dict):
         raise bad_request(prefix + f'Field "{field}" must be of type Object')
     if "url" not in value:

@@ -9,10 +9,12 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
     LoginUrl,
     MenuButtonCommands,
     MenuButtonDefault,
     MenuButtonWebApp,
+    ReplyKeyboardMarkup,
     WebAppInfo,
 )
 
@@ -110,3 +112,17 @@ async def test_the_menu_button_opens_a_web_app_over_https_only(bot: Bot, tg: Tel
     await bot.set_chat_menu_button(chat_id=CHAT, menu_button=MenuButtonDefault())
     with pytest.raises(ValueError, match="no web_app menu button"):
         tg.menu_web_app_url(CHAT)
+
+
+async def test_a_reply_keyboards_web_app_button_is_for_private_chats_and_https(bot: Bot, tg: TelegramStandin) -> None:
+    def keyboard(url: str) -> ReplyKeyboardMarkup:
+        return ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="Review", web_app=WebAppInfo(url=url))]])
+
+    await bot.send_message(CHAT, "x", reply_markup=keyboard(APP))
+    with pytest.raises(TelegramBadRequest, match=(
+        "Bad Request: keyboard button Web App URL 'http://127.0.0.1/app' is invalid: Only HTTPS links are allowed"
+    )):
+        await bot.send_message(CHAT, "x", reply_markup=keyboard("http://127.0.0.1/app"))
+    tg.add_chat(SUPERGROUP, chat_type="supergroup", title="Team")
+    with pytest.raises(TelegramBadRequest, match="Bad Request: web App buttons can be used in private chats only"):
+        await bot.send_message(SUPERGROUP, "x", reply_markup=keyboard(APP))

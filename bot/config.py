@@ -278,11 +278,6 @@ class Settings(_CredentialSettings):
                 raise ValueError(f"group name {name!r} may only use letters, digits, '_', '.' and '-'")
         return {name: [ChatKey.parse(str(item)) for item in keys] for name, keys in data.items()}
 
-    @field_validator("webapp_url", "webapp_cert", "webapp_key", mode="before")
-    @classmethod
-    def _webapp_unset(cls, value: object) -> object:
-        return value or None
-
     @field_validator("webapp_url")
     @classmethod
     def _webapp_url(cls, value: str | None) -> str | None:
@@ -319,7 +314,7 @@ class Settings(_CredentialSettings):
         host, _, port = self.webapp_listen.rpartition(":")
         return host.strip("[]"), int(port)
 
-    @field_validator("telegram_webhook_url", "webhook_secret", mode="before")
+    @field_validator("telegram_webhook_url", "webhook_secret", "webapp_url", "webapp_cert", "webapp_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return value or None

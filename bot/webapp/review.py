@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -62,28 +63,19 @@ def commit_message(change: ChangeRef | None) -> str:
     return subject if len(subject) <= SUBJECT_CHARS else subject[: SUBJECT_CHARS - 1].rstrip() + "…"
 
 
+@dataclass(kw_only=True)
 class Reviews:
-    def __init__(
-        self,
-        *,
-        sessions: Sessions,
-        members: Callable[[str], list[ChatKey]],
-        allowed_chats: list[int],
-        busy: Callable[[ClaudeSession], bool],
-        outbox: ChatOutbox,
-        box: Scratch | None = None,
-        tokens: ActionTokens | None = None,
-        allowed_paths: list[Path] | None = None,
-    ) -> None:
-        self.sessions = sessions
-        self.members = members
-        self.allowed_chats = allowed_chats
-        self.busy = busy
-        self.outbox = outbox
-        self.box = box
-        self.tokens = tokens or ActionTokens()
-        self.allowed_paths = allowed_paths  # a turn's repository outside them now (ALLOWED_PATHS changed) is not acted on
-        self._locks: dict[str, asyncio.Lock] = {}
+    """The review page's data and actions for the chats a viewer may see (each action one at a time per chat)."""
+
+    sessions: Sessions
+    members: Callable[[str], list[ChatKey]]
+    allowed_chats: list[int]
+    busy: Callable[[ClaudeSession], bool]
+    outbox: ChatOutbox
+    box: Scratch | None = None
+    tokens: ActionTokens = field(default_factory=ActionTokens)
+    allowed_paths: list[Path] | None = None  # a turn's repository outside them now (ALLOWED_PATHS changed) is not acted on
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
 
     async def chat(self, viewer: Viewer, chat: str) -> tuple[ChatKey, ClaudeSession]:
         try:

@@ -27,6 +27,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,9 @@ def _machine_id() -> str:
         return ""
 
 
-def writers(session_id: str, state: Path | None = None, *, proc: Path = Path("/proc"), me: int | None = None) -> list[Writer]:
+def writers(
+    session_id: str, state: Path | None = None, *, proc: Path = Path("/proc"), me: int | None = None, machine: str | None = None
+) -> list[Writer]:
     """The live Claude Code processes, not the bot's own, that hold the conversation `session_id` now."""
     state = state if state is not None else config_dir()
     try:
@@ -181,7 +184,7 @@ def writers(session_id: str, state: Path | None = None, *, proc: Path = Path("/p
     table = _processes(proc)
     own = _descendants(table, me if me is not None else os.getpid())
     visible = {p.namespace for p in table.values()}
-    machine = _machine_id()
+    machine = _machine_id() if machine is None else machine
     found = []
     for claim in claims:
         parts = str(claim.get("pidDomain") or "").split(":", 2)
@@ -218,10 +221,10 @@ def _recently_written(state: Path, claim: dict[str, object], session_id: str) ->
     return time.time() - newest < UNSEEN_FRESH_SECONDS
 
 
-def writing_elsewhere(session_id: str, state: Path | None = None) -> Writer | None:
+def writing_elsewhere(session_id: str, state: Path | None = None, **where: Any) -> Writer | None:
     """A process outside the bot in the middle of a turn of this conversation (or just started: it has not
     said yet), if any."""
-    for writer in writers(session_id, state):
+    for writer in writers(session_id, state, **where):
         if writer.status in WRITING or (writer.status == "" and time.time() - writer.started_at < UNSAID_SECONDS):
             return writer
     return None

@@ -181,6 +181,19 @@ async def test_the_bots_sessions_show_in_the_desks_resume_picker(bot: BotProcess
         await terminal.wait("Resume session", timeout=60)
         await terminal.wait("phone picker prompt", timeout=30)
         assert "hidden sdk prompt" not in terminal.screen()
+        # Picked, it goes on in the terminal, with the phone's turn in view.
+        terminal.send("", enter=True)
+        await terminal.wait("● echo: phone picker prompt", timeout=30)  # the conversation is loaded: its input is next
+        await terminal.wait("❯", timeout=30, after=terminal.screen().find("● echo: phone picker prompt"))
+        terminal.send("desk typed #history", enter=False)
+        await terminal.wait("desk typed #history", timeout=30)
+        terminal.send("", enter=True)
+        await terminal.wait("history: phone picker prompt | desk typed #history", timeout=60)
+        terminal.send("/exit")
+        await terminal.wait("[terminal: exit 0]", timeout=30)
     finally:
         terminal.close()
+    # Back on the phone: the terminal's turn is there too.
+    answer = await ask(telegram, CHAT, "phone again #history", "history:")
+    assert "history: phone picker prompt | desk typed #history | phone again #history" in answer
 

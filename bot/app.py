@@ -14,7 +14,7 @@ from bot.claude.desk import DeskWatch
 from bot.claude.failures import StderrTail
 from bot.claude.launcher import default_cli, write_launcher
 from bot.claude.permissions import allowed_tools
-from bot.claude.runner import ClaudeRunner
+from bot.claude.runner import ENTRYPOINT, ClaudeRunner
 from bot.claude.tools.send_file import bot_server, send_file_tool
 from bot.claude.tools.session_context import session_context_tool
 from bot.claude.transcripts import ClaudeTranscripts
@@ -114,7 +114,7 @@ def build_core(settings: Settings, bot: Bot, box: Box) -> Core:
         max_live=settings.max_live_clients,
         idle_seconds=settings.client_idle_seconds,
         stderr_tail=cli_stderr.text,
-        desk=DeskWatch(),
+        desk=DeskWatch(ENTRYPOINT),
     )
     scheduler = TurnScheduler(
         runner,

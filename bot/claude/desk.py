@@ -75,11 +75,12 @@ def seen_now(path: Path, block: int = 65536) -> Seen:
     return Seen(path, 0)
 
 
-def continued(seen: Seen) -> tuple[bool, Seen]:
+def continued(seen: Seen, own: str = "") -> tuple[bool, Seen]:
     """Whether another process wrote a prompt into the transcript since `seen`, and how far it now goes.
 
-    Only a `user` entry counts: after its result the bot's own CLI appends bookkeeping (cost, mode, the last
-    prompt's pointer), never a prompt; every turn of another writer starts with one."""
+    Only a `user` entry of another entrypoint than the bot's (`own`) counts: every turn of another writer
+    starts with one, while the bot's CLI, which queues its writes and drains them every 100 ms, may still
+    land its own turn's entries after the mark, and then its bookkeeping (cost, mode, the last prompt)."""
     try:
         size = seen.path.stat().st_size
     except FileNotFoundError:
@@ -99,7 +100,10 @@ def continued(seen: Seen) -> tuple[bool, Seen]:
             entry = json.loads(line)
         except ValueError:
             continue
-        if isinstance(entry, dict) and entry.get("type") == "user" and not entry.get("isSidechain"):
+        if (
+            isinstance(entry, dict) and entry.get("type") == "user" and not entry.get("isSidechain")
+            and (not own or entry.get("entrypoint") != own)
+        ):
             return True, seen
     return False, Seen(seen.path, seen.size + complete)
 
@@ -234,6 +238,13 @@ class DeskWatch:
     """What the runner asks before and after its turns, read in a thread (a transcript can be large)."""
 
     poll_seconds = 0.5  # how often a waiting turn looks whether the desk's turn has ended
+    # Claude Code drains its transcript writes every 100 ms: once a writer is done, this long without growth
+    # means all it wrote is there.
+    settle_seconds = 0.3
+    settle_limit = 5.0
+
+    def __init__(self, own: str = "") -> None:
+        self.own = own  # the entrypoint the bot's CLIs write (their entries are never the desk's)
 
     async def seen(self, session_id: str, directory: str) -> Seen | None:
         def now() -> Seen | None:
@@ -242,9 +253,25 @@ class DeskWatch:
 
         return await asyncio.to_thread(now)
 
+    async def settled(self, session_id: str, directory: str) -> None:
+        """Until the transcript has stopped growing (a writer that just ended may not have drained it yet)."""
+        path = await asyncio.to_thread(transcript_path, session_id, directory)
+        if path is None:
+            return
+        last, deadline = -1, time.monotonic() + self.settle_limit
+        while time.monotonic() < deadline:
+            try:
+                size = path.stat().st_size
+            except OSError:
+                return
+            if size == last:
+                return
+            last = size
+            await asyncio.sleep(self.settle_seconds)
+
     async def continued(self, seen: Seen) -> tuple[bool, Seen]:
         try:
-            return await asyncio.to_thread(continued, seen)
+            return await asyncio.to_thread(continued, seen, self.own)
         except OSError as exc:  # unreadable: resume from it rather than answer beside it
             log.warning("could not read the transcript %s: %s", seen.path, exc)
             return True, seen

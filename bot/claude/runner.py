@@ -398,6 +398,7 @@ class ClaudeRunner:
         report(DeskBusy(True))
         while session.name not in self._stop_pending and await self._desk.writing(conversation) is not None:
             await asyncio.sleep(self._desk.poll_seconds)
+        await self._desk.settled(conversation, str(session.working_dir))
         report(DeskBusy(False))
 
     async def _converse(self, live: _Live, report: EventSink) -> TurnOutcome:

@@ -18,6 +18,7 @@ from bot.telegram.reply import DESK_WAIT
 from tests.e2e.chat import ask
 from tests.e2e.harness import OWNER, BotProcess
 from tests.e2e.terminal import Tmux
+from tests.standins.cli_env import CLI_PATH
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
 
@@ -44,10 +45,22 @@ async def at_desk(bot: BotProcess, command: str, *args: str, timeout: float = 60
     return out.decode(errors="replace")
 
 
+def desk_env(bot: BotProcess) -> dict[str, str]:
+    """A terminal of the bot's account: its HOME and PATH (with `claude` on it), no CLAUDE_CONFIG_DIR (the command
+    names it when it must), the stand-in as its API."""
+    bin_dir = bot.tmp / "desk-bin"
+    bin_dir.mkdir(exist_ok=True)
+    if not (bin_dir / "claude").exists():
+        (bin_dir / "claude").symlink_to(CLI_PATH)
+    env = {k: v for k, v in bot.env().items() if k != "CLAUDE_CONFIG_DIR"}
+    env["PATH"] = f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}"
+    return env
+
+
 async def desk_process(bot: BotProcess, command: str, *args: str) -> asyncio.subprocess.Process:
     line = command + "".join(f" '{arg}'" for arg in args)
     return await asyncio.create_subprocess_exec(
-        "sh", "-c", line, env=bot.env(), cwd="/", stdin=asyncio.subprocess.DEVNULL,
+        "sh", "-c", line, env=desk_env(bot), cwd="/", stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
 
@@ -56,6 +69,15 @@ def transcript(bot: BotProcess) -> Path:
     found = list((bot.home / ".claude" / "projects").glob("*/*.jsonl"))
     assert len(found) == 1, found
     return found[0]
+
+
+def dump(path: Path) -> str:
+    rows = []
+    for line in path.read_text().splitlines():
+        e = json.loads(line)
+        content = (e.get("message") or {}).get("content")
+        rows.append(f"{e.get('type')} {e.get('subtype', '')} {str(e.get('uuid'))[:8]} <- {str(e.get('parentUuid'))[:8]} {e.get('entrypoint')} {e.get('timestamp')} {str(content)[:60]!r}")
+    return "\n".join(rows)
 
 
 def chain_prompts(path: Path) -> list[str]:
@@ -76,6 +98,16 @@ def chain_prompts(path: Path) -> list[str]:
         elif isinstance(content, list):
             prompts += [b["text"] for b in content if b.get("type") == "text" and not b["text"].startswith("<")]
     return prompts
+
+
+async def one_line_of(bot: BotProcess, prompts: list[str]) -> None:
+    """Until the transcript holds these prompts (Claude Code drains its writes every 100 ms), then: they are
+    all there is, on one line of history from its newest entry."""
+    deadline = asyncio.get_running_loop().time() + 30
+    path = transcript(bot)
+    while user_prompts(path) != prompts and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+    assert chain_prompts(path) == user_prompts(path) == prompts, dump(path)
 
 
 def user_prompts(path: Path) -> list[str]:
@@ -112,10 +144,7 @@ async def test_desk_and_phone_hold_one_conversation(bot: BotProcess, telegram: T
     # At the desk again: the phone's turn is there.
     out = await at_desk(bot, command, "-p", "desk four #history")
     assert "history: phone one | desk two #history | phone three #history | desk four #history" in out
-    path = transcript(bot)
-    assert chain_prompts(path) == user_prompts(path) == [
-        "phone one", "desk two #history", "phone three #history", "desk four #history",
-    ], path.read_text()[-3000:]
+    await one_line_of(bot, ["phone one", "desk two #history", "phone three #history", "desk four #history"])
     assert telegram.errors() == []
 
 
@@ -123,30 +152,37 @@ async def test_a_phone_message_waits_while_the_desk_is_mid_turn(bot: BotProcess,
     await start(bot)
     await ask(telegram, CHAT, "phone one", "echo: phone one")
     command = await desk_command(telegram)
-    desk = await desk_process(bot, command, "-p", "#slow 6 desk slow")
+    released = asyncio.Event()
+
+    async def hold_the_desk(body: dict, request: object) -> None:  # its answer waits until the test says
+        if "desk slow" in getattr(request, "last_user_text", ""):
+            await released.wait()
+
+    claude_api.script = hold_the_desk
+    desk = await desk_process(bot, command, "-p", "#slow 2 desk slow")
     await claude_api.wait_for(lambda: any("desk slow" in r.last_user_text for r in claude_api.main_requests()), timeout=60)
     before = len(claude_api.main_requests())
 
     telegram.user_message(CHAT, OWNER, "phone two #history")
     waiting = await telegram.wait_for(lambda: next((m for m in telegram.bot_messages(CHAT) if DESK_WAIT in (m.text or "")), None), timeout=30)
-    assert desk.returncode is None, "the desk's turn was over before the phone's message said it waits"
+    assert waiting.text == DESK_WAIT
     assert len(claude_api.main_requests()) == before, "the phone's turn reached Claude while the desk wrote"
+    released.set()
 
     out, _ = await asyncio.wait_for(desk.communicate(), 60)
-    assert "echo: #slow 6 desk slow" in out.decode()
+    assert "echo: #slow 2 desk slow" in out.decode()
     answer = await telegram.wait_for(
         lambda: next((m.text for m in telegram.bot_messages(CHAT) if "history:" in (m.text or "") and DESK_WAIT not in m.text), None),
         timeout=60,
     )
-    assert "history: phone one | #slow 6 desk slow | phone two #history" in answer
+    assert "history: phone one | #slow 2 desk slow | phone two #history" in answer
     phone = claude_api.main_requests()[-1]
     assert phone.at >= max(r.done_at or 0 for r in claude_api.main_requests()[:before])  # after the desk's answer
-    assert any("echo: #slow 6 desk slow" in json.dumps(m) for m in phone.body["messages"] if m["role"] == "assistant")
+    assert any("echo: #slow 2 desk slow" in json.dumps(m) for m in phone.body["messages"] if m["role"] == "assistant")
     # The waiting line was the progress of that turn: it became the answer (or gave way to it).
     assert waiting.message_id in {m.message_id for m in telegram.bot_messages(CHAT, include_deleted=True)}
 
-    path = transcript(bot)
-    assert chain_prompts(path) == user_prompts(path) == ["phone one", "#slow 6 desk slow", "phone two #history"]
+    await one_line_of(bot, ["phone one", "#slow 2 desk slow", "phone two #history"])
     assert telegram.errors() == []
 
 
@@ -175,7 +211,7 @@ async def test_the_bots_sessions_show_in_the_desks_resume_picker(bot: BotProcess
     _trusting(bot.home / ".claude", bot.work_dir)
     terminal = Tmux(tmp_path)
     try:
-        env = {k: v for k, v in bot.env().items() if k in ("PATH", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "NO_PROXY", "no_proxy")}
+        env = {k: v for k, v in desk_env(bot).items() if k in ("HOME", "PATH", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "NO_PROXY", "no_proxy")}
         env.update(TERM="xterm-256color", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1")
         terminal.start(re.sub(r" --resume \S+$", " --resume", command), env, Path("/"))
         await terminal.wait("Resume session", timeout=60)

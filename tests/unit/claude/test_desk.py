@@ -62,17 +62,18 @@ def test_a_prompt_written_since_is_a_continuation(tmp_path: Path) -> None:
     assert continued(seen)[0] is True
 
 
-def test_the_bots_own_bookkeeping_after_its_turn_is_not(tmp_path: Path) -> None:
+def test_the_bots_own_entries_landing_after_its_turn_are_not(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
-    path.write_text(user("phone"))
+    path.write_text(user("phone", entrypoint="tg-claude-code"))
     seen = seen_now(path)
-    with open(path, "a") as handle:
-        handle.write(BOOKKEEPING + entry("assistant", uuid="a2"))
-    again, later = continued(seen)
+    with open(path, "a") as handle:  # its CLI drains its writes every 100 ms: some land after the answer
+        handle.write(user("phone tool result", entrypoint="tg-claude-code") + entry("assistant", uuid="a2") + BOOKKEEPING)
+    again, later = continued(seen, own="tg-claude-code")
     assert again is False and later.size == path.stat().st_size  # read once: the next look starts there
+    assert continued(seen)[0] is True  # (not knowing its own mark, any prompt counts)
     with open(path, "a") as handle:
-        handle.write(user("desk"))
-    assert continued(later)[0] is True
+        handle.write(user("desk", entrypoint="cli"))
+    assert continued(later, own="tg-claude-code")[0] is True
 
 
 def test_a_sidechain_prompt_and_a_half_written_line_are_not(tmp_path: Path) -> None:
@@ -202,12 +203,16 @@ class FakeDesk:
     def __init__(self) -> None:
         self.prompts = 0  # prompts written by the desk so far
         self.busy_polls = 0  # how many more looks find the desk mid-turn
+        self.settles = 0
 
     async def seen(self, session_id: str, directory: str) -> Seen:
         return Seen(Path(session_id), self.prompts)
 
     async def continued(self, seen: Seen) -> tuple[bool, Seen]:
         return self.prompts > seen.size, seen
+
+    async def settled(self, session_id: str, directory: str) -> None:
+        self.settles += 1
 
     async def writing(self, session_id: str) -> Writer | None:
         if self.busy_polls <= 0:
@@ -255,6 +260,7 @@ async def test_a_turn_waits_while_the_desk_is_mid_turn_and_says_so(tmp_path: Pat
     outcome = await runner.run(session, Turn(key=ChatKey(1), prompt="hi"), Prompt("hi"), events.append)
     assert outcome.text == "echo: hi" and watch.busy_polls == 0
     assert [e for e in events if isinstance(e, DeskBusy)] == [DeskBusy(True), DeskBusy(False)]
+    assert watch.settles == 1  # what the desk wrote last is on disk before the turn resumes from it
     assert events.index(DeskBusy(False)) < next(i for i, e in enumerate(events) if not isinstance(e, DeskBusy))
     await runner.close_all()
 

@@ -44,10 +44,17 @@ def config_dir() -> Path:
 
 
 def transcript_path(session_id: str, directory: str) -> Path | None:
-    """The conversation's transcript, as the SDK's session helpers find it (None: not written yet)."""
-    from claude_agent_sdk._internal.sessions import _resolve_session_file_path
+    """The conversation's transcript (None: not written yet): in the directory's project, found as the SDK's
+    session helpers find it, else in any project (a conversation carried on after /cd). Not through the
+    helpers themselves: on a miss they run `git worktree list` in the workspace, as the bot, outside the box."""
+    from claude_agent_sdk._internal.sessions import _canonicalize_path, _find_project_dir
 
-    return _resolve_session_file_path(session_id, directory)
+    name = f"{session_id}.jsonl"
+    project = _find_project_dir(_canonicalize_path(directory))
+    if project is not None and (project / name).is_file():
+        return project / name
+    found = [path for path in (config_dir() / "projects").glob(f"*/{name}") if path.is_file()]
+    return max(found, key=lambda path: path.stat().st_mtime, default=None)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.claude.desk import Seen, Writer, continued, seen_now, writers, writing_elsewhere
+from bot.claude.desk import Seen, Writer, continued, seen_now, transcript_path, writers, writing_elsewhere
 from bot.claude.events import DeskBusy
 from bot.claude.framing import Prompt
 from bot.claude.runner import ClaudeRunner
@@ -98,6 +98,18 @@ def test_a_transcript_rewritten_shorter_is_a_continuation(tmp_path: Path) -> Non
     assert continued(seen)[0] is True
     path.unlink()
     assert continued(seen) == (False, seen)  # nothing to resume from: the warm client is all there is
+
+
+def test_the_transcript_is_found_in_its_directorys_project_or_any_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "state"))
+    work = tmp_path / "my work"
+    work.mkdir()
+    project = tmp_path / "state" / "projects" / str(work).replace("/", "-").replace(" ", "-")
+    project.mkdir(parents=True)
+    assert transcript_path(SID, str(work)) is None
+    (project / f"{SID}.jsonl").write_text(user("one"))
+    assert transcript_path(SID, str(work)) == project / f"{SID}.jsonl"
+    assert transcript_path(SID, str(tmp_path)) == project / f"{SID}.jsonl"  # after a /cd: wherever it is
 
 
 # -- live writers ------------------------------------------------------------------

@@ -392,14 +392,20 @@ class ClaudeRunner:
         if self._desk is None or not session.session_id:
             return
         conversation = session.session_id
-        if await self._desk.writing(conversation) is None:
+        writer = await self._desk.writing(conversation)
+        if writer is None:
             return
-        log.info("the conversation of %s is busy elsewhere (the desk); its turn waits", session.name)
-        report(DeskBusy(True))
+        # A CLI of the bot's own mark that is not its child is the one a killed bot left: it ends with its
+        # turn (SIGTERM from the launcher), and is waited for without a word about a desk.
+        desk = writer.entrypoint != ENTRYPOINT
+        log.info("the conversation of %s is busy elsewhere (%s); its turn waits", session.name, "the desk" if desk else "a CLI of the bot before its restart")
+        if desk:
+            report(DeskBusy(True))
         while session.name not in self._stop_pending and await self._desk.writing(conversation) is not None:
             await asyncio.sleep(self._desk.poll_seconds)
         await self._desk.settled(conversation, str(session.working_dir))
-        report(DeskBusy(False))
+        if desk:
+            report(DeskBusy(False))
 
     async def _converse(self, live: _Live, report: EventSink) -> TurnOutcome:
         conversation = Conversation()

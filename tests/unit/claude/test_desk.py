@@ -216,6 +216,7 @@ class FakeDesk:
         self.prompts = 0  # prompts written by the desk so far
         self.busy_polls = 0  # how many more looks find the desk mid-turn
         self.settles = 0
+        self.entrypoint = "cli"  # the busy writer's mark
 
     async def seen(self, session_id: str, directory: str) -> Seen:
         return Seen(Path(session_id), self.prompts)
@@ -230,7 +231,7 @@ class FakeDesk:
         if self.busy_polls <= 0:
             return None
         self.busy_polls -= 1
-        return Writer(pid=1, status="busy", entrypoint="cli")
+        return Writer(pid=1, status="busy", entrypoint=self.entrypoint)
 
 
 @pytest.fixture(autouse=True)
@@ -274,6 +275,19 @@ async def test_a_turn_waits_while_the_desk_is_mid_turn_and_says_so(tmp_path: Pat
     assert [e for e in events if isinstance(e, DeskBusy)] == [DeskBusy(True), DeskBusy(False)]
     assert watch.settles == 1  # what the desk wrote last is on disk before the turn resumes from it
     assert events.index(DeskBusy(False)) < next(i for i, e in enumerate(events) if not isinstance(e, DeskBusy))
+    await runner.close_all()
+
+
+async def test_a_cli_a_killed_bot_left_is_waited_for_without_a_word_about_the_desk(tmp_path: Path) -> None:
+    watch = FakeDesk()
+    watch.entrypoint = "tg-claude-code"
+    runner = ClaudeRunner(base_options=dict, client=FakeCLI, desk=watch)  # type: ignore[arg-type]
+    session = ClaudeSession(record=SessionRecord(name="a", working_dir="/tmp", session_id="sid-x"), store=SessionStore(tmp_path))
+    events: list[Any] = []
+    watch.busy_polls = 3
+    outcome = await runner.run(session, Turn(key=ChatKey(1), prompt="hi"), Prompt("hi"), events.append)
+    assert outcome.text == "echo: hi" and watch.busy_polls == 0 and watch.settles == 1
+    assert not [e for e in events if isinstance(e, DeskBusy)]
     await runner.close_all()
 
 

@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.e2e.forked import ForkedBot, forking
 from tests.standins.cli_env import cli_env
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
@@ -38,7 +39,7 @@ class BotProcess:
     drop_env: set[str] = field(default_factory=set)  # left out of the bot's environment (e.g. what a config file holds)
     start_dir: Path | None = None  # where `python -m bot` starts (this tree by default)
     python: list[str] = field(default_factory=lambda: [sys.executable])  # a test may start the bot as another user
-    process: asyncio.subprocess.Process | None = None
+    process: asyncio.subprocess.Process | ForkedBot | None = None
     starts: int = 0
 
     @property
@@ -94,11 +95,16 @@ class BotProcess:
         log.write(f"\n===== start #{self.starts + 1} =====\n")
         log.flush()
         env = self.env() if self.start_dir is None else {**self.env(), "PYTHONPATH": str(ROOT)}
-        self.process = await asyncio.create_subprocess_exec(
-            *self.python, "-m", "bot", cwd=self.start_dir or ROOT, env=env, stdout=log, stderr=log,
-            preexec_fn=_die_with_the_test,
-        )
-        log.close()
+        zygote = forking(self.python, self.start_dir, env)
+        if zygote is not None:
+            log.close()
+            self.process = await zygote.start([], cwd=ROOT, env=env, log=self.log_path)
+        else:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.python, "-m", "bot", cwd=self.start_dir or ROOT, env=env, stdout=log, stderr=log,
+                preexec_fn=_die_with_the_test,
+            )
+            log.close()
         self.starts += 1
         if wait:
             await self.wait_polling(polls_before)

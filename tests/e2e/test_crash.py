@@ -2,7 +2,11 @@
 
 After every restart each chat continues its conversation, every session file parses, the lock
 is free again, and no CLI of the dead bot is left running; and in the end every message a user
-sent (running, queued, or sent while the bot was down) has been answered exactly once.
+sent (running, queued, or sent while the bot was down) has been answered exactly once, but for the
+one window no bot can close: Telegram's sends carry no idempotency key, so a kill between Telegram
+taking an answer and the bot's record of it shows that answer again after the start. A repeat is
+allowed only there: the journal at that kill held the answer, not yet marked done, and the repeat is
+that recorded answer, word for word (not Claude asked again).
 """
 
 from __future__ import annotations
@@ -46,7 +50,11 @@ class Chat:
 
     @property
     def file(self) -> str:
-        return f"{self.chat_id}_{self.thread}.json" if self.thread else f"{self.chat_id}.json"
+        return f"{self.session}.json"
+
+    @property
+    def session(self) -> str:
+        return f"{self.chat_id}_{self.thread}" if self.thread else f"{self.chat_id}"
 
 
 CHATS = [
@@ -94,8 +102,28 @@ def assert_files_parse(bot: BotProcess) -> None:
     assert not list(bot.session_dir.glob("*.corrupt")), "a session file was found corrupt"
 
 
-async def kill_and_check(bot: BotProcess) -> None:
-    """SIGKILL the bot; its CLIs must end with it (even one mid-turn) and every session file must parse."""
+def answers_in_flight(bot: BotProcess) -> set[str]:
+    """The journal's entries ("<session>:<message id>") whose answer is recorded and not yet marked done:
+    a kill now may come after Telegram took that answer, so the start shows it once more."""
+    answered, done = set(), set()
+    for line in (bot.session_dir / "inbox.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        (answered if entry.get("t") == "answer" else done if entry.get("t") == "done" else set()).add(entry.get("id"))
+    return answered - done
+
+
+def assert_answered_once(telegram: TelegramStandin, chats: list[Chat], in_flight: set[str]) -> None:
+    for chat in chats:
+        twice = {m: answers_to(telegram, chat, m) for m in chat.sent if len(answers_to(telegram, chat, m)) != 1}
+        unavoidable = {
+            m: texts for m, texts in twice.items() if f"{chat.session}:{m}" in in_flight and len(set(texts)) == 1
+        }
+        assert twice == unavoidable, f"chat {chat.chat_id}: answered more than once: {twice}"
+
+
+async def kill_and_check(bot: BotProcess, in_flight: set[str] | None = None) -> None:
+    """SIGKILL the bot; its CLIs must end with it (even one mid-turn) and every session file must parse.
+    `in_flight` gains the answers the kill may have caught on their way to Telegram."""
     assert bot.process is not None
     children = cli_processes(bot.process.pid)
     await bot.kill()
@@ -105,12 +133,14 @@ async def kill_and_check(bot: BotProcess) -> None:
     kill_all(left)
     assert not left, f"CLI processes {left} outlived the killed bot"
     assert_files_parse(bot)
+    if in_flight is not None:
+        in_flight |= answers_in_flight(bot)
 
 
 async def test_sigkill_at_random_moments_loses_no_answered_conversation(
     bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin
 ) -> None:
-    rng = random.Random(SEED)
+    rng, in_flight = random.Random(SEED), set[str]()
     await bot.start()
     for chat in CHATS:
         await ask(telegram, chat.chat_id, f"hello {chat.chat_id}", "echo:", user=chat.user, **chat.kwargs)
@@ -139,11 +169,11 @@ async def test_sigkill_at_random_moments_loses_no_answered_conversation(
         for chat in CHATS:
             if final_shown(telegram, chat, prompts[chat.chat_id]):
                 chat.answered.append(prompts[chat.chat_id])
-        await kill_and_check(bot)
+        await kill_and_check(bot, in_flight)
         if rng.random() < 0.5:  # also die while starting up (restoring, registering, first poll)
             await bot.start(wait=False)
             await asyncio.sleep(rng.uniform(0.2, 3.0))
-            await kill_and_check(bot)
+            await kill_and_check(bot, in_flight)
         await bot.start()  # fails if the lock of the dead process were still held
         texts = await asyncio.gather(*(history(telegram, chat) for chat in CHATS))
         for chat, shown in zip(CHATS, texts, strict=True):
@@ -155,9 +185,7 @@ async def test_sigkill_at_random_moments_loses_no_answered_conversation(
         return all(answers_to(telegram, chat, message_id) for chat in CHATS for message_id in chat.sent)
 
     await telegram.wait_for(all_answered, timeout=240)
-    for chat in CHATS:
-        twice = {m: answers_to(telegram, chat, m) for m in chat.sent if len(answers_to(telegram, chat, m)) != 1}
-        assert not twice, f"chat {chat.chat_id}: answered more than once: {twice}"
+    assert_answered_once(telegram, CHATS, in_flight)
 
 
 async def test_a_cli_killed_mid_turn_is_one_sentence_and_the_next_message_works(
@@ -199,7 +227,7 @@ async def test_many_chats_killed_under_flood_control_answer_every_message_once_a
 ) -> None:
     """Six chats with queued messages, killed several times while Telegram throttles the bot: each kill
     lands right after an answer appeared (the window between an answer and its record)."""
-    rng = random.Random(seed)
+    rng, in_flight = random.Random(seed), set[str]()
     chats = [Chat(c.chat_id, c.user, dict(c.kwargs)) for c in FLOOD_CHATS]
     telegram.flood(every=5, retry_after=1)
     await bot.start()
@@ -216,7 +244,7 @@ async def test_many_chats_killed_under_flood_control_answer_every_message_once_a
 
         await telegram.wait_for(some_answer_shown, timeout=60)
         await asyncio.sleep(rng.uniform(0.05, 0.4))  # while the other chats' answers are on their way
-        await kill_and_check(bot)
+        await kill_and_check(bot, in_flight)
         await bot.start()
     telegram.flood(every=0)
 
@@ -232,9 +260,8 @@ async def test_many_chats_killed_under_flood_control_answer_every_message_once_a
     except TimeoutError:
         exchange = {c.chat_id: [(m.message_id, m.reply_to_message_id, m.text[:60]) for m in telegram.bot_messages(c.chat_id, c.thread, include_deleted=True)] for c in chats}
         raise AssertionError(f"never answered: {unanswered()}\nthe bot's messages: {exchange}") from None
+    assert_answered_once(telegram, chats, in_flight)
     for chat in chats:
-        twice = {m: answers_to(telegram, chat, m) for m in chat.sent if len(answers_to(telegram, chat, m)) != 1}
-        assert not twice, f"chat {chat.chat_id}: answered more than once: {twice}"
         rounds = [
             int(m.text.split("round ", 1)[1].split()[0])
             for m in telegram.bot_messages(chat.chat_id, chat.thread)

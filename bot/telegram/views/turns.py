@@ -142,20 +142,22 @@ class TelegramTurns:
             self.outboxes.edit_text(turn.key, turn.queued_message_id, EDITED_WHILE_QUEUED, reply_markup=queued_keyboard(turn.id))
 
     async def cancelled(self, turn: Turn) -> None:
-        if turn.queued_message_id:
-            self.outboxes.edit_text(turn.key, turn.queued_message_id, CANCELLED)
-        else:  # it was to start next, so it had no notice: its message must still be answered
-            await self.outboxes.send_text(turn.key, CANCELLED, reply_to=turn.reply_to)
+        await self._answer_in(turn, turn.queued_message_id, CANCELLED)
 
     def after_restart(self, turn: Turn) -> None:
         if turn.queued_message_id:
             self.outboxes.edit_text(turn.key, turn.queued_message_id, QUEUED_OVER_RESTART)
 
     async def gave_up(self, turn: Turn, progress_id: int | None) -> None:
-        if progress_id is not None:
-            self.outboxes.edit_text(turn.key, progress_id, GAVE_UP)
-        else:
-            await self.outboxes.send_text(turn.key, GAVE_UP, reply_to=turn.reply_to)
+        await self._answer_in(turn, progress_id, GAVE_UP)
+
+    async def _answer_in(self, turn: Turn, message_id: int | None, text: str) -> None:
+        """A turn's last word, in its notice or progress message if it has one, else a new reply; awaited, because
+        the turn is settled next: a queued edit that a kill (or a flood pause) kept from Telegram would leave
+        the message settled with no answer."""
+        if message_id is not None and await self.outboxes.edit_text_now(turn.key, message_id, text):
+            return
+        await self.outboxes.send_text(turn.key, text, reply_to=turn.reply_to)
 
     def drop_notice(self, turn: Turn) -> None:
         if turn.queued_message_id:

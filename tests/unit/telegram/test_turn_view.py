@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.sessions.keys import ChatKey
 from bot.sessions.records import ChangeRef
 from bot.sessions.session import Turn
 from bot.telegram.keyboards import DiffCb
-from bot.telegram.views.turns import CUT_BY_RESTART, STOPPED, TelegramReply, TelegramTurns
+from bot.telegram.views.turns import CANCELLED, CUT_BY_RESTART, GAVE_UP, STOPPED, TelegramReply, TelegramTurns
 
 
 class RecordingReply:
@@ -71,3 +73,35 @@ async def test_a_full_queue_is_one_sentence_in_reply_to_the_refused_message() ->
     await TelegramTurns(Outboxes()).queue_full(Turn(key=ChatKey(5), prompt="x", reply_to=9), 20)  # type: ignore[arg-type]
     assert sent == [(ChatKey(5), "20 messages are already waiting in this chat, so this one was not queued; "
                      "send it again once Claude has caught up.", 9)]
+
+
+class LastWordOutboxes:
+    """Records whether a turn's last word reached Telegram before the view returned (the turn is settled next)."""
+
+    def __init__(self, edit_shows: bool) -> None:
+        self.edit_shows = edit_shows
+        self.shown: list[tuple[str, int | None, str]] = []
+
+    def edit_text(self, key: Any, message_id: int, text: str, **kwargs: Any) -> None:
+        pass  # queued only: a kill or a flood pause can keep it from Telegram
+
+    async def edit_text_now(self, key: Any, message_id: int, text: str, **kwargs: Any) -> bool:
+        if self.edit_shows:
+            self.shown.append(("edit", message_id, text))
+        return self.edit_shows
+
+    async def send_text(self, key: Any, text: str, **kwargs: Any) -> int:
+        self.shown.append(("send", kwargs.get("reply_to"), text))
+        return 1
+
+
+@pytest.mark.parametrize("edit_shows", [True, False])
+async def test_a_turn_given_up_or_cancelled_has_its_last_word_shown_before_it_is_settled(edit_shows: bool) -> None:
+    turn = Turn(key=ChatKey(5), prompt="x", reply_to=9, queued_message_id=12)
+    for say, expected in ((lambda view: view.gave_up(turn, 11), GAVE_UP), (lambda view: view.cancelled(turn), CANCELLED)):
+        outboxes = LastWordOutboxes(edit_shows)
+        await say(TelegramTurns(outboxes))  # type: ignore[arg-type]
+        # In its own message when Telegram took the edit, else a new reply: never only queued.
+        [(how, where, text)] = outboxes.shown
+        assert text == expected and (how, where) in (("edit", 11), ("edit", 12), ("send", 9))
+        assert how == ("edit" if edit_shows else "send")

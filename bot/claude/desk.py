@@ -5,8 +5,8 @@ The bot's warm CLI holds a conversation in memory as it left it. When the user c
 (CLAUDE_CONFIG_DIR/projects/<encoded cwd>/<id>.jsonl), each entry's `parentUuid` naming the one before.
 A warm client that answered next would chain onto its own last entry, beside the desk's: a fork. So the
 runner notes how far the transcript went after each of its turns (`Seen`), and before the next one asks
-`continued`: a new prompt (a `user` entry) past that point was written by another process, and the client
-is closed, so a fresh one resumes the transcript as it now stands and chains onto the desk's last entry.
+`continued`: a new prompt past that point (a `user` entry, marked with another entrypoint than the bot's
+CLIs write) was written by another process, and the client is closed, so a fresh one resumes the transcript as it now stands and chains onto the desk's last entry.
 
 Writing now: each running Claude Code (2.1.3xx) keeps CLAUDE_CONFIG_DIR/sessions/<pid>.json while it lives,
 naming its `sessionId`, its `status` ("busy" while a turn runs, "waiting" while it waits for the user,
@@ -200,7 +200,7 @@ def writers(
     for claim in claims:
         parts = str(claim.get("pidDomain") or "").split(":", 2)
         namespace = parts[2] if len(parts) == 3 else ""
-        if namespace in visible and parts[1] in (machine, ""):
+        if namespace in visible and (parts[1] == machine or not machine):  # this machine, a namespace in sight
             start = claim.get("procStart")
             alive = [
                 pid for pid, p in table.items()

@@ -11,18 +11,49 @@ import html
 import json
 import os
 import re
+import shutil
+import sysconfig
+import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from bot.claude.runner import ENTRYPOINT
 from bot.telegram.reply import DESK_WAIT
 from tests.e2e.chat import ask
-from tests.e2e.harness import OWNER, BotProcess
+from tests.e2e.harness import OWNER, ROOT, BotProcess
 from tests.e2e.terminal import Tmux
 from tests.standins.cli_env import CLI_PATH
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
 
 CHAT = OWNER  # a private chat
+
+
+@pytest.fixture(params=["root", "user"])
+async def either(request: pytest.FixtureRequest, telegram: TelegramStandin, claude_api: MessagesStandin, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    """The bot as root (Claude Code as tg-claude in its box) or as an ordinary user (bubblewrap as that user),
+    as tests/e2e/test_box.py runs it; the desk is a terminal of the same account."""
+    if request.param == "root" or os.geteuid() != 0:
+        process, tmp = BotProcess(telegram, claude_api, tmp_path), None
+    else:
+        from tests.e2e.test_box import _bot_user, _give, _python_as
+
+        uid, gid = _bot_user()
+        tmp = Path(tempfile.mkdtemp(prefix="tg-desk-e2e-"))  # /tmp/pytest-of-root is root's alone
+        pythonpath = f"{ROOT}:{sysconfig.get_paths()['purelib']}"
+        process = BotProcess(telegram, claude_api, tmp, python=_python_as(uid, gid, pythonpath))
+        process.extra_env["PYTHONPATH"] = pythonpath
+        for path in (process.work_dir, process.home, process.config_file.parent):
+            path.mkdir(parents=True, exist_ok=True)
+        process.config_file.touch()
+        _give(tmp, uid, gid)
+    yield process
+    if process.process is not None and process.process.returncode is None:
+        await process.stop()
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 async def start(bot: BotProcess) -> None:
@@ -50,6 +81,7 @@ def desk_env(bot: BotProcess) -> dict[str, str]:
     names it when it must), the stand-in as its API."""
     bin_dir = bot.tmp / "desk-bin"
     bin_dir.mkdir(exist_ok=True)
+    os.chown(bin_dir, bot.tmp.stat().st_uid, bot.tmp.stat().st_gid)
     if not (bin_dir / "claude").exists():
         (bin_dir / "claude").symlink_to(CLI_PATH)
     env = {k: v for k, v in bot.env().items() if k != "CLAUDE_CONFIG_DIR"}
@@ -59,8 +91,9 @@ def desk_env(bot: BotProcess) -> dict[str, str]:
 
 async def desk_process(bot: BotProcess, command: str, *args: str) -> asyncio.subprocess.Process:
     line = command + "".join(f" '{arg}'" for arg in args)
+    as_bot = bot.python[:-1] if bot.python[0] == "setpriv" else []  # the bot's account, when it is not root's
     return await asyncio.create_subprocess_exec(
-        "sh", "-c", line, env=desk_env(bot), cwd="/", stdin=asyncio.subprocess.DEVNULL,
+        *as_bot, "sh", "-c", line, env=desk_env(bot), cwd="/", stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
 
@@ -121,14 +154,17 @@ def user_prompts(path: Path) -> list[str]:
     return prompts
 
 
-async def test_desk_and_phone_hold_one_conversation(bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+async def test_desk_and_phone_hold_one_conversation(either: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin) -> None:
+    bot = either
     await start(bot)
     assert "echo: phone one" in await ask(telegram, CHAT, "phone one", "echo: phone one")
     command = await desk_command(telegram)
     session_id = command.rsplit(" ", 1)[1]
     assert command.startswith(f"cd '{bot.work_dir}' && ")
-    if os.geteuid() == 0:  # the bot's Claude Code runs as tg-claude in its box, with its own state: so does the desk
+    if bot.python[0] != "setpriv" and os.geteuid() == 0:  # Claude Code runs as tg-claude in the box: so does the desk
         assert f" && '{bot.session_dir / '.claude-launcher'}' --resume " in command
+    else:  # the bot's own account, its state where that account's `claude` looks
+        assert f" && claude --resume {session_id}" in command
     assert command.endswith(f"--resume {session_id}")
 
     # At the desk: the conversation goes on, with the phone's turn in view.

@@ -283,6 +283,14 @@ class DeskWatch:
             log.warning("could not read the transcript %s: %s", seen.path, exc)
             return True, seen
 
+    async def holders(self, session_id: str) -> list[Writer]:
+        """Every live Claude Code outside the bot that holds the conversation, busy or not (for /status)."""
+        try:
+            return await asyncio.to_thread(writers, session_id)
+        except OSError as exc:
+            log.warning("could not tell whether another Claude Code holds %s: %s", session_id, exc)
+            return []
+
     async def writing(self, session_id: str) -> Writer | None:
         try:
             return await asyncio.to_thread(writing_elsewhere, session_id)

@@ -21,7 +21,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.claude.desk import DeskWatch, Seen
+from bot.claude.desk import DeskWatch, Seen, Writer
 from bot.claude.events import Conversation, DeskBusy, TurnEvent, TurnOutcome
 from bot.claude.failures import start_failure_sentence
 from bot.claude.framing import Prompt, sdk_prompt
@@ -406,6 +406,12 @@ class ClaudeRunner:
         await self._desk.settled(conversation, str(session.working_dir))
         if desk:
             report(DeskBusy(False))
+
+    async def elsewhere(self, session: ClaudeSession) -> list[Writer]:
+        """The Claude Code processes at the desk that hold this session's conversation now (not a killed bot's)."""
+        if self._desk is None or not session.session_id:
+            return []
+        return [w for w in await self._desk.holders(session.session_id) if w.entrypoint != ENTRYPOINT]
 
     async def _converse(self, live: _Live, report: EventSink) -> TurnOutcome:
         conversation = Conversation()

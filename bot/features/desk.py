@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.claude.desk import WRITING, Writer
 from bot.confine import Box
 
 
@@ -56,3 +57,13 @@ def desk_command(box: Box, launcher: str | None) -> DeskCommand:
     default = (Path(os.environ.get("HOME") or Path.home()) / ".claude").resolve()
     user = box.user.name if box.user is not None else None
     return DeskCommand(state=state, default_state=state.resolve() == default, user=user, launcher=launcher)
+
+
+def holder_line(writer: Writer) -> str:
+    """What /status says of a Claude Code at the desk that holds this chat's conversation."""
+    if writer.status in WRITING:
+        return f"⏳ Claude Code at the desk (pid {writer.pid}) is mid-turn in this conversation: messages here wait for it."
+    return (
+        f"🖥 Claude Code is open at the desk on this conversation (pid {writer.pid}): it does not see what this chat "
+        "adds until you resume it there again (exit it and run the command below)."
+    )

@@ -261,11 +261,19 @@ async def test_the_bots_sessions_show_in_the_desks_resume_picker(bot: BotProcess
         await terminal.wait("desk typed #history", timeout=30)
         terminal.send("", enter=True)
         await terminal.wait("history: phone picker prompt | desk typed #history", timeout=60)
+        # Left open there, it would not see the phone's next turn: /status says so (once its turn has ended:
+        # until then it says the desk is mid-turn).
+        for _ in range(20):
+            status = await ask(telegram, CHAT, "/status", "At the desk")
+            if "mid-turn" not in status:
+                break
+        assert "Claude Code is open at the desk on this conversation" in status
         terminal.send("/exit")
         await terminal.wait("[terminal: exit 0]", timeout=30)
     finally:
         terminal.close()
-    # Back on the phone: the terminal's turn is there too.
+    # Back on the phone: the terminal's turn is there too, and nothing holds the conversation any more.
+    assert "open at the desk" not in await ask(telegram, CHAT, "/status", "At the desk")
     answer = await ask(telegram, CHAT, "phone again #history", "history:")
     assert "history: phone picker prompt | desk typed #history | phone again #history" in answer
 

@@ -11,7 +11,8 @@ import pytest
 from bot.confine import Box
 from bot.confine.confinement import OwnUser, Unconfined
 from bot.confine.layout import BoxUser, Layout
-from bot.features.desk import desk_command
+from bot.claude.desk import Writer
+from bot.features.desk import desk_command, holder_line
 
 SID = "6d7f3711-ef26-4af5-9e86-14d86eb635cd"
 WORK = "/srv/it's work"  # a quote in the path: the command must still be one argument per part
@@ -54,3 +55,8 @@ def test_the_command_is_what_a_shell_runs(monkeypatch: pytest.MonkeyPatch, tmp_p
     shown = command.replace(" claude --resume", " sh -c 'echo \"$PWD|$CLAUDE_CONFIG_DIR|$0\"' --resume")
     done = subprocess.run(["sh", "-c", shown], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == f"{work}|{tmp_path / 'st ate'}|--resume"
+
+
+def test_status_says_what_holds_the_conversation_at_the_desk() -> None:
+    assert "mid-turn" in holder_line(Writer(pid=7, status="busy", entrypoint="cli"))
+    assert "resume it there again" in holder_line(Writer(pid=7, status="idle", entrypoint="cli"))

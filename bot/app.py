@@ -10,16 +10,18 @@ from aiogram import Bot
 
 from bot.claude.approvals import Approvals
 from bot.claude.cli_limits import refused_in
+from bot.claude.desk import DeskWatch
 from bot.claude.failures import StderrTail
 from bot.claude.launcher import default_cli, write_launcher
 from bot.claude.permissions import allowed_tools
-from bot.claude.runner import ClaudeRunner
+from bot.claude.runner import ENTRYPOINT, ClaudeRunner
 from bot.claude.tools.send_file import bot_server, send_file_tool
 from bot.claude.tools.session_context import session_context_tool
 from bot.claude.transcripts import ClaudeTranscripts
 from bot.config import Settings
 from bot.confine import Box
 from bot.features.conversation import ChatCommands
+from bot.features.desk import desk_command
 from bot.features.diff import ChangeTracker
 from bot.features.files import FileTransfers
 from bot.features.settings import ChatSettings
@@ -117,6 +119,7 @@ def build_core(settings: Settings, bot: Bot, box: Box) -> Core:
         max_live=settings.max_live_clients,
         idle_seconds=settings.client_idle_seconds,
         stderr_tail=cli_stderr.text,
+        desk=DeskWatch(ENTRYPOINT),
     )
     scheduler = TurnScheduler(
         runner,
@@ -147,6 +150,7 @@ def build_core(settings: Settings, bot: Bot, box: Box) -> Core:
     commands = ChatCommands(
         manager, scheduler, runner, routes, sharing, chat_settings, approvals.waiting_lines, usage.budget_lines,
         settings.allowed_paths, settings.idle_cleanup_seconds, settings.live_clients_origin,
+        desk=desk_command(box, cli_path),
     )
 
     files = FileTransfers(manager, outboxes, settings.allowed_paths, settings.max_upload_mb * 1024 * 1024, box.give)

@@ -57,6 +57,11 @@ class LiveReply(Protocol):
         """The turn waits until fewer than ``limit`` turns run (``running`` now); None: it no longer waits."""
         ...
 
+    def waiting_for_desk(self, busy: bool) -> None:
+        """The conversation is busy at the desk (another Claude Code is mid-turn in it): this turn waits for it,
+        or (False) no longer."""
+        ...
+
     def refresh(self) -> None:
         """Show the elapsed time now (as /status does), not at the next tick."""
         ...

@@ -126,6 +126,9 @@ class FakeReply:
     def waiting_for_slot(self, running: int | None, limit: int) -> None:
         self.view.shown.append(("waiting", self.turn.prompt, running, limit))
 
+    def waiting_for_desk(self, busy: bool) -> None:
+        self.view.shown.append(("desk", self.turn.prompt, busy))
+
     def refresh(self) -> None:
         self.refreshed += 1
 

@@ -46,7 +46,15 @@ class Retrying:
     sentence: str
 
 
-TurnEvent = TextDelta | ToolStarted | Retrying
+@dataclass(frozen=True)
+class DeskBusy:
+    """Another process (Claude Code at the desk) is in the middle of a turn of this conversation, so this turn
+    waits before it reaches Claude (`busy`), or no longer does."""
+
+    busy: bool
+
+
+TurnEvent = TextDelta | ToolStarted | Retrying | DeskBusy
 
 
 @dataclass

@@ -21,7 +21,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.claude.events import Conversation, TurnEvent, TurnOutcome
+from bot.claude.desk import DeskWatch, Seen, Writer
+from bot.claude.events import Conversation, DeskBusy, TurnEvent, TurnOutcome
 from bot.claude.failures import start_failure_sentence
 from bot.claude.framing import Prompt, sdk_prompt
 from bot.sessions.session import ClaudeSession, Turn
@@ -39,6 +40,11 @@ log = logging.getLogger(__name__)
 # no approval: they run inside the CLI's confinement (bot/claude/launcher.py), never as the bot.
 SETTING_SOURCES = ["user", "project", "local"]
 
+# How the bot's CLIs mark the sessions they write. The SDK's default, "sdk-py", hides them from the desk's
+# `claude --resume` picker (Claude Code 2.1.3xx lists no session whose first entry has an sdk-* entrypoint);
+# a name of the bot's own is shown like a terminal's, and the CLI treats it as a programmatic caller.
+ENTRYPOINT = "tg-claude-code"
+
 EventSink = Callable[[TurnEvent], None]  # told each event of a running turn, as it happens
 Gate = Callable[[], AbstractAsyncContextManager[None]]  # entered once the turn's CLI is up, held while Claude works
 
@@ -50,6 +56,7 @@ class _Live:
     session_id: str | None
     last_used: float = field(default_factory=time.monotonic)
     busy: bool = False
+    seen: Seen | None = None  # how far its conversation's transcript went after its last turn (bot/claude/desk.py)
 
 
 OptionsFactory = Callable[[ClaudeSession, Turn], dict[str, Any]]
@@ -72,9 +79,12 @@ class ClaudeRunner:
         stderr_tail: Callable[[], str] | None = None,
         max_starting: int = os.cpu_count() or 2,
         client: Callable[[ClaudeAgentOptions], ClaudeSDKClient] | None = None,
+        desk: DeskWatch | None = None,
     ) -> None:
-        """``client``: makes the SDK client for a CLI (ClaudeSDKClient; tests pass a fake)."""
+        """``client``: makes the SDK client for a CLI (ClaudeSDKClient; tests pass a fake). ``desk``: who else
+        writes a conversation (Claude Code at the desk); None: nobody is looked for."""
         self._client = client
+        self._desk = desk
         self._stderr_tail = stderr_tail  # the CLI's recent stderr, for the log of a failed start
         self._base_options = base_options
         self._extra_options = extra_options
@@ -123,6 +133,7 @@ class ClaudeRunner:
     def _options(self, session: ClaudeSession, turn: Turn) -> ClaudeAgentOptions:
         record = session.record
         options = self._base_options()
+        options["env"] = {"CLAUDE_CODE_ENTRYPOINT": ENTRYPOINT, **options.get("env", {})}
         options.update(
             cwd=record.working_dir,
             resume=record.session_id,
@@ -184,6 +195,12 @@ class ClaudeRunner:
             # another client (a link's, another chat's) has written to the conversation since.
             self._discard(session.name)
             live = None
+        if live is not None and live.seen is not None and self._desk is not None:
+            continued, live.seen = await self._desk.continued(live.seen)
+            if continued:  # at the desk: a fresh CLI resumes the transcript as it now stands, chaining onto it
+                log.info("the conversation of %s was continued elsewhere; resuming it from its transcript", session.name)
+                self._discard(session.name)
+                live = None
         if live is None:
             if conversation is not None:
                 # One process per conversation: whoever else holds it is closed before it is resumed.
@@ -211,9 +228,11 @@ class ClaudeRunner:
     async def _connect(self, session: ClaudeSession, turn: Turn) -> _Live:
         """Start the session's CLI (its place already reserved in `_starting`) and keep its client."""
         client = self._new_client(self._options(session, turn))
+        # Taken before the CLI reads the transcript: whatever is written after it counts as new.
+        seen = await self._desk.seen(session.session_id, str(session.working_dir)) if self._desk and session.session_id else None
         async with self._start_permits:
             await client.connect()  # on failure it shuts its CLI down itself
-        live = _Live(client=client, fingerprint=self._fingerprint(session), session_id=session.session_id)
+        live = _Live(client=client, fingerprint=self._fingerprint(session), session_id=session.session_id, seen=seen)
         self._live[session.name] = live
         if live.session_id is not None:
             self._writer[live.session_id] = live  # it resumed the conversation as it is now
@@ -318,6 +337,7 @@ class ClaudeRunner:
 
         self._connecting.add(session.name)  # until the prompt is sent, a stop means "do not ask"
         try:
+            await self._wait_for_desk(session, report)
             try:
                 live = await self._client_for(session, turn)
             except ClaudeSDKError as exc:
@@ -359,10 +379,39 @@ class ClaudeRunner:
                 del self._writer[live.session_id or ""]
             live.session_id = outcome.session_id
             self._writer[outcome.session_id] = live
+            if self._desk is not None:
+                live.seen = await self._desk.seen(outcome.session_id, str(session.working_dir))
         if outcome.error:
             # Start the next turn from a fresh process: the CLI may be in a bad state.
             self._discard(session.name)
         return outcome
+
+    async def _wait_for_desk(self, session: ClaudeSession, report: EventSink) -> None:
+        """One writer per conversation: while another process (the desk) is mid-turn in it, this turn waits,
+        and says so; it goes on when that turn ends (or when it is stopped: then nothing is asked)."""
+        if self._desk is None or not session.session_id:
+            return
+        conversation = session.session_id
+        writer = await self._desk.writing(conversation)
+        if writer is None:
+            return
+        # A CLI of the bot's own mark that is not its child is the one a killed bot left: it ends with its
+        # turn (SIGTERM from the launcher), and is waited for without a word about a desk.
+        desk = writer.entrypoint != ENTRYPOINT
+        log.info("the conversation of %s is busy elsewhere (%s); its turn waits", session.name, "the desk" if desk else "a CLI of the bot before its restart")
+        if desk:
+            report(DeskBusy(True))
+        while session.name not in self._stop_pending and await self._desk.writing(conversation) is not None:
+            await asyncio.sleep(self._desk.poll_seconds)
+        await self._desk.settled(conversation, str(session.working_dir))
+        if desk:
+            report(DeskBusy(False))
+
+    async def elsewhere(self, session: ClaudeSession) -> list[Writer]:
+        """The Claude Code processes at the desk that hold this session's conversation now (not a killed bot's)."""
+        if self._desk is None or not session.session_id:
+            return []
+        return [w for w in await self._desk.holders(session.session_id) if w.entrypoint != ENTRYPOINT]
 
     async def _converse(self, live: _Live, report: EventSink) -> TurnOutcome:
         conversation = Conversation()

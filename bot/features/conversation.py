@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.claude.runner import ClaudeRunner
 from bot.features import claude_commands
+from bot.features.desk import DeskCommand, holder_line
 from bot.features.settings import ChatSettings
 from bot.features.sharing import SharingCommands
 from bot.features.texts import (
@@ -46,6 +47,7 @@ class ChatCommands:
     roots: list[Path]
     idle_cleanup_seconds: float
     live_clients_origin: str  # why MAX_LIVE_CLIENTS is what it is ("set", "from 3.2 GB available"), for /status
+    desk: DeskCommand | None = None  # how a terminal continues a chat's conversation, for /status
 
     async def session(self, key: ChatKey, title: str = "") -> ClaudeSession:
         return await self.manager.for_chat(key, title)
@@ -74,6 +76,10 @@ class ChatCommands:
         ]
         if branch := await branch_of(session.working_dir):
             extra.insert(0, f"Branch: <code>{esc(branch)}</code>")
+        if self.desk is not None and session.session_id:
+            extra += [holder_line(writer) for writer in await self.runner.elsewhere(session)]
+            command = self.desk.command(str(session.working_dir), session.session_id)
+            extra.append(f"At the desk ({esc(self.desk.note())}):\n<code>{esc(command)}</code>")
         return status_text(key, session, self.scheduler.activity(session), self.manager.count, extra)
 
     async def change_dir(self, key: ChatKey, argument: str) -> str:

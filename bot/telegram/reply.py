@@ -28,6 +28,7 @@ WORKING = "⏳ Working…"
 RESUMED = "↻ Restarted, continuing…"
 WAITING = "⏸ Waiting for your answer: "  # + what the request is about (it may be above or below)
 SLOT_WAIT = "⏳ Waiting for a free slot…"
+DESK_WAIT = "⏳ This conversation is busy at the desk; your message goes on when it finishes."
 NO_TEXT = "(no text reply)"
 TYPING_EVERY = 4.5  # Telegram shows "typing" for about 5 s
 TYPING_AFTER = 0.5  # with a deferred progress message: a reply sooner than this needs no "typing…"
@@ -68,6 +69,7 @@ class StreamingReply:
         self._clock = clock
         self._waiting: str | None = None  # what the request of this turn that waits for the user is about
         self._slot_wait: str | None = None  # why the turn waits for a slot (it has not reached Claude yet)
+        self._desk_wait = False  # the turn waits for a turn at the desk in the same conversation to end
         self._message_id: int | None = None
         self._showing: asyncio.Task[int | None] | None = None  # sending the progress message
         self._status = ""
@@ -170,6 +172,10 @@ class StreamingReply:
         self._slot_wait = reason
         self._touch()
 
+    def set_waiting_for_desk(self, busy: bool) -> None:
+        self._desk_wait = busy
+        self._touch()
+
     def refresh(self) -> None:
         """Show the elapsed time now (as /status does), not at the next tick."""
         self._touch()
@@ -265,7 +271,7 @@ class StreamingReply:
             self._next_edit = now + self._edit_interval
             self._next_tick = now + DRAFT_RENEW
             # Nothing to say yet but the seconds: Telegram's own "Thinking…" says it, and costs no new text.
-            quiet = not ("".join(self._parts).strip() or self._status or self._waiting or self._slot_wait or self._notes)
+            quiet = not ("".join(self._parts).strip() or self._status or self._waiting or self._slot_wait or self._desk_wait or self._notes)
             self._send_draft("" if quiet else self._progress_text(now))
         timeout = (self._next_edit if self._dirty else self._next_tick) - now
         self._changed.clear()
@@ -276,7 +282,12 @@ class StreamingReply:
 
     def _progress_text(self, now: float) -> str:
         elapsed = int(now - self._started)
-        lines = [f"{SLOT_WAIT} {elapsed}s", self._slot_wait] if self._slot_wait else [f"{WORKING} {elapsed}s"]
+        if self._desk_wait:
+            lines = [DESK_WAIT]  # before Claude: nothing else to say yet
+        elif self._slot_wait:
+            lines = [f"{SLOT_WAIT} {elapsed}s", self._slot_wait]
+        else:
+            lines = [f"{WORKING} {elapsed}s"]
         if self._waiting is not None:
             lines.append(WAITING + self._waiting)  # not the tool line: nothing runs until the user answers
         elif self._status:

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.chat import LiveReply, TurnsView
-from bot.claude.events import Retrying, TextDelta, ToolStarted, TurnEvent, TurnOutcome
+from bot.claude.events import DeskBusy, Retrying, TextDelta, ToolStarted, TurnEvent, TurnOutcome
 from bot.claude.framing import Prompt
 from bot.sessions.inbox import Inbox
 from bot.sessions.keys import ChatKey
@@ -396,6 +396,8 @@ class TurnScheduler:
                 reply.tool_started(event.description)
             elif isinstance(event, Retrying):
                 reply.retrying(event.sentence)
+            elif isinstance(event, DeskBusy):
+                reply.waiting_for_desk(event.busy)
 
         return report
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from types import EllipsisType
 
-from bot.telegram.reply import RESUMED, SLOT_WAIT, WORKING
+from bot.telegram.reply import DESK_WAIT, RESUMED, SLOT_WAIT, WORKING
 from tests.e2e.harness import OWNER
 from tests.standins.telegram_api import BotMessage, TelegramStandin
 
-PROGRESS = (WORKING, RESUMED, SLOT_WAIT)
+PROGRESS = (WORKING, RESUMED, SLOT_WAIT, DESK_WAIT)
 
 
 def is_progress(message: BotMessage) -> bool:

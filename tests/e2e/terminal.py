@@ -27,7 +27,8 @@ class Tmux:
         )
 
     def send(self, text: str, enter: bool = True) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+        if text:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
         if enter:
             subprocess.run(["tmux", "send-keys", "-t", self.name, "Enter"], check=True)
 

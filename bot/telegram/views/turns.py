@@ -68,6 +68,9 @@ class TelegramReply:
             None if running is None else f"{running} chat{'s are' if running != 1 else ' is'} using Claude right now (limit {limit})."
         )
 
+    def waiting_for_desk(self, busy: bool) -> None:
+        self._reply.set_waiting_for_desk(busy)
+
     def refresh(self) -> None:
         self._reply.refresh()
 

@@ -131,6 +131,19 @@ async def test_a_turn_waiting_for_a_slot_says_so_in_its_progress_until_it_runs(r
     await reply.finish("done")
 
 
+async def test_a_turn_waiting_for_the_desk_says_so_in_one_line_until_it_runs(reply, session, outboxes, clock):
+    await reply.start()
+    reply.set_waiting_for_desk(True)
+    clock.now += 1.5
+    await settle(outboxes)
+    assert session.sent("editMessageText")[-1].text == "⏳ This conversation is busy at the desk; your message goes on when it finishes."
+    reply.set_waiting_for_desk(False)
+    clock.now += 1.5
+    await settle(outboxes)
+    assert session.sent("editMessageText")[-1].text == "⏳ Working… 3s"
+    await reply.finish("done")
+
+
 def test_progress_in_a_group_is_edited_at_half_its_sending_rate(outboxes):
     assert outboxes.progress_every(KEY.chat_id) == 1.0
     assert Outboxes(Bot("42:TEST"), group_rate=20 / 60).progress_every(-100) == 6.0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.claude.events import TextDelta, ToolStarted, TurnOutcome
+from bot.claude.events import DeskBusy, TextDelta, ToolStarted, TurnOutcome
 from bot.claude.framing import Prompt
 from bot.sessions.inbox import Accepted, Inbox
 from bot.sessions.keys import ChatKey
@@ -84,6 +84,17 @@ async def test_turns_of_a_session_run_one_at_a_time_in_order(store, runner, view
     assert runner.started == ["a", "b", "c"]
     assert [view.replies[p].ending for p in "bc"] == [("finish", "echo: b"), ("finish", "echo: c")]
     assert ("dropped", "b") in view.shown and ("dropped", "c") in view.shown  # the queue notices go when they run
+
+
+async def test_a_turn_waiting_for_the_desk_says_so_in_its_reply(store, runner, view) -> None:
+    scheduler = scheduler_for(runner, view)
+    session = session_named(store)
+    gate = runner.gated("a", DeskBusy(True), DeskBusy(False), TextDelta("hi"))
+    await submit(scheduler, session, "a")
+    await until(lambda: ("desk", "a", False) in view.shown)
+    assert [entry for entry in view.shown if entry[0] == "desk"] == [("desk", "a", True), ("desk", "a", False)]
+    gate.set()
+    await until(lambda: not scheduler.is_busy(session))
 
 
 async def test_a_queued_turn_can_be_cancelled_but_not_a_running_one(store, runner, view) -> None:

@@ -43,10 +43,13 @@ def finished_answer(messages: list[Any], prompt: str) -> str | None:
     return "\n\n".join(texts) or None  # as the turn's own outcome joins its text blocks
 
 
-def read(session_id: str, directory: str) -> list[Any]:
+def read(session_id: str) -> list[Any]:
+    """Looked up by id in every project folder: given a directory, the SDK's helper would run `git worktree
+    list` in the workspace when the file is not in that directory's folder, and git in a workspace runs
+    only through bot/util/git.py (in the box, never the repository's own config)."""
     from claude_agent_sdk import get_session_messages
 
-    return get_session_messages(session_id, directory=directory)
+    return get_session_messages(session_id)
 
 
 class ClaudeTranscripts:
@@ -56,7 +59,7 @@ class ClaudeTranscripts:
         if not session.session_id:
             return None
         try:
-            messages = await asyncio.to_thread(read, session.session_id, str(session.working_dir))
+            messages = await asyncio.to_thread(read, session.session_id)
         except Exception as exc:  # unreadable: the turn runs again, as it would have without this check
             log.warning("could not read the transcript of %s: %s", session.name, exc)
             return None

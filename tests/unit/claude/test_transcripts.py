@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from bot.claude.transcripts import finished_answer
+import pytest
+
+from bot.claude.transcripts import finished_answer, read
 
 
 def user(content: Any) -> SimpleNamespace:
@@ -41,3 +45,25 @@ def test_a_turn_cut_short_or_never_sent_is_not_finished() -> None:
 def test_system_reminders_alone_are_not_a_prompt() -> None:
     messages = [user("fix it"), assistant("Fixed."), user("<system-reminder>todo list changed</system-reminder>")]
     assert finished_answer(messages, "fix it") == "Fixed."
+
+
+def test_a_transcript_is_read_without_running_git_in_the_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workspace is Claude's: the SDK's worktree fallback (`git worktree list` there) must never run."""
+    import subprocess
+
+    ran: list[Any] = []
+
+    def no_subprocess(*args: Any, **kwargs: Any) -> None:
+        ran.append(args[0] if args else kwargs)  # recorded, not raised: the SDK swallows what its fallback raises
+        raise OSError("no subprocess here")
+
+    session_id = "0f5a7c3e-1d2b-4c5d-8e9f-0a1b2c3d4e5f"
+    folder = tmp_path / "projects" / "-somewhere-else"  # not the folder the chat's directory maps to
+    folder.mkdir(parents=True)
+    entry = {"type": "user", "uuid": "u1", "parentUuid": None, "sessionId": session_id, "cwd": "/somewhere/else",
+             "message": {"role": "user", "content": "fix it"}}
+    (folder / f"{session_id}.jsonl").write_text(json.dumps(entry) + "\n")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setattr(subprocess, "run", no_subprocess)
+    [message] = read(session_id)
+    assert message.message["content"] == "fix it" and ran == []

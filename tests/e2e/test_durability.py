@@ -38,6 +38,21 @@ def slow_until_restarted(body: dict, rec) -> Reply | None:  # type: ignore[no-un
     return None
 
 
+def held_until_restart_shown(telegram: TelegramStandin, chat_id: int):  # type: ignore[no-untyped-def]
+    """slow_until_restarted, but the resumed turn answers only once its progress message says it was
+    restarted: what the chat shows while a resumed turn runs (a quick answer would replace it unseen)."""
+
+    def shown() -> bool:
+        return any("Restarted, continuing" in text for m in telegram.bot_messages(chat_id) for text in m.history)
+
+    async def script(body: dict, rec) -> Reply | None:  # type: ignore[no-untyped-def]
+        if "#hang" in rec.last_user_text and RESUMED in rec.last_user_text:
+            await telegram.wait_for(shown, timeout=30)
+        return slow_until_restarted(body, rec)
+
+    return script
+
+
 def answers(telegram: TelegramStandin, chat_id: int, text: str) -> list[str]:
     return [m.text for m in telegram.bot_messages(chat_id) if m.text and text in m.text]
 
@@ -61,6 +76,7 @@ async def test_queued_and_running_messages_are_answered_once_after_a_restart(
     bot: BotProcess, telegram: TelegramStandin, claude_api: MessagesStandin, how: str
 ) -> None:
     await start_a_long_job(bot, telegram, claude_api)
+    claude_api.script = held_until_restart_shown(telegram, OWNER)
     progress = await telegram.wait_for_text(OWNER, "Working", timeout=30)
     for n in range(3):
         telegram.user_message(OWNER, OWNER, f"queued {n}")
@@ -73,7 +89,7 @@ async def test_queued_and_running_messages_are_answered_once_after_a_restart(
         await bot.kill()
     await bot.start()
     await telegram.wait_for(lambda: answers(telegram, OWNER, "resumed: the long job"), timeout=60)
-    assert any("Restarted, continuing" in text for text in progress.history)
+    assert any("Restarted, continuing" in text for text in progress.history), progress.history
     # The three waited together, so they reach Claude together (one turn, one answer, in order).
     def echoed(n: int) -> list[str]:
         return [t for t in answers(telegram, OWNER, f"queued {n}") if t.startswith("echo:")]

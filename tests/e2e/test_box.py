@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import signal
-import subprocess
-import sys
-import sysconfig
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.accounts import bot_as, give
 from tests.e2e.chat import ask, wait_answer
 from tests.e2e.git_repo import git, make_repo
-from tests.e2e.harness import OWNER, ROOT, BotProcess
+from tests.e2e.harness import OWNER, BotProcess
 from tests.e2e.procs import cli_processes
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
@@ -33,74 +29,22 @@ pytestmark = [
 
 CHAT = OWNER
 OTHER_CHAT = -100777
-BOT_USER = "tg-bot-e2e"
 TRANSCRIBE_KEY = "sk-transcribe-secret-4242"
-
-
-def _bot_user() -> tuple[int, int]:
-    try:
-        entry = pwd.getpwnam(BOT_USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", BOT_USER],
-            check=True, capture_output=True,
-        )
-        entry = pwd.getpwnam(BOT_USER)
-    return entry.pw_uid, entry.pw_gid
-
-
-def _python_as(uid: int, gid: int, pythonpath: str) -> list[str]:
-    """How the user starts this tree's bot: the suite's interpreter when the user can run it, else (a pyenv under
-    /root) the system's python3 of the same version, with this tree and the venv's packages on PYTHONPATH."""
-    switch = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
-    want = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    for python in (sys.executable, "/usr/bin/python3"):
-        done = subprocess.run(
-            [*switch, python, "-c", "import sys, aiogram; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, env={"PYTHONPATH": pythonpath, "PATH": os.environ["PATH"]}, cwd="/",
-        )
-        if done.returncode == 0 and done.stdout.strip() == want:
-            return [*switch, python]
-    pytest.skip(f"no python {want} the user {BOT_USER} can run")
-
-
-def _give(path: Path, uid: int, gid: int) -> None:
-    for top, dirs, files in os.walk(path):
-        os.chown(top, uid, gid)
-        for name in files:
-            os.chown(os.path.join(top, name), uid, gid)
 
 
 @pytest.fixture(params=["root", "user"])
 async def boxed(request: pytest.FixtureRequest, telegram: TelegramStandin, claude_api: MessagesStandin, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    """The bot, not started yet, as root or as an ordinary user (its own tmp directory, outside root's)."""
-    if request.param == "root":
-        process = BotProcess(telegram, claude_api, tmp_path)
-        tmp = None
-    else:
-        uid, gid = _bot_user()
-        tmp = Path(tempfile.mkdtemp(prefix="tg-box-e2e-"))  # /tmp/pytest-of-root is root's alone
-        pythonpath = f"{ROOT}:{sysconfig.get_paths()['purelib']}"
-        process = BotProcess(telegram, claude_api, tmp, python=_python_as(uid, gid, pythonpath))
-        process.extra_env["PYTHONPATH"] = pythonpath
-    for path in (process.work_dir, process.home, process.config_file.parent):
-        path.mkdir(parents=True, exist_ok=True)
-    process.config_file.touch()
-    if tmp is not None:
-        _give(tmp, uid, gid)
-    yield process
-    if process.process is not None and process.process.returncode is None:
-        await process.stop()
-    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-        print(f"\n----- bot log ({process.log_path}) -----\n{process.log_tail(200)}")
-    if tmp is not None:
-        shutil.rmtree(tmp, ignore_errors=True)
+    """The bot, not started yet, as root or as an ordinary user."""
+    async with bot_as(request.param, telegram, claude_api, tmp_path) as process:
+        yield process
+        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+            print(f"\n----- bot log ({process.log_path}) -----\n{process.log_tail(200)}")
 
 
 def _as_the_bots(path: Path, bot: BotProcess) -> Path:
     """What a test makes after the fixture belongs to whoever the bot runs as (root, or the ordinary user)."""
     owner = bot.tmp.stat()
-    _give(path, owner.st_uid, owner.st_gid)
+    give(path, owner.st_uid, owner.st_gid)
     return path
 
 

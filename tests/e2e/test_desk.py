@@ -11,9 +11,6 @@ import html
 import json
 import os
 import re
-import shutil
-import sysconfig
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,8 +18,9 @@ import pytest
 
 from bot.claude.runner import ENTRYPOINT
 from bot.telegram.reply import DESK_WAIT
+from tests.e2e.accounts import bot_as
 from tests.e2e.chat import ask
-from tests.e2e.harness import OWNER, ROOT, BotProcess
+from tests.e2e.harness import OWNER, BotProcess
 from tests.e2e.terminal import Tmux
 from tests.standins.cli_env import CLI_PATH
 from tests.standins.messages_api import MessagesStandin
@@ -35,25 +33,8 @@ CHAT = OWNER  # a private chat
 async def either(request: pytest.FixtureRequest, telegram: TelegramStandin, claude_api: MessagesStandin, tmp_path: Path) -> AsyncIterator[BotProcess]:
     """The bot as root (Claude Code as tg-claude in its box) or as an ordinary user (bubblewrap as that user),
     as tests/e2e/test_box.py runs it; the desk is a terminal of the same account."""
-    if request.param == "root" or os.geteuid() != 0:
-        process, tmp = BotProcess(telegram, claude_api, tmp_path), None
-    else:
-        from tests.e2e.test_box import _bot_user, _give, _python_as
-
-        uid, gid = _bot_user()
-        tmp = Path(tempfile.mkdtemp(prefix="tg-desk-e2e-"))  # /tmp/pytest-of-root is root's alone
-        pythonpath = f"{ROOT}:{sysconfig.get_paths()['purelib']}"
-        process = BotProcess(telegram, claude_api, tmp, python=_python_as(uid, gid, pythonpath))
-        process.extra_env["PYTHONPATH"] = pythonpath
-        for path in (process.work_dir, process.home, process.config_file.parent):
-            path.mkdir(parents=True, exist_ok=True)
-        process.config_file.touch()
-        _give(tmp, uid, gid)
-    yield process
-    if process.process is not None and process.process.returncode is None:
-        await process.stop()
-    if tmp is not None:
-        shutil.rmtree(tmp, ignore_errors=True)
+    async with bot_as(request.param, telegram, claude_api, tmp_path) as process:
+        yield process
 
 
 async def start(bot: BotProcess) -> None:

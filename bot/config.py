@@ -223,12 +223,13 @@ class Settings(_CredentialSettings):
     def _transcribe_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        parts = urlsplit(value.strip())
+        value = value.strip()
+        parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("expected an http(s) URL such as https://api.openai.com/v1")
-        if problem := secret_url_problem(value.strip(), "TRANSCRIBE_API_KEY"):
+        if problem := secret_url_problem(value, "TRANSCRIBE_API_KEY"):
             raise ValueError(problem)
-        return value.strip()
+        return value
 
     @field_validator("allowed_users", mode="before")
     @classmethod
@@ -258,11 +259,6 @@ class Settings(_CredentialSettings):
     def _paths(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("claude_model", "max_cost_per_day_usd", "max_chat_cost_per_day_usd", "transcribe_base_url", "transcribe_api_key", mode="before")
-    @classmethod
-    def _model(cls, value: object) -> object:
-        return value or None
-
     @field_validator("session_chat_groups", mode="before")
     @classmethod
     def _groups(cls, value: object) -> object:
@@ -283,12 +279,13 @@ class Settings(_CredentialSettings):
     def _webapp_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        parts = urlsplit(value.strip())
+        value = value.strip()
+        parts = urlsplit(value)
         if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
             raise ValueError("must be the public https:// URL the review page is opened at, such as https://your-host.example/review/")
         if parts.username or parts.password:
             raise ValueError("must not hold a user name or password")
-        return value.strip() if value.strip().endswith("/") else value.strip() + "/"
+        return value if value.endswith("/") else value + "/"
 
     @model_validator(mode="after")
     def _webapp(self) -> "Settings":
@@ -314,7 +311,10 @@ class Settings(_CredentialSettings):
         host, _, port = self.webapp_listen.rpartition(":")
         return host.strip("[]"), int(port)
 
-    @field_validator("telegram_webhook_url", "webhook_secret", "webapp_url", "webapp_cert", "webapp_key", mode="before")
+    @field_validator(
+        "claude_model", "max_cost_per_day_usd", "max_chat_cost_per_day_usd", "transcribe_base_url", "transcribe_api_key",
+        "telegram_webhook_url", "webhook_secret", "webapp_url", "webapp_cert", "webapp_key", mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return value or None

@@ -26,7 +26,3 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     context.load_cert_chain(cert, key)
     return context
 
-
-def client_context(cert: Path) -> ssl.SSLContext:
-    """An SSLContext that trusts exactly this certificate (a test's own https requests, e.g. with aiohttp)."""
-    return ssl.create_default_context(cafile=str(cert))

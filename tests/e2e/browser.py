@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import ctypes
 import json
 import os
 import re
@@ -33,19 +32,13 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
+from tests.e2e.orphans import die_with_parent
+
 MISSING = "install Debian's chromium (apt-get install -y chromium) to run the browser tests"
 START_TIMEOUT = 60.0  # a cold Chromium start under parallel test load
 COMMAND_TIMEOUT = 60.0  # one DevTools command (a navigation waits for its page to load)
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 
-_PR_SET_PDEATHSIG = 1
-_prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child only calls it
-
-
-def _die_with_the_test() -> None:
-    """In the child before exec: SIGKILL when the test process dies (a killed xdist worker), so no
-    browser outlives its test. The wrapper /usr/bin/chromium execs the browser, which keeps it."""
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class CdpError(Exception):
@@ -434,7 +427,7 @@ class Browser:
         ]
         process = await asyncio.create_subprocess_exec(
             *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_the_test,
+            stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=die_with_parent,  # the wrapper /usr/bin/chromium execs the browser, which keeps it
         )
         browser: Browser | None = None
         drain: asyncio.Task[None] | None = None

@@ -1,12 +1,12 @@
 """The harness's side of tests/e2e/zygote.py: one zygote per test process, and a forked bot that looks
-to a test like the `asyncio.subprocess.Process` an exec'd bot is (pid, returncode, send_signal, wait).
+to a test like the `asyncio.subprocess.Process` an exec'd bot is, as far as the harness uses one (pid, returncode,
+send_signal, wait).
 
 `E2E_EXEC=1` makes every bot an exec'd `python -m bot` again (to compare, or to rule the zygote out)."""
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import json
 import os
 import signal
@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.e2e.orphans import die_with_parent
+
 ROOT = Path(__file__).resolve().parents[2]
-_PR_SET_PDEATHSIG = 1
-_prctl = ctypes.CDLL(None, use_errno=True).prctl
 
 
 def _interpreter_settings(env: dict[str, str]) -> dict[str, str]:
@@ -48,12 +48,6 @@ class ForkedBot:
         if self.returncode is None:
             os.kill(self.pid, sig)
 
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
     async def wait(self) -> int:
         await self._exited.wait()
         assert self.returncode is not None
@@ -66,7 +60,7 @@ class Zygote:
         self.socket = Path(tempfile.mkdtemp(prefix="zygote-")) / "socket"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.e2e.zygote", str(self.socket)], cwd=ROOT, env=self.env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, preexec_fn=lambda: _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, preexec_fn=die_with_parent,
         )
         assert self.process.stdout is not None
         if self.process.stdout.readline().strip() != b"ready":

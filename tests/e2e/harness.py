@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import os
 import signal
 import sys
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.e2e.forked import ForkedBot, forking
+from tests.e2e.orphans import die_with_parent
 from tests.standins.cli_env import cli_env
 from tests.standins.messages_api import MessagesStandin
 from tests.standins.telegram_api import TelegramStandin
@@ -20,14 +20,6 @@ OWNER = 1001  # an allowed user
 FRIEND = 1002  # another allowed user
 STRANGER = 6666
 START_TIMEOUT = 90.0  # a bot start under parallel load (pytest-xdist on 2 cores) may take a while
-_PR_SET_PDEATHSIG = 1
-_prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child only calls it
-
-
-def _die_with_the_test() -> None:
-    """In the child before exec: SIGKILL when the test process dies (a killed xdist worker, Ctrl-C),
-    so no bot outlives its test and keeps polling a stand-in that is gone."""
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -102,7 +94,7 @@ class BotProcess:
         else:
             self.process = await asyncio.create_subprocess_exec(
                 *self.python, "-m", "bot", cwd=self.start_dir or ROOT, env=env, stdout=log, stderr=log,
-                preexec_fn=_die_with_the_test,
+                preexec_fn=die_with_parent,  # no bot keeps polling a stand-in that is gone
             )
             log.close()
         self.starts += 1

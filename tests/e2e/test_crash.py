@@ -105,11 +105,9 @@ def assert_files_parse(bot: BotProcess) -> None:
 def answers_in_flight(bot: BotProcess) -> set[str]:
     """The journal's entries ("<session>:<message id>") whose answer is recorded and not yet marked done:
     a kill now may come after Telegram took that answer, so the start shows it once more."""
-    answered, done = set(), set()
-    for line in (bot.session_dir / "inbox.jsonl").read_text().splitlines():
-        entry = json.loads(line)
-        (answered if entry.get("t") == "answer" else done if entry.get("t") == "done" else set()).add(entry.get("id"))
-    return answered - done
+    entries = [json.loads(line) for line in (bot.session_dir / "inbox.jsonl").read_text().splitlines()]
+    answered = {e.get("id") for e in entries if e.get("t") == "answer"}
+    return answered - {e.get("id") for e in entries if e.get("t") == "done"}
 
 
 def assert_answered_once(telegram: TelegramStandin, chats: list[Chat], in_flight: set[str]) -> None:

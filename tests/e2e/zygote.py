@@ -16,7 +16,6 @@ its bot with it (SIGKILL), as PR_SET_PDEATHSIG does for an exec'd bot.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import json
 import os
 import runpy
@@ -27,8 +26,9 @@ import sys
 import threading
 import traceback
 
+from tests.e2e.orphans import die_with_parent
+
 PRELOADED = ("aiogram", "aiogram.types", "aiogram.methods", "aiogram.client.bot", "aiohttp.web", "claude_agent_sdk")
-_PR_SET_PDEATHSIG = 1
 
 
 def _run_bot(request: dict) -> int:
@@ -71,7 +71,7 @@ def _fork(request: dict, keep_out: list[socket.socket]) -> int:
     try:
         for sock in keep_out:
             sock.close()
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the zygote
+        die_with_parent()  # dies with the zygote
         status = _run_bot(request)
     finally:
         os._exit(status)

@@ -20,7 +20,7 @@ from typing import ContextManager, Protocol
 from bot.sessions.records import ChangeRef
 from bot.sessions.session import ClaudeSession
 from bot.util.git import GitError, git
-from bot.util.text import esc
+from bot.util.text import counted, esc
 
 # Claude Code's worktrees live inside the repository; they are other checkouts, not changes here.
 EXCLUDE = ":(exclude).claude/worktrees"
@@ -112,7 +112,7 @@ async def compare(before: Snapshot, box: Scratch | None = None) -> ChangeRef | N
 
 
 def summary_line(change: ChangeRef) -> str:
-    files = f"{change.files} file{'s' if change.files != 1 else ''} changed"
+    files = f"{counted(change.files, 'file')} changed"
     return f"📝 {files}, +{change.added} −{change.removed}"
 
 

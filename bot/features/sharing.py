@@ -11,7 +11,7 @@ from bot.sessions.links import Link, LinkStore, SessionRoutes
 from bot.sessions.manager import SessionManager
 from bot.sessions.pairing import Pairing
 from bot.features.texts import short_id
-from bot.util.text import esc
+from bot.util.text import counted, esc
 
 
 def _members(keys: list[ChatKey], titles: dict[ChatKey, str] | None = None) -> str:
@@ -44,7 +44,7 @@ class SharingCommands:
             minutes = max(1, round(self.pairing.ttl / 60))
             return (
                 f"🔗 To share this chat's conversation, send <code>/link {issued}</code> in the other chat "
-                f"within {minutes} minute{'s' if minutes != 1 else ''}. The code works once, and only for you.",
+                f"within {counted(minutes, 'minute')}. The code works once, and only for you.",
                 None,
             )
         source = self.pairing.redeem(user_id, code)

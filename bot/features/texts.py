@@ -8,7 +8,7 @@ from collections.abc import Callable
 from bot.features.commands import BOT_COMMANDS
 from bot.sessions.session import ClaudeSession
 from bot.turns.live import Activity
-from bot.util.text import ago, esc
+from bot.util.text import ago, counted, esc
 
 BUTTON_EXPIRED = "This button has expired."
 STOPPING_REACTION = "👌"  # /stop's answer: the stopped turn's own message says "⏹ Stopped."
@@ -70,7 +70,7 @@ def status_text(
         f"Carried on after a restart: {activity.recovered} (accepted before it, answered once)" if activity.recovered else "",
         f"Directory: <code>{esc(record.working_dir)}</code>",
         f"Last activity: {ago(record.last_activity)}",
-        f"Totals: {totals.turns} turn{'s' if totals.turns != 1 else ''} · {totals.input_tokens:,} tokens in · {totals.output_tokens:,} out · ${totals.cost_usd:.4f}",
+        f"Totals: {counted(totals.turns, 'turn')} · {totals.input_tokens:,} tokens in · {totals.output_tokens:,} out · ${totals.cost_usd:.4f}",
     ]
     last = record.last_turn
     if last is not None:
@@ -81,7 +81,7 @@ def status_text(
         )
         lines.append(f"Last turn: {context} · ${last.cost_usd:.4f} · {last.duration_ms / 1000:.1f} s")
     lines += extra or []
-    lines.append(f"The bot holds {sessions_held} session{'s' if sessions_held != 1 else ''}: /sessions lists them.")
+    lines.append(f"The bot holds {counted(sessions_held, 'session')}: /sessions lists them.")
     return "\n".join(line for line in lines if line)
 
 
@@ -96,7 +96,7 @@ def sessions_text(
         return "The bot holds no sessions yet."
     now = time.time()
     ordered = sorted(sessions, key=lambda s: s.record.last_activity, reverse=True)
-    lines = [f"<b>{len(ordered)} session{'s' if len(ordered) != 1 else ''}</b>"]
+    lines = [f"<b>{counted(len(ordered), 'session')}</b>"]
     for session in ordered[:50]:
         record = session.record
         label = record.title or session.name

@@ -9,7 +9,7 @@ from bot.errors import Refused
 from bot.sessions.manager import SessionManager
 from bot.sessions.records import Totals
 from bot.sessions.session import ClaudeSession, utc_day
-from bot.util.text import esc
+from bot.util.text import counted, esc
 
 
 class BudgetSpent(Refused):
@@ -35,7 +35,7 @@ def _add(total: Totals, usage: Totals) -> None:
 
 def _line(label: str, usage: Totals) -> str:
     return (
-        f"{label}: {usage.turns} turn{'s' if usage.turns != 1 else ''} · {usage.input_tokens:,} tokens in · "
+        f"{label}: {counted(usage.turns, 'turn')} · {usage.input_tokens:,} tokens in · "
         f"{usage.output_tokens:,} out · ${usage.cost_usd:.4f}"
     )
 

@@ -13,6 +13,11 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+def counted(count: int, noun: str) -> str:
+    """"1 file", "3 files": a count and its noun, plural by adding s (the bot's nouns all take one)."""
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
 def clip(text: str, limit: int) -> str:
     """At most `limit` characters; a cut text ends with "…"."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

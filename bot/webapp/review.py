@@ -25,6 +25,7 @@ from bot.sessions.visibility import visible_sessions
 from bot.turns.delimit import escape_attribute
 from bot.util.git import GitError, git, run_git
 from bot.util.paths import is_inside
+from bot.util.text import counted
 from bot.webapp.auth import Refusal, Viewer
 from bot.webapp.files import browse
 from bot.webapp.links import PageRequest
@@ -206,7 +207,7 @@ class Reviews:
             raise Refusal("Nothing of this turn is left uncommitted to discard.", 409)
         await self._reverse(change, "".join(f.text() for f in pending), None, "turn")
         count = len(pending)
-        return f"↩️ Discarded this turn's changes ({count} file{'s' if count != 1 else ''})"
+        return f"↩️ Discarded this turn's changes ({counted(count, 'file')})"
 
     async def _reverse(self, change: Change, text: str, path: str | None, view: object) -> None:
         try:
@@ -242,7 +243,7 @@ class Reviews:
         except GitError as exc:
             raise Refusal(f"git did not commit: {exc}.", 409) from None
         subject = message.splitlines()[0]
-        return f"✅ Committed {len(paths)} file{'s' if len(paths) != 1 else ''} as {commit}: {subject}"
+        return f"✅ Committed {counted(len(paths), 'file')} as {commit}: {subject}"
 
 
 def _paths(change: Change | None) -> frozenset[str]:
@@ -253,4 +254,4 @@ def _title(change: Change) -> str:
     added = sum(f.added or 0 for f in change.files)
     removed = sum(f.removed or 0 for f in change.files)
     count = len(change.files)
-    return f"{count} file{'s' if count != 1 else ''} uncommitted, +{added} −{removed}" if count else "Nothing uncommitted"
+    return f"{counted(count, 'file')} uncommitted, +{added} −{removed}" if count else "Nothing uncommitted"

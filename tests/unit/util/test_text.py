@@ -1,6 +1,6 @@
 import re
 
-from bot.util.text import MESSAGE_LIMIT as MAX_TEXT, esc, split_text
+from bot.util.text import MESSAGE_LIMIT as MAX_TEXT, counted, esc, split_text
 
 
 def squash(text: str) -> str:
@@ -40,3 +40,7 @@ def test_split_text_counts_astral_characters_once():
 
 def test_esc():
     assert esc('<a href="x">&</a>') == '&lt;a href="x"&gt;&amp;&lt;/a&gt;'
+
+
+def test_a_count_names_its_noun_in_the_singular_only_for_one() -> None:
+    assert [counted(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]

@@ -47,10 +47,8 @@ class ReviewButtons:
 
     def button(self, key: ChatKey, change: ChangeRef | None = None, text: str = LABEL) -> InlineKeyboardButton | None:
         if key.chat_id > 0:
-            return InlineKeyboardButton(text=text, web_app=WebAppInfo(url=page_url(self.url, key, change)))
-        if not self.username:
-            return None
-        return InlineKeyboardButton(text=text, url=f"https://t.me/{self.username}?start={start_payload(key, change)}")
+            return _opens(text, page_url(self.url, key, change))
+        return self._link(text, start_payload(key, change))
 
     def keyboard(self, key: ChatKey, change: ChangeRef | None = None) -> InlineKeyboardMarkup | None:
         button = self.button(key, change)
@@ -58,21 +56,25 @@ class ReviewButtons:
 
     def status_keyboard(self, key: ChatKey) -> InlineKeyboardMarkup | None:
         """/status: this chat's review page, and the page of everything waiting for the user's answer."""
-        review = self.button(key)
-        if key.chat_id > 0:
-            waiting = InlineKeyboardButton(text=WAITING, web_app=WebAppInfo(url=pending_url(self.url)))
-        elif self.username:
-            waiting = InlineKeyboardButton(text=WAITING, url=f"https://t.me/{self.username}?start={PENDING}")
-        else:
-            return self.keyboard(key)
-        return InlineKeyboardMarkup(inline_keyboard=[[button for button in (review, waiting) if button]])
+        waiting = _opens(WAITING, pending_url(self.url)) if key.chat_id > 0 else self._link(WAITING, PENDING)
+        buttons = [button for button in (self.button(key), waiting) if button]
+        return InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
 
     def opener(self, key: ChatKey, change: ChangeRef | None = None) -> InlineKeyboardMarkup:
         """The private chat's answer to a group's link: the web_app button for that group's page."""
-        return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=LABEL, web_app=WebAppInfo(url=page_url(self.url, key, change)))]])
+        return InlineKeyboardMarkup(inline_keyboard=[[_opens(LABEL, page_url(self.url, key, change))]])
 
     def pending_opener(self) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=WAITING, web_app=WebAppInfo(url=pending_url(self.url)))]])
+        return InlineKeyboardMarkup(inline_keyboard=[[_opens(WAITING, pending_url(self.url))]])
+
+    def _link(self, text: str, payload: str) -> InlineKeyboardButton | None:
+        """Outside private chats: a t.me link that opens the private chat with /start PAYLOAD (none before getMe)."""
+        return InlineKeyboardButton(text=text, url=f"https://t.me/{self.username}?start={payload}") if self.username else None
+
+
+def _opens(text: str, url: str) -> InlineKeyboardButton:
+    """A web_app button (Telegram takes them in private chats only)."""
+    return InlineKeyboardButton(text=text, web_app=WebAppInfo(url=url))
 
 
 class ListenRefused(Exception):

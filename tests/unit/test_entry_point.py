@@ -20,10 +20,12 @@ pytestmark = pytest.mark.xdist_group("pip-install")  # one worker: the module's 
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`pip install .` of this tree (dependencies come from the test's own environment)."""
     target = tmp_path_factory.mktemp("site")
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        capture_output=True, text=True, timeout=300,
     )
+    if done.returncode != 0:  # pip's own words, not only its status
+        pytest.fail(f"pip install . failed with status {done.returncode}:\n{done.stderr[-3000:]}", pytrace=False)
     return target
 
 
